@@ -1,0 +1,1 @@
+"""The platform's common code: contracts, messaging, database, auth, observability, errors."""

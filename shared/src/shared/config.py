@@ -1,0 +1,21 @@
+"""Settings every service reads from its environment (pydantic-settings)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.auth.roles import API_AUDIENCE
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=None, extra="ignore")
+
+    database_url: str = Field(description="PostgreSQL URL of this service's own database")
+    nats_url: str = "nats://127.0.0.1:4222"
+    oidc_issuer: str = "http://127.0.0.1:8180/realms/cus"
+    oidc_audience: str = API_AUDIENCE
+    log_level: str = "INFO"
+    db_pool_size: int = 10
+    stream_max_bytes: int = -1
+    public_base_url: str | None = None

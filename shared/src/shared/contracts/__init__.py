@@ -1,0 +1,14 @@
+"""Event contracts: the CloudEvents envelope and one module of event schemas per producing service.
+
+Imports only pydantic. Producers and consumers use these models; nobody defines their own copy.
+"""
+
+from shared.contracts.envelope import (
+    CloudEvent,
+    EventData,
+    UnknownEventType,
+    event_type_registry,
+    parse_event,
+)
+
+__all__ = ["CloudEvent", "EventData", "UnknownEventType", "event_type_registry", "parse_event"]

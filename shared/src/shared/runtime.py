@@ -1,0 +1,163 @@
+"""What every service process wires at start: engine, sessions, broker, outbox relay, token
+verifier, and the FastAPI app whose lifespan starts and stops them.
+
+A service's `bootstrap.py` calls `build_runtime` and `create_app`; nothing here runs at import.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, FastAPI
+from faststream.nats import NatsBroker
+from nats.aio.client import Client as NatsClient
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from shared.auth.tokens import TokenVerifier
+from shared.config import ServiceSettings
+from shared.db.engine import create_engine, session_factory
+from shared.errors.problems import install_problem_handlers
+from shared.messaging.broker import make_broker, start_broker
+from shared.messaging.outbox import OutboxRelay
+from shared.observability.tracing import configure_tracing, instrument_app
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    service: str
+    settings: ServiceSettings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    broker: NatsBroker
+    relay: OutboxRelay
+    tracer_provider: TracerProvider
+    http: httpx.AsyncClient
+    verifier: TokenVerifier
+    background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    broker_ready: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def nats_connection(self) -> NatsClient | None:
+        if not self.broker_ready.is_set():
+            return None
+        try:
+            return self.broker.connection
+        except Exception:
+            return None
+
+
+def build_runtime(service: str, settings: ServiceSettings) -> Runtime:
+    provider = configure_tracing(service)
+    engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    broker = make_broker(settings.nats_url, service=service, tracer_provider=provider)
+    http = httpx.AsyncClient(timeout=10.0)
+    runtime = Runtime(
+        service=service,
+        settings=settings,
+        engine=engine,
+        sessions=session_factory(engine),
+        broker=broker,
+        relay=OutboxRelay(engine, lambda: None),
+        tracer_provider=provider,
+        http=http,
+        verifier=TokenVerifier(settings.oidc_issuer, settings.oidc_audience, http=http),
+    )
+    runtime.relay = OutboxRelay(engine, runtime.nats_connection)
+    return runtime
+
+
+async def _run_forever(name: str, job: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        try:
+            await job()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task failed; restarting", extra={"task": name})
+            await asyncio.sleep(1.0)
+
+
+@contextlib.asynccontextmanager
+async def running(runtime: Runtime) -> AsyncIterator[None]:
+    """Start the broker (in the background, so the API serves even while NATS is down), the
+    outbox relay and the service's background jobs; stop them all on exit."""
+
+    async def connect() -> None:
+        await start_broker(runtime.broker, stream_max_bytes=runtime.settings.stream_max_bytes)
+        runtime.broker_ready.set()
+        runtime.relay.wake()
+
+    tasks = [
+        asyncio.create_task(connect(), name="broker"),
+        asyncio.create_task(_run_forever("outbox-relay", runtime.relay.run), name="relay"),
+        *(
+            asyncio.create_task(_run_forever(job.__name__, job), name=job.__name__)
+            for job in runtime.background
+        ),
+    ]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        with contextlib.suppress(Exception):
+            await runtime.broker.stop()
+        await runtime.http.aclose()
+        await runtime.engine.dispose()
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    openapi_tags: list[dict[str, Any]] | None = None,
+    version: str = "0.1.0",
+) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running(runtime):
+            yield
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version=version,
+        lifespan=lifespan,
+        openapi_tags=openapi_tags,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.runtime = runtime
+    app.state.token_verifier = runtime.verifier
+    install_problem_handlers(app)
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> dict[str, Any]:
+        async with runtime.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        nc = runtime.nats_connection()
+        return {"database": "ok", "nats": "ok" if nc and nc.is_connected else "down"}
+
+    instrument_app(app)
+    return app
