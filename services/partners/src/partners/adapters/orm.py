@@ -8,7 +8,6 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     Boolean,
     Column,
     Date,
@@ -24,7 +23,7 @@ from sqlalchemy import (
     event,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
@@ -78,7 +77,8 @@ class MembershipHistory(TypeDecorator[list[model.MembershipChange]]):
         return [
             model.MembershipChange(
                 previous_state=model.MembershipState(c["previous_state"])
-                if c["previous_state"] else None,
+                if c["previous_state"]
+                else None,
                 state=model.MembershipState(c["state"]),
                 effective_on=date.fromisoformat(c["effective_on"]),
                 reason=c["reason"],
@@ -112,8 +112,13 @@ institutions = Table(
     Column("website", Text),
     Column("description", Text),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now(),
-           onupdate=func.now()),
+    Column(
+        "updated_at",
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=func.now(),
+        onupdate=func.now(),
+    ),
     Index("ix_institutions_tenants_served", "tenants_served", postgresql_using="gin"),
     Index("ix_institutions_tenant_sector", "tenant", "sector"),
 )
@@ -148,10 +153,16 @@ memberships = Table(
     Column("declaration_reference", Text),
     Column("declaration_date", Date),
     Column("history", MembershipHistory, nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now(),
-           onupdate=func.now()),
-    UniqueConstraint("partnership_id", "institution_id",
-                     name="uq_memberships_partnership_institution"),
+    Column(
+        "updated_at",
+        DateTime(timezone=True),
+        nullable=False,
+        server_default=func.now(),
+        onupdate=func.now(),
+    ),
+    UniqueConstraint(
+        "partnership_id", "institution_id", name="uq_memberships_partnership_institution"
+    ),
     Index("ix_memberships_tenant_state", "tenant", "state"),
 )
 
@@ -227,8 +238,13 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.Coordinator, coordinators)
     mapper_registry.map_imperatively(model.Meeting, meetings)
 
-    for cls in (model.Institution, model.Partnership, model.Membership, model.ContactPerson,
-                model.Meeting):
+    for cls in (
+        model.Institution,
+        model.Partnership,
+        model.Membership,
+        model.ContactPerson,
+        model.Meeting,
+    ):
 
         @event.listens_for(cls, "load")
         def _init_events(target: model.Aggregate, _context: Any) -> None:

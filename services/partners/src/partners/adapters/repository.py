@@ -47,9 +47,12 @@ class SqlRepository(Generic[T]):
             self.seen.add(item)
         return item
 
-    def add(self, item: T) -> None:
+    async def add(self, item: T) -> None:
+        """Add and insert at once, so rows reach the database in the order they were added
+        (the mapping has no relationships from which to infer foreign-key order)."""
         self.session.add(item)
         self.seen.add(item)
+        await self.session.flush()
 
 
 class InstitutionRepository(SqlRepository[model.Institution]):
@@ -137,8 +140,11 @@ class MeetingRepository(SqlRepository[model.Meeting]):
         m = orm.meetings.c
         rows = await self.session.execute(
             select(m.host_institution_id, func.count(), func.max(m.starts_at))
-            .where(m.partnership_id == partnership_id, m.host_institution_id.is_not(None),
-                   m.status != model.MeetingStatus.CANCELLED.value)
+            .where(
+                m.partnership_id == partnership_id,
+                m.host_institution_id.is_not(None),
+                m.status != model.MeetingStatus.CANCELLED.value,
+            )
             .group_by(m.host_institution_id)
         )
         return {row[0]: (int(row[1]), row[2]) for row in rows}

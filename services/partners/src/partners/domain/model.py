@@ -87,8 +87,20 @@ class Institution(Aggregate):
     updated_at: datetime | None = None
 
     EDITABLE = (
-        "name", "sector", "tenants_served", "legal_form", "regon", "nip", "krs", "street",
-        "postal_code", "city", "email", "phone", "website", "description",
+        "name",
+        "sector",
+        "tenants_served",
+        "legal_form",
+        "regon",
+        "nip",
+        "krs",
+        "street",
+        "postal_code",
+        "city",
+        "email",
+        "phone",
+        "website",
+        "description",
     )
 
     @classmethod
@@ -130,8 +142,15 @@ class Partnership(Aggregate):
     established_on: date | None = None
 
     EDITABLE = (
-        "name", "leader_institution_id", "municipality_name", "goals", "principles",
-        "meeting_frequency", "formal_act_kind", "formal_act_reference", "formal_act_date",
+        "name",
+        "leader_institution_id",
+        "municipality_name",
+        "goals",
+        "principles",
+        "meeting_frequency",
+        "formal_act_kind",
+        "formal_act_reference",
+        "formal_act_date",
         "established_on",
     )
 
@@ -228,16 +247,35 @@ class Membership(Aggregate):
         declaration_date: date | None = None,
         reason: str | None = None,
     ) -> Membership:
-        if state not in (MembershipState.INVITED, MembershipState.INFORMAL,
-                         MembershipState.DECLARED):
+        if state not in (
+            MembershipState.INVITED,
+            MembershipState.INFORMAL,
+            MembershipState.DECLARED,
+        ):
             raise InvalidInput.field(
-                "state", "Członkostwo zaczyna się od zaproszenia, udziału nieformalnego "
-                "albo deklaracji przystąpienia.", "illegal_initial_state",
+                "state",
+                "Członkostwo zaczyna się od zaproszenia, udziału nieformalnego "
+                "albo deklaracji przystąpienia.",
+                "illegal_initial_state",
             )
-        membership = cls(id=id, tenant=tenant, partnership_id=partnership_id,
-                         institution_id=institution_id, state=state, since=effective_on)
-        membership._apply(None, state, effective_on, reason, declaration_reference,
-                          declaration_date, changed_by, now)
+        membership = cls(
+            id=id,
+            tenant=tenant,
+            partnership_id=partnership_id,
+            institution_id=institution_id,
+            state=state,
+            since=effective_on,
+        )
+        membership._apply(
+            None,
+            state,
+            effective_on,
+            reason,
+            declaration_reference,
+            declaration_date,
+            changed_by,
+            now,
+        )
         return membership
 
     def change_state(
@@ -261,11 +299,20 @@ class Membership(Aggregate):
             )
         if self.history and effective_on < self.history[-1].effective_on:
             raise InvalidInput.field(
-                "effective_on", "Data zmiany nie może być wcześniejsza niż data poprzedniej "
-                "zmiany.", "before_previous_change",
+                "effective_on",
+                "Data zmiany nie może być wcześniejsza niż data poprzedniej zmiany.",
+                "before_previous_change",
             )
-        self._apply(self.state, new_state, effective_on, reason, declaration_reference,
-                    declaration_date, changed_by, now)
+        self._apply(
+            self.state,
+            new_state,
+            effective_on,
+            reason,
+            declaration_reference,
+            declaration_date,
+            changed_by,
+            now,
+        )
 
     def _apply(
         self,
@@ -281,29 +328,43 @@ class Membership(Aggregate):
         errors: list[FieldError] = []
         if new_state == MembershipState.DECLARED:
             if not declaration_reference:
-                errors.append(FieldError(
-                    "declaration_reference",
-                    "Deklaracja przystąpienia wymaga sygnatury lub numeru dokumentu.",
-                    "missing",
-                ))
+                errors.append(
+                    FieldError(
+                        "declaration_reference",
+                        "Deklaracja przystąpienia wymaga sygnatury lub numeru dokumentu.",
+                        "missing",
+                    )
+                )
         elif declaration_reference:
-            errors.append(FieldError(
-                "declaration_reference",
-                "Sygnaturę deklaracji podaje się tylko przy deklaracji przystąpienia.",
-                "not_applicable",
-            ))
+            errors.append(
+                FieldError(
+                    "declaration_reference",
+                    "Sygnaturę deklaracji podaje się tylko przy deklaracji przystąpienia.",
+                    "not_applicable",
+                )
+            )
         if new_state in (MembershipState.SUSPENDED, MembershipState.LEFT) and not reason:
-            errors.append(FieldError("reason", "Podaj powód zawieszenia lub wystąpienia.",
-                                     "missing"))
+            errors.append(
+                FieldError("reason", "Podaj powód zawieszenia lub wystąpienia.", "missing")
+            )
         if errors:
             raise InvalidInput(*errors)
         if new_state == MembershipState.DECLARED:
             self.declaration_reference = declaration_reference
             self.declaration_date = declaration_date or effective_on
         self.state = new_state
-        self.history = [*self.history, MembershipChange(
-            previous, new_state, effective_on, reason, declaration_reference, changed_by, now,
-        )]
+        self.history = [
+            *self.history,
+            MembershipChange(
+                previous,
+                new_state,
+                effective_on,
+                reason,
+                declaration_reference,
+                changed_by,
+                now,
+            ),
+        ]
         self.record(ev.MembershipChanged(self.id, previous, new_state, effective_on))
 
     @property
@@ -386,11 +447,15 @@ class Meeting(Aggregate):
         meeting = cls(**values)
         errors: list[FieldError] = []
         if meeting.ends_at is not None and meeting.ends_at <= meeting.starts_at:
-            errors.append(FieldError("ends_at", "Koniec spotkania musi być po jego początku.",
-                                     "before_start"))
+            errors.append(
+                FieldError("ends_at", "Koniec spotkania musi być po jego początku.", "before_start")
+            )
         if not meeting.place and not meeting.online_url:
-            errors.append(FieldError("place", "Podaj miejsce spotkania albo link do "
-                                     "wideokonferencji.", "missing"))
+            errors.append(
+                FieldError(
+                    "place", "Podaj miejsce spotkania albo link do wideokonferencji.", "missing"
+                )
+            )
         if errors:
             raise InvalidInput(*errors)
         meeting.record(ev.MeetingScheduled(meeting.id))
@@ -407,12 +472,17 @@ class Meeting(Aggregate):
     ) -> None:
         if self.status != MeetingStatus.SCHEDULED:
             raise Conflict(f"Spotkanie ma status „{self.status}” i nie można go już odbyć.")
-        unknown = [a["institution_id"] for a in attendance
-                   if uuid.UUID(str(a["institution_id"])) not in member_ids]
+        unknown = [
+            a["institution_id"]
+            for a in attendance
+            if uuid.UUID(str(a["institution_id"])) not in member_ids
+        ]
         if unknown:
             raise InvalidInput.field(
-                "attendance", "Na liście obecności są instytucje spoza partnerstwa: "
-                + ", ".join(map(str, unknown)), "not_a_member",
+                "attendance",
+                "Na liście obecności są instytucje spoza partnerstwa: "
+                + ", ".join(map(str, unknown)),
+                "not_a_member",
             )
         self.status = MeetingStatus.HELD
         self.held_at = held_at

@@ -64,7 +64,7 @@ async def register_institution(
             tenants_served=list(dict.fromkeys([cmd.tenant, *cmd.tenants_served])),
             **cmd.details,
         )
-        uow.institutions.add(institution)
+        await uow.institutions.add(institution)
         await uow.commit()
         return institution.id
 
@@ -89,7 +89,8 @@ async def establish_partnership(
         leader = await uow.institutions.get(cmd.leader_institution_id, frozenset({cmd.tenant}))
         if leader is None:
             raise InvalidInput.field(
-                "leader_institution_id", "Lider musi być instytucją działającą w tej gminie.",
+                "leader_institution_id",
+                "Lider musi być instytucją działającą w tej gminie.",
                 "unknown_institution",
             )
         partnership = model.Partnership.establish(
@@ -100,16 +101,20 @@ async def establish_partnership(
             leader_institution_id=leader.id,
             **cmd.details,
         )
-        uow.partnerships.add(partnership)
+        await uow.partnerships.add(partnership)
         # The leader takes part from the start, by its own declaration.
         membership = model.Membership.start(
-            id=uuid.uuid4(), tenant=cmd.tenant, partnership_id=partnership.id,
-            institution_id=leader.id, state=model.MembershipState.DECLARED,
+            id=uuid.uuid4(),
+            tenant=cmd.tenant,
+            partnership_id=partnership.id,
+            institution_id=leader.id,
+            state=model.MembershipState.DECLARED,
             effective_on=cmd.details.get("established_on") or _now().date(),
             declaration_reference=cmd.details.get("formal_act_reference") or "lider partnerstwa",
-            changed_by=actor.username, now=_now(),
+            changed_by=actor.username,
+            now=_now(),
         )
-        uow.memberships.add(membership)
+        await uow.memberships.add(membership)
         await uow.commit()
         return partnership.id
 
@@ -125,17 +130,16 @@ async def update_partnership(
             membership = await uow.memberships.find(partnership.id, leader)
             if membership is None or not membership.active:
                 raise InvalidInput.field(
-                    "leader_institution_id", "Liderem może być tylko aktywny członek "
-                    "partnerstwa.", "not_a_member",
+                    "leader_institution_id",
+                    "Liderem może być tylko aktywny członek partnerstwa.",
+                    "not_a_member",
                 )
         changed = partnership.update(cmd.changes)
         await uow.commit()
         return changed
 
 
-async def add_membership(
-    cmd: c.AddMembership, *, uow: UnitOfWork, actor: Principal
-) -> uuid.UUID:
+async def add_membership(cmd: c.AddMembership, *, uow: UnitOfWork, actor: Principal) -> uuid.UUID:
     async with uow:
         partnership = await _partnership(uow, actor, cmd.partnership_id)
         _check_write(actor, partnership.tenant)
@@ -144,7 +148,8 @@ async def add_membership(
         )
         if institution is None:
             raise InvalidInput.field(
-                "institution_id", "Instytucja nie jest w rejestrze tej gminy.",
+                "institution_id",
+                "Instytucja nie jest w rejestrze tej gminy.",
                 "unknown_institution",
             )
         if await uow.memberships.find(partnership.id, institution.id) is not None:
@@ -152,13 +157,19 @@ async def add_membership(
                 "institution_id", "Ta instytucja ma już członkostwo; zmień jego stan.", "duplicate"
             )
         membership = model.Membership.start(
-            id=uuid.uuid4(), tenant=partnership.tenant, partnership_id=partnership.id,
-            institution_id=institution.id, state=cmd.state, effective_on=cmd.effective_on,
+            id=uuid.uuid4(),
+            tenant=partnership.tenant,
+            partnership_id=partnership.id,
+            institution_id=institution.id,
+            state=cmd.state,
+            effective_on=cmd.effective_on,
             declaration_reference=cmd.declaration_reference,
-            declaration_date=cmd.declaration_date, reason=cmd.reason,
-            changed_by=actor.username, now=_now(),
+            declaration_date=cmd.declaration_date,
+            reason=cmd.reason,
+            changed_by=actor.username,
+            now=_now(),
         )
-        uow.memberships.add(membership)
+        await uow.memberships.add(membership)
         await uow.commit()
         return membership.id
 
@@ -172,8 +183,12 @@ async def change_membership_state(
             raise NotFound("Nie znaleziono członkostwa.")
         _check_write(actor, membership.tenant)
         membership.change_state(
-            cmd.state, effective_on=cmd.effective_on, changed_by=actor.username, now=_now(),
-            reason=cmd.reason, declaration_reference=cmd.declaration_reference,
+            cmd.state,
+            effective_on=cmd.effective_on,
+            changed_by=actor.username,
+            now=_now(),
+            reason=cmd.reason,
+            declaration_reference=cmd.declaration_reference,
             declaration_date=cmd.declaration_date,
         )
         await uow.commit()
@@ -186,11 +201,14 @@ async def add_contact_person(
     async with uow:
         institution = await _institution_for_write(uow, actor, cmd.institution_id)
         person = model.ContactPerson(
-            id=uuid.uuid4(), tenant=institution.tenant, institution_id=institution.id,
-            name=cmd.name, **cmd.details,
+            id=uuid.uuid4(),
+            tenant=institution.tenant,
+            institution_id=institution.id,
+            name=cmd.name,
+            **cmd.details,
         )
         person.record(ev.ContactPersonChanged(person.id))
-        uow.contacts.add(person)
+        await uow.contacts.add(person)
         await uow.commit()
         return person.id
 
@@ -213,17 +231,19 @@ async def _coordinators_changed(uow: UnitOfWork, partnership: model.Partnership)
     partnership.record(ev.CoordinatorsChanged(partnership.id, count))
 
 
-async def add_coordinator(
-    cmd: c.AddCoordinator, *, uow: UnitOfWork, actor: Principal
-) -> uuid.UUID:
+async def add_coordinator(cmd: c.AddCoordinator, *, uow: UnitOfWork, actor: Principal) -> uuid.UUID:
     async with uow:
         partnership = await _partnership(uow, actor, cmd.partnership_id)
         _check_write(actor, partnership.tenant)
         coordinator = model.Coordinator(
-            id=uuid.uuid4(), tenant=partnership.tenant, partnership_id=partnership.id,
-            name=cmd.name, since=cmd.since, **cmd.details,
+            id=uuid.uuid4(),
+            tenant=partnership.tenant,
+            partnership_id=partnership.id,
+            name=cmd.name,
+            since=cmd.since,
+            **cmd.details,
         )
-        uow.coordinators.add(coordinator)
+        await uow.coordinators.add(coordinator)
         await _coordinators_changed(uow, partnership)
         await uow.commit()
         return coordinator.id
@@ -243,9 +263,7 @@ async def end_coordinator(cmd: c.EndCoordinator, *, uow: UnitOfWork, actor: Prin
         await uow.commit()
 
 
-async def _active_members(
-    uow: UnitOfWork, partnership_id: uuid.UUID
-) -> list[model.Membership]:
+async def _active_members(uow: UnitOfWork, partnership_id: uuid.UUID) -> list[model.Membership]:
     return [m for m in await uow.memberships.of_partnership(partnership_id) if m.active]
 
 
@@ -259,11 +277,12 @@ async def proposed_host(
 
 async def _propose(uow: UnitOfWork, partnership: model.Partnership) -> uuid.UUID | None:
     members = await _active_members(uow, partnership.id)
-    institutions = {
-        i.id: i for i in await uow.institutions.serving(partnership.tenant)
-    }
-    candidates = [(m.institution_id, institutions[m.institution_id].name)
-                  for m in members if m.institution_id in institutions]
+    institutions = {i.id: i for i in await uow.institutions.serving(partnership.tenant)}
+    candidates = [
+        (m.institution_id, institutions[m.institution_id].name)
+        for m in members
+        if m.institution_id in institutions
+    ]
     return model.propose_host(candidates, await uow.meetings.hosting_record(partnership.id))
 
 
@@ -280,13 +299,19 @@ async def schedule_meeting(
         for name in ("host_institution_id", "chair_institution_id"):
             value = host if name == "host_institution_id" else cmd.details.get(name)
             if value is not None and value not in member_ids:
-                raise InvalidInput.field(name, "To nie jest aktywny członek partnerstwa.",
-                                         "not_a_member")
+                raise InvalidInput.field(
+                    name, "To nie jest aktywny członek partnerstwa.", "not_a_member"
+                )
         meeting = model.Meeting.schedule(
-            id=uuid.uuid4(), tenant=partnership.tenant, partnership_id=partnership.id,
-            title=cmd.title, starts_at=cmd.starts_at, host_institution_id=host, **cmd.details,
+            id=uuid.uuid4(),
+            tenant=partnership.tenant,
+            partnership_id=partnership.id,
+            title=cmd.title,
+            starts_at=cmd.starts_at,
+            host_institution_id=host,
+            **cmd.details,
         )
-        uow.meetings.add(meeting)
+        await uow.meetings.add(meeting)
         await uow.commit()
         return meeting.id
 
@@ -299,10 +324,18 @@ async def record_meeting_held(
         if meeting is None:
             raise NotFound("Nie znaleziono spotkania.")
         _check_write(actor, meeting.tenant)
-        members = {m.institution_id for m in await uow.memberships.of_partnership(
-            meeting.partnership_id) if m.state != model.MembershipState.LEFT}
-        meeting.record_held(held_at=cmd.held_at, attendance=cmd.attendance,
-                            minutes=cmd.minutes, decisions=cmd.decisions, member_ids=members)
+        members = {
+            m.institution_id
+            for m in await uow.memberships.of_partnership(meeting.partnership_id)
+            if m.state != model.MembershipState.LEFT
+        }
+        meeting.record_held(
+            held_at=cmd.held_at,
+            attendance=cmd.attendance,
+            minutes=cmd.minutes,
+            decisions=cmd.decisions,
+            member_ids=members,
+        )
         await uow.commit()
 
 

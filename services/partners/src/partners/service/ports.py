@@ -15,7 +15,7 @@ T = TypeVar("T")
 class Repository(Protocol[T]):
     async def get(self, id: uuid.UUID, tenants: frozenset[str] | None) -> T | None: ...
 
-    def add(self, item: T) -> None: ...
+    async def add(self, item: T) -> None: ...
 
 
 class InstitutionRepository(Repository[model.Institution], Protocol):
@@ -45,12 +45,23 @@ class MeetingRepository(Repository[model.Meeting], Protocol):
 
 
 class UnitOfWork(Protocol):
-    institutions: InstitutionRepository
-    partnerships: PartnershipRepository
-    memberships: MembershipRepository
-    contacts: Repository[model.ContactPerson]
-    coordinators: CoordinatorRepository
-    meetings: MeetingRepository
+    @property
+    def institutions(self) -> InstitutionRepository: ...
+
+    @property
+    def partnerships(self) -> PartnershipRepository: ...
+
+    @property
+    def memberships(self) -> MembershipRepository: ...
+
+    @property
+    def contacts(self) -> Repository[model.ContactPerson]: ...
+
+    @property
+    def coordinators(self) -> CoordinatorRepository: ...
+
+    @property
+    def meetings(self) -> MeetingRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -1,0 +1,260 @@
+"""pytest fixtures for every service's tests: a real nats-server with JetStream, a real
+PostgreSQL, the development OIDC issuer, access tokens, migrated databases, and a tap on streams.
+
+NATS_URL / DATABASE_URL / OIDC_ISSUER, when set, point the fixtures at servers already running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import nats
+import pytest
+from fastapi import FastAPI
+from nats.js.api import ConsumerConfig, DeliverPolicy
+from sqlalchemy.engine import make_url
+
+from shared.auth.roles import API_AUDIENCE
+from shared.contracts import CloudEvent
+from shared.db.engine import plain_url
+from shared.db.migrations import upgrade
+from shared.runtime import Runtime
+from shared.testing.issuer import RunningIssuer, sign_token, start_issuer_sync
+from shared.testing.servers import NatsServer, Postgres
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+
+
+def service_dir(name: str) -> Path:
+    return REPO_ROOT / "services" / name
+
+
+@pytest.fixture(scope="session")
+def work_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="cus-test-", dir="/tmp"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def nats_url(work_dir: Path) -> Iterator[str]:
+    if os.environ.get("NATS_URL"):
+        yield os.environ["NATS_URL"]
+        return
+    server = NatsServer(work_dir / "nats").start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def own_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """A nats-server of the test's own, which the test may stop and start again."""
+    server = NatsServer(tmp_path_factory.mktemp("nats")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(work_dir: Path) -> Iterator[str]:
+    """URL of a database on a server where the tests may create databases."""
+    if os.environ.get("DATABASE_URL"):
+        yield plain_url(os.environ["DATABASE_URL"])
+        return
+    server = Postgres(work_dir / "pg", fast=True).start()
+    yield server.url()
+    server.stop()
+
+
+def _with_database(url: str, database: str) -> str:
+    return make_url(url).set(database=database).render_as_string(hide_password=False)
+
+
+@dataclass
+class Databases:
+    """Creates fresh, migrated databases: migrations run once into a template per service."""
+
+    admin_url: str
+    templates: dict[str, str] = field(default_factory=dict)
+
+    def url(self, database: str) -> str:
+        return _with_database(self.admin_url, database)
+
+    async def _execute(self, sql: str) -> None:
+        conn = await asyncpg.connect(self.admin_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    async def create(self, service: str) -> str:
+        run = uuid.uuid4().hex[:8]
+        template = self.templates.get(service)
+        if template is None:
+            template = f"tpl_{service}_{run}"
+            await self._execute(f'CREATE DATABASE "{template}"')
+            await asyncio.to_thread(upgrade, service_dir(service), self.url(template))
+            self.templates[service] = template
+        name = f"{service}_{run}"
+        await self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return self.url(name)
+
+
+@pytest.fixture(scope="session")
+def databases(postgres_url: str) -> Databases:
+    return Databases(postgres_url)
+
+
+@pytest.fixture(scope="session")
+def issuer(work_dir: Path) -> Iterator[RunningIssuer]:
+    running = start_issuer_sync(None, work_dir / "issuer")
+    yield running
+    running.stop()
+
+
+@dataclass
+class Tokens:
+    """Access tokens from the issuer (password grant of `cus-cli`, as scripts use it), cached."""
+
+    issuer: RunningIssuer
+    cache: dict[str, tuple[str, float]] = field(default_factory=dict)
+
+    async def user(self, username: str, password: str = "demo") -> str:
+        cached = self.cache.get(username)
+        if cached and cached[1] > time.time() + 30:
+            return cached[0]
+        async with httpx.AsyncClient() as client:
+            response = await client.post(
+                f"{self.issuer.issuer_url}/protocol/openid-connect/token",
+                data={
+                    "grant_type": "password",
+                    "client_id": "cus-cli",
+                    "username": username,
+                    "password": password,
+                    "scope": "openid",
+                },
+            )
+        response.raise_for_status()
+        body = response.json()
+        self.cache[username] = (body["access_token"], time.time() + body["expires_in"])
+        return str(body["access_token"])
+
+    async def headers(self, username: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {await self.user(username)}"}
+
+    async def client_credentials(self, client_id: str, secret: str) -> str:
+        async with httpx.AsyncClient() as client:
+            response = await client.post(
+                f"{self.issuer.issuer_url}/protocol/openid-connect/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": client_id,
+                    "client_secret": secret,
+                },
+            )
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+    def forge(self, overrides: dict[str, Any], headers: dict[str, Any] | None = None) -> str:
+        """A token signed with the issuer's own key, with chosen claims (to test rejections)."""
+        assert self.issuer.jwks_file is not None, "forging needs the dev issuer's key"
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer.issuer_url,
+            "aud": API_AUDIENCE,
+            "sub": str(uuid.uuid4()),
+            "typ": "Bearer",
+            "azp": "cus-cli",
+            "iat": now,
+            "exp": now + 300,
+            "preferred_username": "forged",
+            "realm_access": {"roles": ["coordinator"]},
+            "tenants": ["1219053"],
+        }
+        claims.update(overrides)
+        return sign_token(
+            self.issuer.jwks_file, {k: v for k, v in claims.items() if v is not None}, headers
+        )
+
+
+@pytest.fixture(scope="session")
+def tokens(issuer: RunningIssuer) -> Tokens:
+    return Tokens(issuer)
+
+
+@dataclass
+class EventTap:
+    """Everything published on a stream since the tap opened, as CloudEvents with headers."""
+
+    events: list[tuple[CloudEvent, dict[str, str]]] = field(default_factory=list)
+
+    def of_type(self, event_type: str) -> list[CloudEvent]:
+        return [e for e, _ in self.events if e.type == event_type]
+
+    def about(self, subject: str) -> list[CloudEvent]:
+        return [e for e, _ in self.events if e.subject == subject]
+
+    async def wait_for(
+        self, predicate: Callable[[list[CloudEvent]], bool], timeout: float = 10.0
+    ) -> list[CloudEvent]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            current = [e for e, _ in self.events]
+            if predicate(current):
+                return current
+            await asyncio.sleep(0.02)
+        seen = [e.type for e, _ in self.events]
+        raise AssertionError(f"events not seen in {timeout} s; got {seen}")
+
+
+async def open_tap(url: str, stream: str) -> AsyncIterator[EventTap]:
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    tap = EventTap()
+
+    async def on_message(msg: Any) -> None:
+        tap.events.append((CloudEvent.model_validate_json(msg.data), dict(msg.headers or {})))
+
+    for _ in range(100):  # the service under test declares the streams when it starts
+        try:
+            await js.stream_info(stream)
+            break
+        except Exception:
+            await asyncio.sleep(0.05)
+    sub = await js.subscribe(
+        f"{stream.lower()}.>",
+        stream=stream,
+        ordered_consumer=True,
+        cb=on_message,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW),
+    )
+    try:
+        yield tap
+    finally:
+        await sub.unsubscribe()
+        await nc.close()
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    app: FastAPI, runtime: Runtime, timeout: float = 20.0
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Run a service in-process with its real lifespan (broker, relay, consumers) and hand out
+    an HTTP client for it; returns once the broker is connected and its consumers started."""
+    async with app.router.lifespan_context(app):
+        await asyncio.wait_for(runtime.broker_ready.wait(), timeout)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            yield client
