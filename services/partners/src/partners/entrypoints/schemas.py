@@ -56,6 +56,9 @@ class InstitutionFields(Strict):
 
 
 class InstitutionCreate(InstitutionFields):
+    id: uuid.UUID | None = Field(
+        default=None, description="Identyfikator nadany z góry (np. przy imporcie); zwykle pomiń"
+    )
     name: Name
     sector: Sector
     tenant: Teryt | None = Field(
@@ -84,7 +87,7 @@ class InstitutionCreate(InstitutionFields):
 
     def details(self) -> dict[str, Any]:
         data = super().details()
-        for key in ("name", "sector", "tenant", "tenants_served"):
+        for key in ("id", "name", "sector", "tenant", "tenants_served"):
             data.pop(key, None)
         return data
 

@@ -56,6 +56,10 @@ async def register_institution(
     _check_write(actor, cmd.tenant)
     _check_tenants_served(actor, cmd.tenants_served)
     async with uow:
+        if cmd.institution_id and await uow.institutions.get(cmd.institution_id, None):
+            raise InvalidInput.field(
+                "id", "Instytucja o tym identyfikatorze już istnieje.", "duplicate"
+            )
         institution = model.Institution.register(
             id=cmd.institution_id or uuid.uuid4(),
             tenant=cmd.tenant,
