@@ -110,9 +110,9 @@ async def running(runtime: Runtime) -> AsyncIterator[None]:
     finally:
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        _, stuck = await asyncio.wait(tasks, timeout=5.0)
+        for task in stuck:
+            log.error("background task did not stop in time", extra={"task": task.get_name()})
         with contextlib.suppress(Exception):
             await runtime.broker.stop()
         await runtime.http.aclose()

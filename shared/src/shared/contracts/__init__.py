@@ -4,7 +4,7 @@ Imports only pydantic. Producers and consumers use these models; nobody defines 
 Importing this package registers every event type (see `event_type_registry`).
 """
 
-from shared.contracts import basket, partners
+from shared.contracts import basket, cases, partners
 from shared.contracts.envelope import (
     CloudEvent,
     EventData,
@@ -18,6 +18,7 @@ __all__ = [
     "EventData",
     "UnknownEventType",
     "basket",
+    "cases",
     "event_type_registry",
     "parse_event",
     "partners",

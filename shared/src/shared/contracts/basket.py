@@ -96,7 +96,8 @@ class ServiceSuspended(OfferingSnapshot):
 
     reason: str
     because_provider_left: bool = Field(
-        default=False, description="Suspended automatically: the provider left the partnership")
+        default=False, description="Suspended automatically: the provider left the partnership"
+    )
 
 
 class ServiceWithdrawn(OfferingSnapshot):

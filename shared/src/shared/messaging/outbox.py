@@ -115,9 +115,7 @@ class OutboxRelay:
                         "outbox relay could not publish; will retry",
                         extra={"error": repr(exc), "retry_in_s": backoff},
                     )
-                    self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), backoff)
+                    await self._sleep(backoff)
                     backoff = min(backoff * 2, 2.0)
                     if listener is None or listener.is_closed():
                         listener = await self._listen()
@@ -125,12 +123,17 @@ class OutboxRelay:
                 if count == self.batch_size:
                     continue
                 await self._maybe_purge()
-                self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                await self._sleep(self.poll_interval)
         finally:
             if listener is not None and not listener.is_closed():
-                await listener.close()
+                listener.terminate()  # never block a cancelled relay on a graceful close
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep until woken (NOTIFY, broker connected) or for `seconds` at most."""
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
 
     async def _listen(self) -> asyncpg.Connection | None:
         try:
@@ -180,7 +183,8 @@ class OutboxRelay:
                             stream=stream_for_subject(subject).name,
                         )
                     )
-                await asyncio.wait_for(asyncio.gather(*futures), self.publish_timeout)
+                async with asyncio.timeout(self.publish_timeout):
+                    await asyncio.gather(*futures)
             except BaseException:
                 for f in futures:
                     f.cancel()

@@ -1,0 +1,246 @@
+"""Documents for the family, in Polish: the consent form to print and sign (from the consent's
+scope) and the record of who saw the family's data (the right of access). One simple document
+model feeds both renderers: HTML (escaped) and PDF (fpdf2 with DejaVu Sans for Polish letters).
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fpdf import FPDF
+from fpdf.enums import XPos, YPos
+
+FONT_DIR_ENV = "CUS_PDF_FONT_DIR"
+DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
+_FONT = "DejaVuSans"
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def local(ts: datetime | None) -> str:
+    return ts.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M") if ts else "—"
+
+
+@dataclass
+class Section:
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    bullets: list[str] = field(default_factory=list)
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    table: list[list[str]] = field(default_factory=list)  # first row is the header
+    signature_lines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    title: str
+    subtitle: str
+    sections: list[Section]
+    footer: str
+
+
+# --- the two documents --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ConsentFormContext:
+    case_id: str
+    municipality: str
+    given_by: str
+    family_names: list[str]
+    method: str
+    given_at: datetime
+    valid_until: datetime | None
+    institutions: list[str]
+    sectors: list[str]
+    data_kinds: list[str]
+    manager: str
+
+
+def consent_form(ctx: ConsentFormContext) -> Document:
+    scope = Section(
+        heading="Zakres zgody",
+        paragraphs=[
+            "Wyrażam zgodę na udostępnianie danych mojej rodziny członkom Zadaniowego Zespołu "
+            "Kooperacyjnego z następujących instytucji i sektorów:"
+        ],
+        bullets=[*ctx.institutions, *(f"sektor: {s}" for s in ctx.sectors)]
+        or ["(brak — zgoda nie obejmuje żadnej instytucji)"],
+    )
+    kinds = Section(
+        heading="Rodzaje danych, które mogą zobaczyć",
+        bullets=ctx.data_kinds,
+        paragraphs=[
+            "Inne dane nie są udostępniane. Pracownik socjalny prowadzący sprawę przetwarza dane "
+            "na podstawie ustawy o pomocy społecznej; zgoda dotyczy udostępniania ich partnerom."
+        ],
+    )
+    rights = Section(
+        heading="Moje prawa",
+        bullets=[
+            "Zgodę mogę wycofać w każdej chwili, ustnie lub na piśmie, u pracownika socjalnego; "
+            "wycofanie działa od razu — partnerzy tracą dostęp przy następnym zapytaniu.",
+            "Mogę otrzymać wykaz osób, które oglądały dane mojej rodziny (kto, kiedy, w jakim "
+            "celu).",
+            "Wszystkie kluczowe decyzje zespołu są podejmowane wyłącznie za moją zgodą.",
+        ],
+    )
+    meta = Section(
+        heading="Dane zgody",
+        fields=[
+            ("Sprawa", ctx.case_id),
+            ("Gmina (TERYT)", ctx.municipality),
+            ("Rodzina", ", ".join(ctx.family_names)),
+            ("Zgodę wyraża", ctx.given_by),
+            ("Forma", ctx.method),
+            ("Data", local(ctx.given_at)),
+            ("Ważna do", local(ctx.valid_until) if ctx.valid_until else "do odwołania"),
+            ("Pracownik socjalny", ctx.manager),
+        ],
+    )
+    sign = Section(
+        heading="Podpisy",
+        signature_lines=["Podpis osoby wyrażającej zgodę", "Podpis pracownika socjalnego"],
+    )
+    return Document(
+        title="Zgoda na współpracę zespołu i udostępnianie danych",
+        subtitle="Zadaniowy Zespół Kooperacyjny — Model Kooperacji",
+        sections=[meta, scope, kinds, rights, sign],
+        footer="Formularz zgody — Centrum Usług Społecznych",
+    )
+
+
+@dataclass(frozen=True)
+class AccessRow:
+    at: datetime
+    who: str
+    role: str
+    institution: str
+    action: str
+    what: str
+    purpose: str
+
+
+def access_report(case_id: str, family_names: list[str], rows: list[AccessRow]) -> Document:
+    table = [["Kiedy", "Kto", "Rola", "Instytucja", "Co", "Cel"]] + [
+        [local(r.at), r.who, r.role, r.institution, f"{r.action}: {r.what}", r.purpose]
+        for r in rows
+    ]
+    return Document(
+        title="Informacja o dostępie do danych rodziny",
+        subtitle="Wykaz odczytów i zmian danych (prawo dostępu, art. 15 RODO)",
+        sections=[
+            Section(
+                heading="Sprawa",
+                fields=[
+                    ("Sprawa", case_id),
+                    ("Rodzina", ", ".join(family_names)),
+                    ("Liczba wpisów", str(len(rows))),
+                    ("Sporządzono", local(datetime.now(WARSAW))),
+                ],
+            ),
+            Section(heading="Kto i kiedy korzystał z danych", table=table),
+        ],
+        footer="Rejestr dostępu — Centrum Usług Społecznych",
+    )
+
+
+# --- renderers ----------------------------------------------------------------------------------
+
+
+def render_html(doc: Document) -> str:
+    e = html.escape
+    parts = [
+        '<!doctype html><html lang="pl"><head><meta charset="utf-8">',
+        f"<title>{e(doc.title)}</title>",
+        "<style>body{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.5}"
+        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2em .4em}"
+        ".sig{margin-top:3em;border-top:1px solid #000;width:20em}</style></head><body>",
+        f"<h1>{e(doc.title)}</h1><p>{e(doc.subtitle)}</p>",
+    ]
+    for section in doc.sections:
+        parts.append(f"<h2>{e(section.heading)}</h2>")
+        if section.fields:
+            parts.append(
+                "<dl>"
+                + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in section.fields)
+                + "</dl>"
+            )
+        parts += [f"<p>{e(p)}</p>" for p in section.paragraphs]
+        if section.bullets:
+            parts.append("<ul>" + "".join(f"<li>{e(b)}</li>" for b in section.bullets) + "</ul>")
+        if section.table:
+            head, *body = section.table
+            parts.append(
+                "<table><thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr></thead>"
+                "<tbody>"
+                + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in body)
+                + "</tbody></table>"
+            )
+        parts += [f'<p class="sig">{e(s)}</p>' for s in section.signature_lines]
+    parts.append(f"<footer>{e(doc.footer)}</footer></body></html>")
+    return "".join(parts)
+
+
+def _font_dir() -> Path:
+    return Path(os.environ.get(FONT_DIR_ENV, DEFAULT_FONT_DIR))
+
+
+class _PDF(FPDF):
+    footer_text = ""
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font(_FONT, "", 8)
+        self.cell(0, 5, self.footer_text, align="L")
+        self.set_x(self.l_margin)
+        self.cell(0, 5, f"Strona {self.page_no()} z {{nb}}", align="R")
+
+
+def render_pdf(doc: Document) -> bytes:
+    pdf = _PDF(orientation="portrait", unit="mm", format="A4")
+    pdf.footer_text = doc.footer
+    pdf.add_font(_FONT, "", str(_font_dir() / "DejaVuSans.ttf"))
+    pdf.add_font(_FONT, "B", str(_font_dir() / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(doc.title)
+    pdf.set_lang("pl-PL")
+    pdf.set_creator("Platforma CUS – sprawy rodzin")
+    pdf.set_margins(left=18, top=18, right=18)
+    pdf.set_auto_page_break(auto=True, margin=20)
+    pdf.add_page()
+    pdf.set_font(_FONT, "B", 16)
+    pdf.multi_cell(0, 8, doc.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(_FONT, "", 11)
+    pdf.multi_cell(0, 6, doc.subtitle, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    for section in doc.sections:
+        pdf.ln(3)
+        pdf.set_font(_FONT, "B", 12.5)
+        pdf.multi_cell(0, 7, section.heading, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.set_font(_FONT, "", 10)
+        for label, value in section.fields:
+            pdf.set_font(_FONT, "B", 10)
+            pdf.cell(pdf.get_string_width(label + ": ") + 1, 5, label + ": ")
+            pdf.set_font(_FONT, "", 10)
+            pdf.multi_cell(0, 5, value or "—", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        for paragraph in section.paragraphs:
+            pdf.multi_cell(0, 5, paragraph, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.ln(1)
+        for bullet in section.bullets:
+            pdf.multi_cell(0, 5, "• " + bullet, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        if section.table:
+            pdf.set_font(_FONT, "", 7.5)
+            with pdf.table(col_widths=(22, 22, 22, 34, 40, 34), first_row_as_headings=True) as t:
+                for row in section.table:
+                    cells = t.row()
+                    for value in row:
+                        cells.cell(value)
+            pdf.set_font(_FONT, "", 10)
+        for line in section.signature_lines:
+            pdf.ln(14)
+            pdf.cell(80, 5, "." * 60, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.cell(80, 5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())

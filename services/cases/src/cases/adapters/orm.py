@@ -1,0 +1,281 @@
+"""The cases database: tables, the imperative mapping of the domain classes onto them, the access
+log, and the read models fed by other services' events (institutions, basket offerings)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    LargeBinary,
+    Table,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    event,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import registry
+
+from cases.domain import model
+from shared.db import make_metadata
+from shared.messaging import inbox_table, outbox_table
+
+metadata = make_metadata()
+mapper_registry = registry(metadata=metadata)
+
+
+def _enum(enum: type[StrEnum], name: str) -> Enum:
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+def _ts(name: str, nullable: bool = True) -> Column[Any]:
+    return Column(name, DateTime(timezone=True), nullable=nullable)
+
+
+cases = Table(
+    "cases",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("tenant", Text, nullable=False),
+    Column("manager_subject", Text, nullable=False),
+    Column("manager_username", Text, nullable=False),
+    Column("state", _enum(model.CaseState, "case_state"), nullable=False),
+    _ts("opened_at", False),
+    _ts("closed_at"),
+    Column("close_reason", _enum(model.CloseReason, "close_reason")),
+    Column("close_note", Text),
+    Column("family_size", Integer, nullable=False),
+    Index("ix_cases_tenant_manager", "tenant", "manager_subject"),
+)
+
+family_members = Table(
+    "family_members",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("tenant", Text, nullable=False),
+    Column("first_name", Text, nullable=False),
+    Column("last_name", Text, nullable=False),
+    Column("year_of_birth", Integer),
+    Column("relation", Text),
+    Column("phone", Text),
+    Column("email", Text),
+    Column("address", Text),
+    Column("pesel_encrypted", LargeBinary, comment="AES-256-GCM: nonce || ciphertext+tag"),
+    Column("pesel_hash", Text, comment="HMAC-SHA256 of the PESEL under a separate key"),
+    Index("ix_family_members_tenant_pesel_hash", "tenant", "pesel_hash"),
+)
+
+consents = Table(
+    "consents",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("tenant", Text, nullable=False),
+    Column("given_by_member_id", Uuid, ForeignKey("family_members.id"), nullable=False),
+    _ts("given_at", False),
+    Column("method", _enum(model.ConsentMethod, "consent_method"), nullable=False),
+    Column("institution_ids", ARRAY(Uuid), nullable=False),
+    Column("sectors", ARRAY(Text), nullable=False),
+    Column("data_kinds", ARRAY(Text), nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    _ts("recorded_at", False),
+    _ts("valid_until"),
+    _ts("withdrawn_at"),
+    Column("withdrawn_by", Text),
+    Column("withdrawal_note", Text),
+)
+
+team_members = Table(
+    "team_members",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("tenant", Text, nullable=False),
+    Column("institution_id", Uuid, nullable=False),
+    Column("sector", Text),
+    Column("state", _enum(model.MemberState, "member_state"), nullable=False),
+    _ts("invited_at", False),
+    Column("invited_by", Text, nullable=False),
+    Column("function", Text),
+    Column("invited_username", Text),
+    Column("user_subject", Text),
+    Column("username", Text),
+    _ts("joined_at"),
+    _ts("left_at"),
+    Index("ix_team_members_institution_state", "institution_id", "state"),
+)
+
+diagnosis_entries = Table(
+    "diagnosis_entries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("tenant", Text, nullable=False),
+    Column("area", _enum(model.DiagnosisArea, "diagnosis_area"), nullable=False),
+    Column("perspective", _enum(model.Perspective, "perspective"), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("author_username", Text, nullable=False),
+    Column("author_institution_id", Uuid),
+    _ts("recorded_at", False),
+)
+
+plan_versions = Table(
+    "plan_versions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False),
+    Column("tenant", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("goals", JSONB, nullable=False),
+    Column("created_by", Text, nullable=False),
+    _ts("created_at", False),
+    UniqueConstraint("case_id", "version", name="uq_plan_versions_case_version"),
+)
+
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("tenant", Text, nullable=False),
+    Column("service_id", Uuid, nullable=False),
+    Column("institution_id", Uuid, nullable=False),
+    Column("sector", Text),
+    Column("state", _enum(model.ReferralState, "referral_state"), nullable=False),
+    Column("created_by", Text, nullable=False),
+    _ts("created_at", False),
+    Column("note", Text),
+    Column("capacity_status", Text),
+    Column("waiting_days", Integer),
+    _ts("requested_at"),
+    _ts("updated_at"),
+    Column("reason_code", _enum(model.ReasonCode, "reason_code")),
+    Column("reason", Text),
+    Column("outcome_code", _enum(model.OutcomeCode, "outcome_code")),
+    Column("outcome", Text),
+    Column("history", JSONB, nullable=False),
+    Index("ix_referrals_institution_state", "institution_id", "state"),
+)
+
+meetings = Table(
+    "meetings",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("tenant", Text, nullable=False),
+    Column("kind", _enum(model.MeetingKind, "meeting_kind"), nullable=False),
+    _ts("starts_at", False),
+    Column("place", Text),
+    Column("online_url", Text),
+    Column("participants", JSONB, nullable=False),
+    Column("agenda", JSONB, nullable=False),
+    Column("scheduled_by", Text, nullable=False),
+    Column("status", _enum(model.MeetingStatus, "case_meeting_status"), nullable=False),
+    Column("notes", Text),
+    _ts("held_at"),
+    Column("decisions", JSONB, nullable=False),
+)
+
+# Every read and every change of case data: who, in what role, for which institution, which
+# case, what, when and why. Written in the same transaction as the read it records.
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("seq", BigInteger, Identity(always=True), primary_key=True),
+    Column("case_id", Uuid, nullable=False),
+    Column("tenant", Text, nullable=False),
+    _ts("at", False),
+    Column("actor_subject", Text, nullable=False),
+    Column("actor_username", Text, nullable=False),
+    Column("actor_roles", Text, nullable=False),
+    Column("relation", Text, nullable=False),
+    Column("institution_id", Uuid),
+    Column("action", Text, nullable=False),
+    Column("what", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Index("ix_access_log_case_at", "case_id", "at"),
+)
+
+# --- read models of other services' facts --------------------------------------------------
+
+institutions = Table(
+    "institutions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("sector", Text, nullable=False),
+    Column("tenants_served", ARRAY(Text), nullable=False),
+    _ts("updated_at", False),
+)
+
+offerings = Table(
+    "offerings",
+    metadata,
+    Column("service_id", Uuid, primary_key=True),
+    Column("institution_id", Uuid, nullable=False),
+    Column("provider_sector", Text, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("area", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("tenants_served", ARRAY(Text), nullable=False),
+    Column("capacity_status", Text, nullable=False),
+    Column("waiting_days", Integer),
+    Column("cost", Text, nullable=False),
+    Column("referral_required", Boolean, nullable=False),
+    _ts("updated_at", False),
+    Index("ix_offerings_tenants_served", "tenants_served", postgresql_using="gin"),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+
+_mapped = False
+
+
+def start_mappers() -> None:
+    """Map the domain classes onto the tables (once per process; called from bootstrap)."""
+    global _mapped
+    if _mapped:
+        return
+    _mapped = True
+    mapper_registry.map_imperatively(model.Case, cases)
+    mapper_registry.map_imperatively(model.FamilyMember, family_members)
+    mapper_registry.map_imperatively(model.Consent, consents)
+    mapper_registry.map_imperatively(model.TeamMember, team_members)
+    mapper_registry.map_imperatively(model.DiagnosisEntry, diagnosis_entries)
+    mapper_registry.map_imperatively(model.PlanVersion, plan_versions)
+    mapper_registry.map_imperatively(model.Referral, referrals)
+    mapper_registry.map_imperatively(model.Meeting, meetings)
+
+    for cls in (
+        model.Case,
+        model.Consent,
+        model.TeamMember,
+        model.PlanVersion,
+        model.Referral,
+        model.Meeting,
+    ):
+
+        @event.listens_for(cls, "load")
+        def _init_events(target: model.Aggregate, _context: Any) -> None:
+            target.events = []

@@ -1,0 +1,57 @@
+"""The one place that wires the cases service: settings, engine, broker, consumers, routes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from cases.adapters.crypto import PeselVault, decode_key
+from cases.adapters.orm import start_mappers
+from cases.config import CasesSettings
+from cases.entrypoints.api import router
+from cases.entrypoints.consumers import register_consumers
+from shared.runtime import Runtime, build_runtime, create_app
+
+SERVICE = "cases"
+
+TAGS = [
+    {"name": "cases", "description": "Sprawy rodzin: przyjęcie, stan, zamknięcie"},
+    {"name": "consents", "description": "Zgody rodziny: zakres, ważność, wycofanie, formularz"},
+    {"name": "team", "description": "Zadaniowy Zespół Kooperacyjny"},
+    {"name": "diagnosis", "description": "Diagnoza pogłębiona wg obszarów"},
+    {"name": "plan", "description": "Plan wsparcia i jego wersje"},
+    {"name": "referrals", "description": "Skierowania do usług z koszyka"},
+    {"name": "meetings", "description": "Spotkania zespołu i konsultacje"},
+    {"name": "access-log", "description": "Kto i kiedy oglądał dane rodziny"},
+    {"name": "offerings", "description": "Usługi koszyka z dostępnością (model odczytu)"},
+]
+
+
+def bootstrap(settings: CasesSettings | None = None) -> tuple[FastAPI, Runtime]:
+    settings = settings or CasesSettings()
+    start_mappers()
+    runtime = build_runtime(SERVICE, settings)
+    assert settings.cases_pesel_key is not None
+    assert settings.cases_pesel_hash_key is not None
+    vault = PeselVault(
+        decode_key(settings.cases_pesel_key.get_secret_value(), "CASES_PESEL_KEY"),
+        decode_key(settings.cases_pesel_hash_key.get_secret_value(), "CASES_PESEL_HASH_KEY"),
+    )
+    register_consumers(runtime.broker, runtime.sessions, settings.consumer_prefix)
+    app = create_app(
+        runtime,
+        title="CUS – sprawy rodzin (ZZK)",
+        description="Zadaniowe Zespoły Kooperacyjne wokół rodziny, za jej zgodą (cases).",
+        routers=[router],
+        openapi_tags=TAGS,
+    )
+    app.state.pesel_vault = vault
+    return app, runtime
+
+
+def app() -> FastAPI:
+    """ASGI factory: `uvicorn --factory cases.bootstrap:app`."""
+    from shared.observability import configure_logging
+
+    settings = CasesSettings()
+    configure_logging(SERVICE, settings.log_level)
+    return bootstrap(settings)[0]

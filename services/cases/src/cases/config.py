@@ -1,0 +1,36 @@
+"""Settings of the cases service.
+
+CASES_PESEL_KEY and CASES_PESEL_HASH_KEY (base64, 32 bytes each, different) protect PESEL
+numbers. They are required when CASES_ENVIRONMENT=production. Elsewhere (development, tests),
+when unset, a random pair is generated at start: encrypted numbers then cannot be read after a
+restart, which is acceptable for demo data and makes a forgotten key visible at once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import Field, SecretStr, model_validator
+
+from cases.adapters.crypto import new_key
+from shared.config import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class CasesSettings(ServiceSettings):
+    port: int = 8103
+    cases_environment: str = Field(default="development", description="production | development")
+    cases_pesel_key: SecretStr | None = Field(default=None, description="AES-256-GCM key, base64")
+    cases_pesel_hash_key: SecretStr | None = Field(default=None, description="HMAC key, base64")
+    consumer_prefix: str = Field(default="cases", description="Prefix of durable consumer names")
+
+    @model_validator(mode="after")
+    def _keys(self) -> CasesSettings:
+        if self.cases_pesel_key is None or self.cases_pesel_hash_key is None:
+            if self.cases_environment == "production":
+                raise ValueError("CASES_PESEL_KEY and CASES_PESEL_HASH_KEY are required")
+            log.warning("PESEL keys not set: using ephemeral keys (development only)")
+            self.cases_pesel_key = self.cases_pesel_key or SecretStr(new_key())
+            self.cases_pesel_hash_key = self.cases_pesel_hash_key or SecretStr(new_key())
+        return self

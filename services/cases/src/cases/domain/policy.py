@@ -1,0 +1,103 @@
+"""The one place that decides who may see which kind of a case's data.
+
+Every read and every change of case data passes through `decide`. Nothing is cached: consents,
+their expiry and their withdrawal are evaluated on each request, so a withdrawal takes effect on
+the very next request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from cases.domain.model import Case, Consent, DataKind, MemberState, TeamMember
+
+CASE_MANAGER_ROLE = "case-manager"
+PARTNER_STAFF_ROLE = "partner-staff"
+
+
+class Relation(StrEnum):
+    CASE_MANAGER = "case_manager"
+    TEAM_MEMBER = "team_member"
+    RECEIVING_PARTNER = "receiving_partner"  # staff of an institution a referral was sent to
+
+
+@dataclass(frozen=True)
+class Actor:
+    subject: str
+    username: str
+    roles: frozenset[str]
+    tenants: frozenset[str]
+    institution_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
+class Access:
+    relation: Relation
+    kinds: frozenset[DataKind]
+    institution_id: uuid.UUID | None
+    member: TeamMember | None = None
+
+    def allows(self, kind: DataKind | None) -> bool:
+        return kind is None or kind in self.kinds
+
+
+ALL_KINDS = frozenset(DataKind)
+
+
+def granted_kinds(
+    institution_id: uuid.UUID, sector: str | None, consents: Iterable[Consent], now: datetime
+) -> frozenset[DataKind]:
+    """The kinds of data valid consents share with this institution at this moment."""
+    kinds: set[DataKind] = set()
+    for consent in consents:
+        if consent.valid_at(now) and consent.covers(institution_id, sector):
+            kinds.update(consent.data_kinds)
+    return frozenset(kinds)
+
+
+def decide(
+    actor: Actor,
+    case: Case,
+    *,
+    consents: Iterable[Consent],
+    team: Iterable[TeamMember],
+    receiving_institutions: Iterable[uuid.UUID],
+    sectors: Mapping[uuid.UUID, str | None],
+    now: datetime,
+) -> Access | None:
+    """How the actor stands to this case, and which kinds of its data they may see; None means
+    the case does not exist for them (404)."""
+    if (
+        CASE_MANAGER_ROLE in actor.roles
+        and actor.subject == case.manager_subject
+        and case.tenant in actor.tenants
+    ):
+        return Access(Relation.CASE_MANAGER, ALL_KINDS, actor.institution_id)
+    if PARTNER_STAFF_ROLE not in actor.roles or actor.institution_id is None:
+        return None
+    institution = actor.institution_id
+    consents = list(consents)
+    kinds = granted_kinds(institution, sectors.get(institution), consents, now)
+    if not kinds:
+        return None
+    for member in team:
+        if (
+            member.state == MemberState.ACTIVE
+            and member.user_subject == actor.subject
+            and member.institution_id == institution
+        ):
+            return Access(Relation.TEAM_MEMBER, kinds, institution, member)
+    if institution in set(receiving_institutions) and DataKind.REFERRALS in kinds:
+        return Access(Relation.RECEIVING_PARTNER, frozenset({DataKind.REFERRALS}), institution)
+    return None
+
+
+def may_join(
+    institution_id: uuid.UUID, sector: str | None, consents: Iterable[Consent], now: datetime
+) -> bool:
+    """An institution may be invited into the team only within a valid consent's scope."""
+    return bool(granted_kinds(institution_id, sector, consents, now))

@@ -1,0 +1,587 @@
+"""One small async function per command: load, check access through the consent policy, apply
+the domain rule, write the access log, commit once.
+
+A case that the caller may not see does not exist for them (404), whoever they are.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from cases.domain import model, policy
+from cases.domain.policy import Access, Actor, Relation
+from cases.service import commands as c
+from cases.service.ports import AccessEntry, UnitOfWork, Vault
+from shared.auth.principal import Principal
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+
+T = TypeVar("T")
+
+NOT_FOUND = "Nie znaleziono sprawy."
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def actor_of(principal: Principal) -> Actor:
+    return Actor(
+        subject=principal.subject,
+        username=principal.username,
+        roles=frozenset(r.value for r in principal.roles),
+        tenants=principal.tenants,
+        institution_id=principal.institution_id,
+    )
+
+
+@dataclass(frozen=True)
+class Authorized:
+    case: model.Case
+    access: Access
+    consents: list[model.Consent]
+    team: list[model.TeamMember]
+
+
+async def authorize(uow: UnitOfWork, actor: Actor, case_id: uuid.UUID, at: datetime) -> Authorized:
+    """Load the case with its consents and team and ask the policy; 404 when it says nothing."""
+    case = await uow.cases.get(case_id)
+    if case is None:
+        raise NotFound(NOT_FOUND)
+    consents = list(await uow.consents.of_case(case_id))
+    team = list(await uow.team.of_case(case_id))
+    receiving: set[uuid.UUID] = set()
+    sectors: dict[uuid.UUID, str | None] = {}
+    if actor.institution_id is not None:
+        receiving = await uow.referrals.receiving_institutions(case_id)
+        sectors = dict(await uow.directory.sectors([actor.institution_id]))
+    access = policy.decide(
+        actor,
+        case,
+        consents=consents,
+        team=team,
+        receiving_institutions=receiving,
+        sectors=sectors,
+        now=at,
+    )
+    if access is None:
+        raise NotFound(NOT_FOUND)
+    return Authorized(case, access, consents, team)
+
+
+def _require_manager(auth: Authorized) -> None:
+    if auth.access.relation != Relation.CASE_MANAGER:
+        raise Forbidden("Tę czynność wykonuje prowadzący sprawę (case manager).")
+
+
+async def _log(
+    uow: UnitOfWork,
+    actor: Actor,
+    auth: Authorized,
+    *,
+    action: str,
+    what: str,
+    purpose: str,
+    at: datetime,
+) -> None:
+    await uow.access_log.record(
+        AccessEntry(
+            case_id=auth.case.id,
+            tenant=auth.case.tenant,
+            at=at,
+            actor_subject=actor.subject,
+            actor_username=actor.username,
+            actor_roles=",".join(sorted(actor.roles)),
+            relation=auth.access.relation.value,
+            institution_id=auth.access.institution_id,
+            action=action,
+            what=what,
+            purpose=purpose,
+        )
+    )
+
+
+# --- reads ------------------------------------------------------------------------------------
+
+
+async def read_case_data(
+    q: c.ReadCaseData,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    fetch: Callable[[UnitOfWork, Authorized], Awaitable[T]],
+) -> T:
+    """Every read of case data: consent checked now, one access-log entry, in one transaction."""
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, q.case_id, at)
+        if q.manager_only:
+            _require_manager(auth)
+        if not auth.access.allows(q.kind):
+            raise Forbidden("Zgoda rodziny nie obejmuje tego rodzaju danych dla Twojej instytucji.")
+        result = await fetch(uow, auth)
+        await _log(uow, actor, auth, action="read", what=q.what, purpose=q.purpose, at=at)
+        await uow.commit()
+        return result
+
+
+async def access_log(
+    case_id: uuid.UUID,
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    fetch: Callable[[UnitOfWork, Authorized], Awaitable[T]],
+) -> T:
+    """The record of who saw and changed the family's data, for the case manager to give the
+    family. Reading the record is not itself recorded (it holds no case data)."""
+    async with uow:
+        auth = await authorize(uow, actor, case_id, now())
+        _require_manager(auth)
+        return await fetch(uow, auth)
+
+
+async def find_cases_by_pesel(
+    pesel: str, *, uow: UnitOfWork, actor: Actor, vault: Vault, purpose: str
+) -> list[uuid.UUID]:
+    """The caller's own cases whose family record holds this PESEL (found by its keyed hash)."""
+    if policy.CASE_MANAGER_ROLE not in actor.roles:
+        return []
+    at = now()
+    async with uow:
+        found = await uow.family.cases_with_pesel(actor.tenants, vault.lookup_hash(pesel))
+        visible: list[uuid.UUID] = []
+        for case_id in found:
+            try:
+                auth = await authorize(uow, actor, case_id, at)
+            except NotFound:
+                continue
+            if auth.access.relation == Relation.CASE_MANAGER:
+                visible.append(case_id)
+                await _log(
+                    uow, actor, auth, action="read", what="family.pesel-lookup",
+                    purpose=purpose, at=at,
+                )  # fmt: skip
+        await uow.commit()
+        return visible
+
+
+# --- the case -------------------------------------------------------------------------------
+
+
+async def open_case(cmd: c.OpenCase, *, uow: UnitOfWork, actor: Actor, vault: Vault) -> uuid.UUID:
+    if policy.CASE_MANAGER_ROLE not in actor.roles:
+        raise Forbidden("Sprawę zakłada pracownik socjalny (case manager).")
+    if cmd.tenant not in actor.tenants:
+        raise Forbidden("Nie pracujesz w tej gminie.")
+    if not cmd.family:
+        raise InvalidInput.field("family", "Podaj co najmniej jedną osobę.", "missing")
+    at = now()
+    async with uow:
+        case = model.Case.open(
+            id=uuid.uuid4(),
+            tenant=cmd.tenant,
+            manager_subject=actor.subject,
+            manager_username=actor.username,
+            opened_at=at,
+            family_size=len(cmd.family),
+        )
+        await uow.cases.add(case)
+        for person in cmd.family:
+            await uow.family.add(
+                model.FamilyMember(
+                    id=uuid.uuid4(),
+                    case_id=case.id,
+                    tenant=case.tenant,
+                    first_name=person.first_name,
+                    last_name=person.last_name,
+                    year_of_birth=person.year_of_birth,
+                    relation=person.relation,
+                    phone=person.phone,
+                    email=person.email,
+                    address=person.address,
+                    pesel_encrypted=vault.encrypt(person.pesel) if person.pesel else None,
+                    pesel_hash=vault.lookup_hash(person.pesel) if person.pesel else None,
+                )
+            )
+        auth = Authorized(case, Access(Relation.CASE_MANAGER, policy.ALL_KINDS, None), [], [])
+        await _log(uow, actor, auth, action="change", what="case.open", purpose=cmd.purpose, at=at)
+        await uow.commit()
+        return case.id
+
+
+async def change_case_state(cmd: c.ChangeCaseState, *, uow: UnitOfWork, actor: Actor) -> None:
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        _require_manager(auth)
+        auth.case.move_to(cmd.state)
+        await _log(uow, actor, auth, action="change", what="case.state", purpose=cmd.purpose, at=at)
+        await uow.commit()
+
+
+async def close_case(cmd: c.CloseCase, *, uow: UnitOfWork, actor: Actor) -> None:
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        _require_manager(auth)
+        auth.case.close(cmd.reason, cmd.note, at)
+        for member in auth.team:
+            if member.state in (model.MemberState.ACTIVE, model.MemberState.INVITED):
+                member.leave(at)
+        await _log(uow, actor, auth, action="change", what="case.close", purpose=cmd.purpose, at=at)
+        await uow.commit()
+
+
+# --- consent --------------------------------------------------------------------------------
+
+
+async def give_consent(cmd: c.GiveConsent, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        _require_manager(auth)
+        auth.case.check_open()
+        giver = await uow.family.get(cmd.given_by_member_id)
+        if giver is None or giver.case_id != auth.case.id:
+            raise InvalidInput.field(
+                "given_by_member_id", "Zgodę wyraża osoba z tej rodziny.", "not_in_family"
+            )
+        given_at = cmd.given_at or at
+        if given_at > at:
+            raise InvalidInput.field(
+                "given_at", "Data wyrażenia zgody nie może być z przyszłości.", "in_future"
+            )
+        consent = model.Consent.give(
+            id=uuid.uuid4(),
+            case_id=auth.case.id,
+            tenant=auth.case.tenant,
+            given_by_member_id=giver.id,
+            given_at=given_at,
+            method=cmd.method,
+            institution_ids=list(dict.fromkeys(cmd.institution_ids)),
+            sectors=list(dict.fromkeys(cmd.sectors)),
+            data_kinds=list(dict.fromkeys(cmd.data_kinds)),
+            valid_until=cmd.valid_until,
+            recorded_by=actor.username,
+            recorded_at=at,
+        )
+        await uow.consents.add(consent)
+        await _log(
+            uow, actor, auth, action="change", what="consent.give", purpose=cmd.purpose, at=at
+        )
+        await uow.commit()
+        return consent.id
+
+
+async def withdraw_consent(cmd: c.WithdrawConsent, *, uow: UnitOfWork, actor: Actor) -> None:
+    """The family withdraws a consent; it takes effect on the very next request. Members whose
+    institution no valid consent covers any more leave the team."""
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        _require_manager(auth)
+        consent = next((x for x in auth.consents if x.id == cmd.consent_id), None)
+        if consent is None:
+            raise NotFound("Nie znaleziono zgody.")
+        consent.withdraw(at=at, by=actor.username, note=cmd.note)
+        for member in auth.team:
+            if member.state in (
+                model.MemberState.ACTIVE,
+                model.MemberState.INVITED,
+            ) and not policy.may_join(member.institution_id, member.sector, auth.consents, at):
+                member.leave(at)
+        await _log(
+            uow, actor, auth, action="change", what="consent.withdraw", purpose=cmd.purpose, at=at
+        )
+        await uow.commit()
+
+
+# --- the team -------------------------------------------------------------------------------
+
+
+async def invite_member(cmd: c.InviteMember, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        _require_manager(auth)
+        auth.case.check_open()
+        institution = await uow.directory.institution(cmd.institution_id)
+        if institution is None:
+            raise InvalidInput.field(
+                "institution_id", "Nie ma takiej instytucji w rejestrze.", "unknown_institution"
+            )
+        if not policy.may_join(institution.id, institution.sector, auth.consents, at):
+            raise InvalidInput.field(
+                "institution_id",
+                "Ważna zgoda rodziny nie obejmuje tej instytucji ani jej sektora.",
+                "outside_consent",
+            )
+        if any(
+            m.institution_id == institution.id
+            and m.state in (model.MemberState.INVITED, model.MemberState.ACTIVE)
+            and (m.invited_username or None) == (cmd.username or None)
+            for m in auth.team
+        ):
+            raise Conflict("Ta instytucja ma już zaproszenie lub członka w zespole.")
+        member = model.TeamMember(
+            id=uuid.uuid4(),
+            case_id=auth.case.id,
+            tenant=auth.case.tenant,
+            institution_id=institution.id,
+            sector=institution.sector,
+            state=model.MemberState.INVITED,
+            invited_at=at,
+            invited_by=actor.username,
+            function=cmd.function,
+            invited_username=cmd.username,
+        )
+        await uow.team.add(member)
+        await _log(
+            uow, actor, auth, action="change", what="team.invite", purpose=cmd.purpose, at=at
+        )
+        await uow.commit()
+        return member.id
+
+
+async def answer_invitation(cmd: c.AnswerInvitation, *, uow: UnitOfWork, actor: Actor) -> None:
+    """Partner staff of the invited institution accept (or decline) while the consent covers it."""
+    at = now()
+    async with uow:
+        member = await uow.team.get(cmd.member_id)
+        if (
+            member is None
+            or policy.PARTNER_STAFF_ROLE not in actor.roles
+            or actor.institution_id != member.institution_id
+        ):
+            raise NotFound("Nie znaleziono zaproszenia.")
+        case = await uow.cases.get(member.case_id)
+        consents = await uow.consents.of_case(member.case_id)
+        if case is None or not policy.may_join(member.institution_id, member.sector, consents, at):
+            raise NotFound("Nie znaleziono zaproszenia.")
+        case.check_open()
+        if cmd.accept:
+            member.accept(subject=actor.subject, username=actor.username, now=at)
+        else:
+            member.decline()
+        access = Access(Relation.TEAM_MEMBER, frozenset(), actor.institution_id, member)
+        await _log(
+            uow, actor, Authorized(case, access, list(consents), []),
+            action="change", what="team.accept" if cmd.accept else "team.decline",
+            purpose=c.DEFAULT_PURPOSE, at=at,
+        )  # fmt: skip
+        await uow.commit()
+
+
+async def remove_member(cmd: c.RemoveMember, *, uow: UnitOfWork, actor: Actor) -> None:
+    """The case manager removes a member, or a member leaves the team."""
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        member = next((m for m in auth.team if m.id == cmd.member_id), None)
+        if member is None:
+            raise NotFound("Nie znaleziono członka zespołu.")
+        if auth.access.relation != Relation.CASE_MANAGER and auth.access.member is not member:
+            raise Forbidden("Członka zespołu usuwa prowadzący sprawę.")
+        member.leave(at)
+        await _log(uow, actor, auth, action="change", what="team.leave", purpose=cmd.purpose, at=at)
+        await uow.commit()
+
+
+# --- diagnosis and plan -----------------------------------------------------------------------
+
+
+async def add_diagnosis_entry(
+    cmd: c.AddDiagnosisEntry, *, uow: UnitOfWork, actor: Actor
+) -> uuid.UUID:
+    """The case manager records either view; a team member whose institution the consent grants
+    the diagnosis adds their specialist's view."""
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        auth.case.check_open()
+        if auth.access.relation == Relation.RECEIVING_PARTNER:
+            raise NotFound(NOT_FOUND)
+        if not auth.access.allows(model.DataKind.DIAGNOSIS):
+            raise Forbidden("Zgoda rodziny nie obejmuje diagnozy dla Twojej instytucji.")
+        if (
+            auth.access.relation == Relation.TEAM_MEMBER
+            and cmd.perspective == model.Perspective.FAMILY
+        ):
+            raise Forbidden("Spojrzenie rodziny zapisuje prowadzący sprawę, razem z rodziną.")
+        entry = model.DiagnosisEntry(
+            id=uuid.uuid4(),
+            case_id=auth.case.id,
+            tenant=auth.case.tenant,
+            area=cmd.area,
+            perspective=cmd.perspective,
+            text=cmd.text,
+            author_username=actor.username,
+            author_institution_id=auth.access.institution_id,
+            recorded_at=at,
+        )
+        await uow.diagnosis.add(entry)
+        await _log(uow, actor, auth, action="change", what="diagnosis", purpose=cmd.purpose, at=at)
+        await uow.commit()
+        return entry.id
+
+
+async def update_plan(cmd: c.UpdatePlan, *, uow: UnitOfWork, actor: Actor) -> int:
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        _require_manager(auth)
+        latest = await uow.plans.latest(auth.case.id)
+        plan = model.PlanVersion.draw_up(
+            case=auth.case,
+            version=(latest.version if latest else 0) + 1,
+            goals=cmd.goals,
+            active_members={m.id for m in auth.team if m.state == model.MemberState.ACTIVE},
+            created_by=actor.username,
+            now=at,
+        )
+        await uow.plans.add(plan)
+        await _log(uow, actor, auth, action="change", what="plan", purpose=cmd.purpose, at=at)
+        await uow.commit()
+        return plan.version
+
+
+# --- referrals --------------------------------------------------------------------------------
+
+
+async def create_referral(cmd: c.CreateReferral, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        _require_manager(auth)
+        auth.case.check_open()
+        offering = await uow.directory.offering(cmd.service_id)
+        if (
+            offering is None
+            or offering.status != "published"
+            or auth.case.tenant not in offering.tenants_served
+        ):
+            raise InvalidInput.field(
+                "service_id",
+                "Usługa nie jest opublikowana w koszyku usług tej gminy.",
+                "not_published",
+            )
+        granted = policy.granted_kinds(
+            offering.institution_id, offering.provider_sector, auth.consents, at
+        )
+        if model.DataKind.REFERRALS not in granted:
+            raise InvalidInput.field(
+                "service_id",
+                "Ważna zgoda rodziny nie obejmuje skierowań do tej instytucji.",
+                "outside_consent",
+            )
+        referral = model.Referral.create(
+            send=cmd.send,
+            by=actor.username,
+            role=Relation.CASE_MANAGER.value,
+            id=uuid.uuid4(),
+            case_id=auth.case.id,
+            tenant=auth.case.tenant,
+            service_id=offering.service_id,
+            institution_id=offering.institution_id,
+            sector=offering.provider_sector,
+            created_by=actor.username,
+            created_at=at,
+            note=cmd.note,
+            capacity_status=offering.capacity_status,
+            waiting_days=offering.waiting_days,
+        )
+        await uow.referrals.add(referral)
+        await _log(
+            uow, actor, auth, action="change", what="referral.create", purpose=cmd.purpose, at=at
+        )
+        await uow.commit()
+        return referral.id
+
+
+async def move_referral(
+    cmd: c.MoveReferral, *, uow: UnitOfWork, actor: Actor
+) -> model.ReferralState:
+    at = now()
+    async with uow:
+        referral = await uow.referrals.get(cmd.referral_id)
+        if referral is None:
+            raise NotFound("Nie znaleziono skierowania.")
+        auth = await authorize(uow, actor, referral.case_id, at)
+        relation = auth.access.relation
+        if relation == Relation.CASE_MANAGER:
+            party = model.Party.SENDER
+        elif (
+            auth.access.institution_id == referral.institution_id
+            and auth.access.allows(model.DataKind.REFERRALS)
+            and referral.state != model.ReferralState.DRAFT
+        ):
+            party = model.Party.RECEIVER
+        else:
+            raise NotFound("Nie znaleziono skierowania.")
+        referral.move(
+            cmd.state,
+            party=party,
+            by=actor.username,
+            role=relation.value,
+            now=at,
+            reason_code=cmd.reason_code,
+            reason=cmd.reason,
+            outcome_code=cmd.outcome_code,
+            outcome=cmd.outcome,
+            institution_id=auth.access.institution_id,
+        )
+        await _log(
+            uow, actor, auth, action="change", what=f"referral.{cmd.state.value}",
+            purpose=cmd.purpose, at=at,
+        )  # fmt: skip
+        await uow.commit()
+        return referral.state
+
+
+# --- meetings ---------------------------------------------------------------------------------
+
+
+async def schedule_meeting(cmd: c.ScheduleMeeting, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        _require_manager(auth)
+        auth.case.check_open()
+        meeting = model.Meeting.schedule(
+            active_members={m.id for m in auth.team if m.state == model.MemberState.ACTIVE},
+            id=uuid.uuid4(),
+            case_id=auth.case.id,
+            tenant=auth.case.tenant,
+            kind=cmd.kind,
+            starts_at=cmd.starts_at,
+            participants=cmd.participants,
+            agenda=cmd.agenda,
+            scheduled_by=actor.username,
+            place=cmd.place,
+            online_url=cmd.online_url,
+        )
+        await uow.meetings.add(meeting)
+        await _log(
+            uow, actor, auth, action="change", what="meeting.schedule", purpose=cmd.purpose, at=at
+        )
+        await uow.commit()
+        return meeting.id
+
+
+async def record_meeting_held(cmd: c.RecordMeetingHeld, *, uow: UnitOfWork, actor: Actor) -> None:
+    at = now()
+    async with uow:
+        meeting = await uow.meetings.get(cmd.meeting_id)
+        if meeting is None:
+            raise NotFound("Nie znaleziono spotkania.")
+        auth = await authorize(uow, actor, meeting.case_id, at)
+        _require_manager(auth)
+        decisions = [{**d, "noted_by": actor.username} for d in cmd.decisions]
+        meeting.hold(held_at=cmd.held_at, notes=cmd.notes, decisions=decisions)
+        await _log(
+            uow, actor, auth, action="change", what="meeting.held", purpose=cmd.purpose, at=at
+        )
+        await uow.commit()

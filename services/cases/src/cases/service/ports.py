@@ -1,0 +1,142 @@
+"""What the handlers need from the outside world (implemented in adapters, faked in unit tests)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, Self, TypeVar
+
+from cases.domain import model
+
+T = TypeVar("T")
+
+
+class Repository(Protocol[T]):
+    async def get(self, id: uuid.UUID) -> T | None: ...
+
+    async def add(self, item: T) -> None: ...
+
+
+class OfCase(Repository[T], Protocol):
+    async def of_case(self, case_id: uuid.UUID) -> Sequence[T]: ...
+
+
+class TeamRepository(OfCase[model.TeamMember], Protocol):
+    async def invitations_for(self, institution_id: uuid.UUID) -> Sequence[model.TeamMember]: ...
+
+
+class PlanRepository(Protocol):
+    async def latest(self, case_id: uuid.UUID) -> model.PlanVersion | None: ...
+
+    async def add(self, item: model.PlanVersion) -> None: ...
+
+
+class ReferralRepository(OfCase[model.Referral], Protocol):
+    async def receiving_institutions(self, case_id: uuid.UUID) -> set[uuid.UUID]: ...
+
+
+class FamilyRepository(OfCase[model.FamilyMember], Protocol):
+    async def cases_with_pesel(
+        self, tenants: frozenset[str], pesel_hash: str
+    ) -> list[uuid.UUID]: ...
+
+
+@dataclass(frozen=True)
+class Institution:
+    id: uuid.UUID
+    name: str
+    sector: str
+    tenants_served: list[str]
+
+
+@dataclass(frozen=True)
+class Offering:
+    service_id: uuid.UUID
+    institution_id: uuid.UUID
+    provider_sector: str
+    title: str
+    status: str
+    tenants_served: list[str]
+    capacity_status: str
+    waiting_days: int | None
+
+
+class Directory(Protocol):
+    """The read models of other services' facts: institutions (partners) and offerings (basket)."""
+
+    async def institution(self, id: uuid.UUID) -> Institution | None: ...
+
+    async def sectors(self, ids: Sequence[uuid.UUID]) -> Mapping[uuid.UUID, str | None]: ...
+
+    async def offering(self, service_id: uuid.UUID) -> Offering | None: ...
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    case_id: uuid.UUID
+    tenant: str
+    at: datetime
+    actor_subject: str
+    actor_username: str
+    actor_roles: str
+    relation: str
+    institution_id: uuid.UUID | None
+    action: str  # read | change
+    what: str
+    purpose: str
+
+
+class AccessLog(Protocol):
+    async def record(self, entry: AccessEntry) -> None: ...
+
+
+class Vault(Protocol):
+    def encrypt(self, pesel: str) -> bytes: ...
+
+    def decrypt(self, blob: bytes) -> str: ...
+
+    def lookup_hash(self, pesel: str) -> str: ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def cases(self) -> Repository[model.Case]: ...
+
+    @property
+    def family(self) -> FamilyRepository: ...
+
+    @property
+    def consents(self) -> OfCase[model.Consent]: ...
+
+    @property
+    def team(self) -> TeamRepository: ...
+
+    @property
+    def diagnosis(self) -> OfCase[model.DiagnosisEntry]: ...
+
+    @property
+    def plans(self) -> PlanRepository: ...
+
+    @property
+    def referrals(self) -> ReferralRepository: ...
+
+    @property
+    def meetings(self) -> OfCase[model.Meeting]: ...
+
+    @property
+    def directory(self) -> Directory: ...
+
+    @property
+    def access_log(self) -> AccessLog: ...
+
+    @property
+    def session(self) -> Any:
+        """Handed to read views by the entrypoints."""
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *args: object) -> None: ...
+
+    async def commit(self) -> None: ...

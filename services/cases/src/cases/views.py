@@ -1,0 +1,359 @@
+"""Read queries behind the cases API. Each is called by `handlers.read_case_data` after the consent
+policy said yes, and shows only the kinds of data the caller's access grants."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cases.adapters import orm
+from cases.domain import model
+from cases.domain.policy import Relation
+from cases.entrypoints import schemas as s
+from cases.service.handlers import Authorized
+from cases.service.ports import UnitOfWork, Vault
+
+CAPACITY_NAMES_PL = {
+    "available": "dostępna",
+    "waitlist": "lista oczekujących",
+    "no_capacity": "brak miejsc",
+}
+
+f_ = orm.family_members.c
+r_ = orm.referrals.c
+p_ = orm.plan_versions.c
+o_ = orm.offerings.c
+i_ = orm.institutions.c
+
+
+async def institution_names(
+    session: AsyncSession, ids: Sequence[uuid.UUID | None]
+) -> dict[uuid.UUID, str]:
+    wanted = [i for i in set(ids) if i is not None]
+    if not wanted:
+        return {}
+    rows = await session.execute(select(i_.id, i_.name).where(i_.id.in_(wanted)))
+    return {row[0]: row[1] for row in rows}
+
+
+async def family(
+    session: AsyncSession, case_id: uuid.UUID, vault: Vault | None
+) -> list[s.FamilyMemberOut]:
+    rows = await session.execute(
+        select(orm.family_members).where(f_.case_id == case_id).order_by(f_.last_name, f_.id)
+    )
+    out = []
+    for row in rows:
+        blob = row.pesel_encrypted
+        out.append(
+            s.FamilyMemberOut(
+                id=row.id,
+                first_name=row.first_name,
+                last_name=row.last_name,
+                year_of_birth=row.year_of_birth,
+                relation=row.relation,
+                phone=row.phone,
+                email=row.email,
+                address=row.address,
+                has_pesel=blob is not None,
+                pesel=vault.decrypt(blob) if vault is not None and blob is not None else None,
+            )
+        )
+    return out
+
+
+async def team(session: AsyncSession, auth: Authorized) -> list[s.TeamMemberOut]:
+    names = await institution_names(session, [m.institution_id for m in auth.team])
+    manager = s.TeamMemberOut(
+        id=None,
+        institution_id=None,
+        institution_name="Ośrodek Pomocy Społecznej (prowadzący sprawę)",
+        sector="social_assistance",
+        state="case_manager",
+        function="pracownik socjalny – case manager",
+        username=auth.case.manager_username,
+        invited_at=None,
+        joined_at=auth.case.opened_at,
+        left_at=None,
+    )
+    return [manager] + [
+        s.TeamMemberOut(
+            id=m.id,
+            institution_id=m.institution_id,
+            institution_name=names.get(m.institution_id),
+            sector=m.sector,
+            state=m.state.value,
+            function=m.function,
+            username=m.username or m.invited_username,
+            invited_at=m.invited_at,
+            joined_at=m.joined_at,
+            left_at=m.left_at,
+        )
+        for m in sorted(auth.team, key=lambda m: m.invited_at)
+    ]
+
+
+def _plan_out(row: Any) -> s.PlanOut:
+    return s.PlanOut(
+        version=row.version, created_by=row.created_by, created_at=row.created_at, goals=row.goals
+    )
+
+
+async def plan(session: AsyncSession, case_id: uuid.UUID) -> s.PlanOut | None:
+    row = (
+        await session.execute(
+            select(p_.version, p_.created_by, p_.created_at, p_.goals)
+            .where(p_.case_id == case_id)
+            .order_by(p_.version.desc())
+            .limit(1)
+        )
+    ).first()
+    return _plan_out(row) if row else None
+
+
+async def plan_versions(session: AsyncSession, case_id: uuid.UUID) -> list[s.PlanOut]:
+    rows = await session.execute(
+        select(p_.version, p_.created_by, p_.created_at, p_.goals)
+        .where(p_.case_id == case_id)
+        .order_by(p_.version)
+    )
+    return [_plan_out(row) for row in rows]
+
+
+async def referrals(
+    session: AsyncSession, case_id: uuid.UUID, only_institution: uuid.UUID | None = None
+) -> list[s.ReferralOut]:
+    query = (
+        select(orm.referrals, o_.title)
+        .select_from(orm.referrals.outerjoin(orm.offerings, o_.service_id == r_.service_id))
+        .where(r_.case_id == case_id)
+        .order_by(r_.created_at)
+    )
+    if only_institution is not None:
+        query = query.where(
+            r_.institution_id == only_institution, r_.state != model.ReferralState.DRAFT.value
+        )
+    rows = await session.execute(query)
+    return [
+        s.ReferralOut(
+            id=row.id,
+            case_id=row.case_id,
+            service_id=row.service_id,
+            service_title=row.title,
+            institution_id=row.institution_id,
+            sector=row.sector,
+            state=row.state,
+            state_name=model.REFERRAL_STATE_NAMES_PL[row.state],
+            note=row.note,
+            capacity_status=row.capacity_status,
+            waiting_days=row.waiting_days,
+            created_at=row.created_at,
+            requested_at=row.requested_at,
+            updated_at=row.updated_at,
+            reason_code=row.reason_code,
+            reason=row.reason,
+            outcome_code=row.outcome_code,
+            outcome=row.outcome,
+            history=row.history,
+        )
+        for row in rows
+    ]
+
+
+def _referral_scope(auth: Authorized) -> uuid.UUID | None:
+    """A receiving partner who is not in the team sees only the referrals sent to them."""
+    if auth.access.relation == Relation.RECEIVING_PARTNER:
+        return auth.access.institution_id
+    return None
+
+
+async def case_view(uow: UnitOfWork, auth: Authorized, vault: Vault | None) -> s.CaseOut:
+    """The case as the caller may see it: the case, its team, and the family, plan and
+    referrals when the caller's access grants them."""
+    session: AsyncSession = uow.session
+    case, access = auth.case, auth.access
+    is_manager = access.relation == Relation.CASE_MANAGER
+    return s.CaseOut(
+        id=case.id,
+        tenant=case.tenant,
+        state=case.state,
+        state_name=model.CASE_STATE_NAMES_PL[case.state],
+        opened_at=case.opened_at,
+        closed_at=case.closed_at,
+        close_reason=case.close_reason,
+        manager_username=case.manager_username,
+        relation=access.relation.value,
+        data_kinds=sorted(access.kinds),
+        family=await family(session, case.id, vault if is_manager else None)
+        if access.allows(model.DataKind.CONTACT)
+        else None,
+        team=await team(session, auth),
+        plan=await plan(session, case.id) if access.allows(model.DataKind.PLAN) else None,
+        referrals=await referrals(session, case.id, _referral_scope(auth))
+        if access.allows(model.DataKind.REFERRALS)
+        else None,
+    )
+
+
+async def referral_list(uow: UnitOfWork, auth: Authorized) -> list[s.ReferralOut]:
+    return await referrals(uow.session, auth.case.id, _referral_scope(auth))
+
+
+def consent_status(consent: model.Consent, now: datetime) -> str:
+    if consent.withdrawn_at is not None and consent.withdrawn_at <= now:
+        return "withdrawn"
+    if consent.valid_until is not None and consent.valid_until <= now:
+        return "expired"
+    if consent.given_at > now:
+        return "not_yet_valid"
+    return "valid"
+
+
+def consents(auth: Authorized, now: datetime) -> list[s.ConsentOut]:
+    return [
+        s.ConsentOut(
+            id=x.id,
+            given_by_member_id=x.given_by_member_id,
+            given_at=x.given_at,
+            method=x.method,
+            institution_ids=list(x.institution_ids),
+            sectors=list(x.sectors),
+            data_kinds=list(x.data_kinds),
+            valid_until=x.valid_until,
+            withdrawn_at=x.withdrawn_at,
+            recorded_by=x.recorded_by,
+            status=consent_status(x, now),
+        )
+        for x in sorted(auth.consents, key=lambda x: x.recorded_at)
+    ]
+
+
+async def diagnosis(uow: UnitOfWork, auth: Authorized) -> list[s.DiagnosisAreaOut]:
+    entries = await uow.diagnosis.of_case(auth.case.id)
+    out = []
+    for area in model.DiagnosisArea:
+        mine = sorted((e for e in entries if e.area == area), key=lambda e: e.recorded_at)
+
+        def view(e: model.DiagnosisEntry) -> s.DiagnosisEntryOut:
+            return s.DiagnosisEntryOut(
+                id=e.id,
+                text=e.text,
+                author_username=e.author_username,
+                author_institution_id=e.author_institution_id,
+                recorded_at=e.recorded_at,
+            )
+
+        out.append(
+            s.DiagnosisAreaOut(
+                area=area,
+                area_name=model.DIAGNOSIS_AREA_NAMES_PL[area],
+                family_view=[view(e) for e in mine if e.perspective == model.Perspective.FAMILY],
+                specialist_views=[
+                    view(e) for e in mine if e.perspective == model.Perspective.SPECIALIST
+                ],
+            )
+        )
+    return out
+
+
+async def meetings(uow: UnitOfWork, auth: Authorized) -> list[s.MeetingOut]:
+    items = sorted(await uow.meetings.of_case(auth.case.id), key=lambda m: m.starts_at)
+    return [
+        s.MeetingOut(
+            id=m.id,
+            kind=m.kind,
+            status=m.status,
+            starts_at=m.starts_at,
+            place=m.place,
+            online_url=m.online_url,
+            participants=m.participants,
+            agenda=m.agenda,
+            notes=m.notes,
+            held_at=m.held_at,
+            decisions=m.decisions,
+        )
+        for m in items
+    ]
+
+
+async def access_log(session: AsyncSession, case_id: uuid.UUID) -> list[s.AccessLogEntryOut]:
+    a = orm.access_log.c
+    rows = await session.execute(
+        select(orm.access_log, i_.name.label("institution_name"))
+        .select_from(orm.access_log.outerjoin(orm.institutions, i_.id == a.institution_id))
+        .where(a.case_id == case_id)
+        .order_by(a.seq)
+    )
+    return [
+        s.AccessLogEntryOut(
+            at=row.at,
+            actor_username=row.actor_username,
+            actor_roles=row.actor_roles,
+            relation=row.relation,
+            institution_id=row.institution_id,
+            institution_name=row.institution_name,
+            action=row.action,
+            what=row.what,
+            purpose=row.purpose,
+        )
+        for row in rows
+    ]
+
+
+async def offerings(session: AsyncSession, tenant: str | None) -> list[s.OfferingOut]:
+    query = select(orm.offerings).where(o_.status == "published").order_by(o_.title)
+    if tenant:
+        query = query.where(o_.tenants_served.any_() == tenant)
+    return [_offering_out(row) for row in await session.execute(query)]
+
+
+async def offering(session: AsyncSession, service_id: uuid.UUID) -> s.OfferingOut | None:
+    row = (await session.execute(select(orm.offerings).where(o_.service_id == service_id))).first()
+    return _offering_out(row) if row else None
+
+
+def _offering_out(row: Any) -> s.OfferingOut:
+    data = dict(row._mapping)
+    data.pop("updated_at", None)
+    data["capacity_name"] = CAPACITY_NAMES_PL.get(data["capacity_status"], data["capacity_status"])
+    return s.OfferingOut.model_validate(data)
+
+
+async def my_cases(
+    session: AsyncSession, subject: str, institution: uuid.UUID | None
+) -> list[s.CaseSummary]:
+    """Cases the caller manages or is an active team member of (no personal data in the list)."""
+    c_ = orm.cases.c
+    t_ = orm.team_members.c
+    managed = await session.execute(
+        select(c_.id, c_.tenant, c_.state, c_.opened_at)
+        .where(c_.manager_subject == subject)
+        .order_by(c_.opened_at.desc())
+        .limit(500)
+    )
+    out = [
+        s.CaseSummary(id=r.id, tenant=r.tenant, state=r.state, opened_at=r.opened_at,
+                      relation=Relation.CASE_MANAGER.value)
+        for r in managed
+    ]  # fmt: skip
+    if institution is not None:
+        joined = await session.execute(
+            select(c_.id, c_.tenant, c_.state, c_.opened_at)
+            .select_from(orm.cases.join(orm.team_members, t_.case_id == c_.id))
+            .where(
+                t_.user_subject == subject,
+                t_.institution_id == institution,
+                t_.state == model.MemberState.ACTIVE.value,
+            )
+        )
+        out += [
+            s.CaseSummary(id=r.id, tenant=r.tenant, state=r.state, opened_at=r.opened_at,
+                          relation=Relation.TEAM_MEMBER.value)
+            for r in joined
+        ]  # fmt: skip
+    return out

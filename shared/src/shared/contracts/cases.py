@@ -1,0 +1,206 @@
+"""Events of the cases service (task cooperation teams around a family).
+
+They carry identifiers, the tenant, the institutions and sectors involved and the times — never a
+family's names, PESEL, address or contact, nor the content of a diagnosis, plan, note or free-text
+reason. A consumer that needs more asks the cases API, where consent is checked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from shared.contracts.envelope import EventData
+from shared.contracts.partners import Sector
+
+SOURCE = "/cus/cases"
+
+DataKind = Literal["diagnosis", "plan", "referrals", "meetings", "contact"]
+ConsentMethod = Literal["paper", "verbal", "electronic"]
+ReferralState = Literal[
+    "draft", "requested", "accepted", "rejected", "cancelled", "in-progress", "on-hold",
+    "completed", "failed",
+]  # fmt: skip
+ReasonCode = Literal[
+    "not_eligible",
+    "no_capacity",
+    "family_declined",
+    "family_unreachable",
+    "service_unavailable",
+    "duplicate",
+    "other",
+]
+OutcomeCode = Literal["goal_achieved", "partially_achieved", "not_achieved", "other"]
+CloseReason = Literal[
+    "goals_achieved", "family_withdrew", "moved_away", "transferred", "no_cooperation", "other"
+]
+CapacityStatus = Literal["available", "waitlist", "no_capacity"]
+
+
+class CaseOpened(EventData):
+    event_type = "cases.case.opened"
+
+    case_id: uuid.UUID
+    opened_at: datetime
+    family_size: int = Field(description="Number of people in the family record")
+
+
+class CaseClosed(EventData):
+    event_type = "cases.case.closed"
+
+    case_id: uuid.UUID
+    opened_at: datetime
+    closed_at: datetime
+    reason_code: CloseReason
+
+
+class FamilyConsented(EventData):
+    """A family member gave consent to sharing with partner institutions, within a scope."""
+
+    event_type = "cases.family.consented"
+
+    case_id: uuid.UUID
+    consent_id: uuid.UUID
+    given_at: datetime
+    method: ConsentMethod
+    institution_ids: list[uuid.UUID] = Field(description="Institutions named in the scope")
+    sectors: list[Sector] = Field(description="Whole sectors named in the scope")
+    data_kinds: list[DataKind]
+    valid_until: datetime | None = None
+
+
+class ConsentWithdrawn(EventData):
+    event_type = "cases.consent.withdrawn"
+
+    case_id: uuid.UUID
+    consent_id: uuid.UUID
+    withdrawn_at: datetime
+    institution_ids: list[uuid.UUID]
+    sectors: list[Sector]
+
+
+class TeamMemberJoined(EventData):
+    event_type = "cases.team.member_joined"
+
+    case_id: uuid.UUID
+    member_id: uuid.UUID
+    institution_id: uuid.UUID
+    sector: Sector | None
+    joined_at: datetime
+
+
+class TeamMemberLeft(EventData):
+    event_type = "cases.team.member_left"
+
+    case_id: uuid.UUID
+    member_id: uuid.UUID
+    institution_id: uuid.UUID
+    sector: Sector | None
+    left_at: datetime
+
+
+class PlanUpdated(EventData):
+    event_type = "cases.plan.updated"
+
+    case_id: uuid.UUID
+    version: int
+    goal_count: int
+    action_count: int
+    actions_done: int
+    responsible_institution_ids: list[uuid.UUID]
+    updated_at: datetime
+
+
+class MeetingScheduled(EventData):
+    event_type = "cases.meeting.scheduled"
+
+    case_id: uuid.UUID
+    meeting_id: uuid.UUID
+    kind: Literal["meeting", "consultation"]
+    starts_at: datetime
+    online: bool
+    institution_ids: list[uuid.UUID] = Field(description="Institutions of the participants")
+    family_participates: bool
+
+
+class MeetingHeld(EventData):
+    event_type = "cases.meeting.held"
+
+    case_id: uuid.UUID
+    meeting_id: uuid.UUID
+    kind: Literal["meeting", "consultation"]
+    held_at: datetime
+    institution_ids: list[uuid.UUID]
+    family_participated: bool
+    decision_count: int
+    decisions_with_family_consent: int
+
+
+class ReferralEvent(EventData):
+    """Common facts of every referral event (one subject per state the referral reaches)."""
+
+    referral_id: uuid.UUID
+    case_id: uuid.UUID
+    service_id: uuid.UUID
+    sending_institution_id: uuid.UUID | None = None
+    sending_sector: Sector | None = "social_assistance"
+    receiving_institution_id: uuid.UUID
+    receiving_sector: Sector | None
+    state: ReferralState
+    previous_state: ReferralState | None
+    at: datetime = Field(description="When the referral reached this state")
+    requested_at: datetime | None = None
+    reason_code: ReasonCode | None = Field(
+        default=None, description="Category of the reason; the free text stays in the service"
+    )
+    outcome_code: OutcomeCode | None = None
+    capacity_status: CapacityStatus | None = Field(
+        default=None, description="The offering's capacity when the referral was sent"
+    )
+
+
+class ReferralRequested(ReferralEvent):
+    event_type = "cases.referral.requested"
+
+
+class ReferralAccepted(ReferralEvent):
+    event_type = "cases.referral.accepted"
+
+
+class ReferralRejected(ReferralEvent):
+    event_type = "cases.referral.rejected"
+
+
+class ReferralInProgress(ReferralEvent):
+    event_type = "cases.referral.in_progress"
+
+
+class ReferralOnHold(ReferralEvent):
+    event_type = "cases.referral.on_hold"
+
+
+class ReferralCompleted(ReferralEvent):
+    event_type = "cases.referral.completed"
+
+
+class ReferralFailed(ReferralEvent):
+    event_type = "cases.referral.failed"
+
+
+class ReferralCancelled(ReferralEvent):
+    event_type = "cases.referral.cancelled"
+
+
+REFERRAL_EVENTS: dict[str, type[ReferralEvent]] = {
+    "requested": ReferralRequested,
+    "accepted": ReferralAccepted,
+    "rejected": ReferralRejected,
+    "in-progress": ReferralInProgress,
+    "on-hold": ReferralOnHold,
+    "completed": ReferralCompleted,
+    "failed": ReferralFailed,
+    "cancelled": ReferralCancelled,
+}
