@@ -26,6 +26,7 @@ from shared.config import ServiceSettings
 from shared.db.engine import create_engine, session_factory
 from shared.errors.problems import install_problem_handlers
 from shared.messaging.broker import make_broker, start_broker
+from shared.messaging.consumer import stop_consumers
 from shared.messaging.outbox import OutboxRelay
 from shared.observability.tracing import configure_tracing, instrument_app
 
@@ -115,6 +116,7 @@ async def running(runtime: Runtime) -> AsyncIterator[None]:
             log.error("background task did not stop in time", extra={"task": task.get_name()})
         with contextlib.suppress(Exception):
             await runtime.broker.stop()
+        await stop_consumers(runtime.broker)
         await runtime.http.aclose()
         await runtime.engine.dispose()
 

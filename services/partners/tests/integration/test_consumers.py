@@ -13,7 +13,14 @@ from partners.adapters.orm import inbox
 from shared.contracts import CloudEvent
 from shared.contracts.partners import InstitutionRegistered
 from shared.db import create_engine, session_factory
-from shared.messaging import STREAMS, RetryPolicy, make_broker, register_consumer, start_broker
+from shared.messaging import (
+    STREAMS,
+    RetryPolicy,
+    make_broker,
+    register_consumer,
+    start_broker,
+    stop_consumers,
+)
 
 
 def registered(name: str) -> CloudEvent:
@@ -55,7 +62,9 @@ async def test_same_event_twice_is_applied_once_and_failures_are_parked(database
         await session.execute(text("SELECT 1"))
         if event.id == poison.id:
             raise RuntimeError("handler bug")
-        applied.append(payload.name)
+
+    def on_applied(event):  # runs after the commit, so it sees committed effects only
+        applied.append(event.payload().name)
 
     stats = register_consumer(
         broker,
@@ -64,6 +73,7 @@ async def test_same_event_twice_is_applied_once_and_failures_are_parked(database
         sessions=sessions,
         inbox=inbox,
         handler=handler,
+        on_applied=on_applied,
         retry=RetryPolicy(max_attempts=3, delays=(0.05, 0.05, 0.05)),
     )
     await start_broker(broker)
@@ -102,6 +112,7 @@ async def test_same_event_twice_is_applied_once_and_failures_are_parked(database
         await nc.close()
     finally:
         await broker.stop()
+        await stop_consumers(broker)
         await engine.dispose()
 
 
@@ -111,7 +122,7 @@ async def test_unreadable_message_is_parked_at_once(databases, own_nats):
     applied: list[str] = []
 
     async def handler(session, event, payload):
-        applied.append(payload.name)
+        await session.execute(text("SELECT 1"))
 
     stats = register_consumer(
         broker,
@@ -120,6 +131,7 @@ async def test_unreadable_message_is_parked_at_once(databases, own_nats):
         sessions=session_factory(engine),
         inbox=inbox,
         handler=handler,
+        on_applied=lambda event: applied.append(event.payload().name),
     )
     await start_broker(broker)
     try:
@@ -131,4 +143,5 @@ async def test_unreadable_message_is_parked_at_once(databases, own_nats):
         assert stats.retried == 0
     finally:
         await broker.stop()
+        await stop_consumers(broker)
         await engine.dispose()

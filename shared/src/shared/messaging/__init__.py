@@ -1,7 +1,12 @@
 """Messaging: the JetStream stream layout, the broker factory, the outbox relay and the inbox."""
 
 from shared.messaging.broker import make_broker, start_broker
-from shared.messaging.consumer import ConsumerStats, RetryPolicy, register_consumer
+from shared.messaging.consumer import (
+    ConsumerStats,
+    RetryPolicy,
+    register_consumer,
+    stop_consumers,
+)
 from shared.messaging.outbox import OutboxRelay, add_to_outbox
 from shared.messaging.streams import DLQ, STREAMS, StreamSpec, ensure_streams, stream_for_subject
 from shared.messaging.tables import inbox_table, outbox_table
@@ -20,5 +25,6 @@ __all__ = [
     "outbox_table",
     "register_consumer",
     "start_broker",
+    "stop_consumers",
     "stream_for_subject",
 ]

@@ -23,6 +23,8 @@ def make_broker(url: str, *, service: str, tracer_provider: TracerProvider | Non
         reconnect_time_wait=1,
         connect_timeout=2,
         graceful_timeout=10.0,
+        # FastStream logs every message received/processed; that belongs at debug level.
+        log_level=logging.DEBUG,
     )
 
 
