@@ -58,11 +58,21 @@ MIN_COORDINATORS = 2
 
 class Aggregate:
     events: list[ev.DomainEvent]
+    EDITABLE: tuple[str, ...] = ()
 
     def record(self, event: ev.DomainEvent) -> None:
         if not hasattr(self, "events"):
             self.events = []
         self.events.append(event)
+
+    def _apply_changes(self, changes: dict[str, Any]) -> tuple[str, ...]:
+        """Set the editable fields that really change; return their names."""
+        changed = tuple(
+            k for k, v in changes.items() if k in self.EDITABLE and getattr(self, k) != v
+        )
+        for key in changed:
+            setattr(self, key, changes[key])
+        return changed
 
 
 @dataclass(eq=False)
@@ -115,11 +125,7 @@ class Institution(Aggregate):
             self.tenants_served = [self.tenant, *self.tenants_served]
 
     def update(self, changes: dict[str, Any]) -> tuple[str, ...]:
-        changed = tuple(
-            k for k, v in changes.items() if k in self.EDITABLE and getattr(self, k) != v
-        )
-        for key in changed:
-            setattr(self, key, changes[key])
+        changed = self._apply_changes(changes)
         self._check_served()
         if changed:
             self.record(ev.InstitutionUpdated(self.id, changed))
@@ -161,11 +167,7 @@ class Partnership(Aggregate):
         return partnership
 
     def update(self, changes: dict[str, Any]) -> tuple[str, ...]:
-        changed = tuple(
-            k for k, v in changes.items() if k in self.EDITABLE and getattr(self, k) != v
-        )
-        for key in changed:
-            setattr(self, key, changes[key])
+        changed = self._apply_changes(changes)
         if changed:
             self.record(ev.PartnershipUpdated(self.id, changed))
         return changed
@@ -387,11 +389,7 @@ class ContactPerson(Aggregate):
     EDITABLE = ("name", "position", "email", "phone", "user_id", "active")
 
     def update(self, changes: dict[str, Any]) -> tuple[str, ...]:
-        changed = tuple(
-            k for k, v in changes.items() if k in self.EDITABLE and getattr(self, k) != v
-        )
-        for key in changed:
-            setattr(self, key, changes[key])
+        changed = self._apply_changes(changes)
         if changed:
             self.record(ev.ContactPersonChanged(self.id))
         return changed
