@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Response
 from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from opentelemetry.sdk.trace import TracerProvider
@@ -25,6 +25,7 @@ from shared.auth.tokens import TokenVerifier
 from shared.config import ServiceSettings
 from shared.db.engine import create_engine, session_factory
 from shared.errors.problems import install_problem_handlers
+from shared.messaging.asyncapi import asyncapi_json, declare_publishers
 from shared.messaging.broker import make_broker, start_broker
 from shared.messaging.consumer import stop_consumers
 from shared.messaging.outbox import OutboxRelay
@@ -73,6 +74,7 @@ def build_runtime(service: str, settings: ServiceSettings) -> Runtime:
         verifier=TokenVerifier(settings.oidc_issuer, settings.oidc_audience, http=http),
     )
     runtime.relay = OutboxRelay(engine, runtime.nats_connection)
+    declare_publishers(broker, service)
     return runtime
 
 
@@ -149,6 +151,14 @@ def create_app(
     install_problem_handlers(app)
     for router in routers:
         app.include_router(router)
+
+    @app.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> Response:
+        """The AsyncAPI 3 document of the events this service publishes and consumes."""
+        return Response(
+            asyncapi_json(runtime.broker, title=f"{title} – zdarzenia", version=version),
+            media_type="application/json",
+        )
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

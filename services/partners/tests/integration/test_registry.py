@@ -228,3 +228,20 @@ async def test_openapi_documents_every_route_with_examples(partners):
     ):
         assert schemas[name].get("examples"), name
     assert "Problem" in schemas
+
+
+async def test_asyncapi_lists_every_partners_subject_with_its_schema(partners):
+    document = (await partners.client.get("/asyncapi.json")).json()
+    assert document["asyncapi"].startswith("3.")
+    channels = set(document["channels"])
+    for subject in (
+        "partners.institution.registered",
+        "partners.institution.updated",
+        "partners.membership.changed",
+        "partners.meeting.scheduled",
+        "partners.meeting.held",
+    ):
+        assert subject in channels
+    schemas = document["components"]["schemas"]
+    membership = schemas["MembershipChangedEvent"]
+    assert "data" in membership["properties"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 SPEC_VERSION = "1.0"
 
@@ -96,3 +96,15 @@ class CloudEvent(BaseModel):
 def parse_event(body: bytes | str) -> tuple[CloudEvent, EventData]:
     event = CloudEvent.model_validate_json(body)
     return event, event.payload()
+
+
+def envelope_model(data: type[EventData]) -> type[CloudEvent]:
+    """The CloudEvent of one event type with its `data` typed, for documentation (AsyncAPI)."""
+    fixed_type: Any = Literal[data.event_type]  # a literal built at run time
+    return create_model(
+        f"{data.__name__}Event",
+        __base__=CloudEvent,
+        __doc__=(data.__doc__ or data.event_type).strip(),
+        type=(fixed_type, Field(default=data.event_type)),
+        data=(data, ...),
+    )
