@@ -1,10 +1,13 @@
 """The demo region (powiat wielicki) loaded through the services' public APIs, one loader per
 service, so that a fresh platform shows realistic data to the people trying it.
 
-Each loader takes the service's base URL and `token_for(username) -> access token` (demo users of
-the realm, password `demo`) and returns a small summary of what it created (keys -> ids), which
-`scripts/platform.py` keeps in `.run/demo-loaded-<service>` so the next run does not load twice.
-Every call fails loudly with the response body on a non-2xx answer.
+Each loader, `load_<service>(base_url, token_for)`, gets the service's base URL and
+`token_for(username) -> access token` (demo users of the realm, password `demo`), raises
+AlreadyLoaded when the service already holds its data, and returns a summary of what it created
+(keys -> ids), which `scripts/platform.py` keeps in `.run/demo-loaded-<service>` so that the next
+run loads nothing twice. A loader is registered in LOADERS (in the order they run) with the URLs of
+all running services, so a later one can look up what an earlier one created through that
+service's API. Every call fails loudly with the response body on a non-2xx answer.
 """
 
 from __future__ import annotations
@@ -34,6 +37,10 @@ WRITER = {TENANT_A: "coord-a", TENANT_B: "coord-b", TENANT_C: "admin", DISTRICT_
 
 # partner-a's token carries this institution: the school must be registered with exactly this id.
 PARTNER_A_SCHOOL_ID = "7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001"
+
+REALM_USERS = frozenset(
+    {"coord-a", "coord-b", "manager-a", "manager-b", "partner-a", "director-a", "analyst", "admin"}
+)
 
 
 class DemoDataError(RuntimeError):
@@ -150,34 +157,16 @@ def _warsaw() -> tzinfo:
 
 
 @dataclass(frozen=True)
-class Contact:
-    name: str
-    position: str
-    email: str
-    phone: str | None = None
-    user: str | None = None  # a realm user this person signs in as
-
-
-@dataclass(frozen=True)
-class Coordinator:
-    name: str
-    email: str
-    phone: str | None = None
-    user: str | None = None
-
-
-@dataclass(frozen=True)
 class Inst:
-    """A demo institution; `tenant` is the unit whose coordinator keeps the entry."""
+    """A demo institution; `tenant` is the unit whose coordinator keeps the entry. `contacts` are
+    "name; position; phone[; realm user]" (the work e-mail is made from the name)."""
 
     key: str
     tenant: str
-    name: str
     sector: str
+    name: str
     legal_form: str
-    street: str
-    postal_code: str
-    city: str
+    address: str  # "street, 00-000 City"
     email: str
     phone: str
     served: tuple[str, ...] = ()
@@ -185,8 +174,8 @@ class Inst:
     description: str | None = None
     has_krs: bool = False
     local_unit_of: str | None = None  # the key of the entity whose REGON it extends
-    no_nip: bool = False
-    contacts: tuple[Contact, ...] = ()
+    has_nip: bool = True
+    contacts: tuple[str, ...] = ()
     fixed_id: str | None = None
 
 
@@ -201,744 +190,286 @@ class Step:
 
 
 @dataclass(frozen=True)
-class Member:
-    key: str
-    steps: tuple[Step, ...]
-
-
-@dataclass(frozen=True)
 class Partnership:
     tenant: str
     leader: str
     name: str
     municipality_name: str
-    formal_act_kind: str
-    formal_act_reference: str
+    formal_act: tuple[str, str]  # kind, reference
     established_days_ago: int
     goals: str
     meeting_frequency: str
-    members: tuple[Member, ...]
-    coordinators: tuple[Coordinator, ...] = ()
+    members: dict[str, tuple[Step, ...]]  # institution key -> its membership's states
+    coordinators: tuple[str, ...]  # "name; phone[; realm user]"
 
 
-def _wieliczka(street: str) -> dict[str, str]:
-    return {"street": street, "postal_code": "32-020", "city": "Wieliczka"}
+A, B, C, D = TENANT_A, TENANT_B, TENANT_C, DISTRICT_D
+WIELICZKA, NIEPOLOMICE, KLAJ = "32-020 Wieliczka", "32-005 Niepołomice", "32-015 Kłaj"
+BUDGET_UNIT = "jednostka budżetowa"
+LTD = "spółka z ograniczoną odpowiedzialnością"
 
-
+# fmt: off
 INSTITUTIONS: tuple[Inst, ...] = (
     # --- Gmina Wieliczka (A)
-    Inst(
-        "ops_a",
-        TENANT_A,
-        "Miejski Ośrodek Pomocy Społecznej w Wieliczce",
-        "social_assistance",
-        "jednostka budżetowa",
-        "ul. Powstania Warszawskiego 1",
-        "32-020",
-        "Wieliczka",
-        "sekretariat.mops.wieliczka@example.org",
-        "12 278 10 47",
-        website="https://mops.wieliczka.example.org/",
-        description="Lider partnerstwa gminy Wieliczka: pomoc społeczna, praca socjalna, "
-        "asystentura rodziny, koordynacja zespołów kooperacyjnych.",
-        contacts=(
-            Contact(
-                "Anna Kowalska",
-                "koordynatorka sieci kooperacji",
-                "anna.kowalska@example.org",
-                "12 278 10 52",
-                user="coord-a",
-            ),
-            Contact(
-                "Katarzyna Wiśniewska",
-                "starsza pracownica socjalna",
-                "katarzyna.wisniewska@example.org",
-                "12 278 10 55",
-                user="manager-a",
-            ),
-            Contact(
-                "Tomasz Lewandowski",
-                "dyrektor MOPS",
-                "tomasz.lewandowski@example.org",
-                "12 278 10 40",
-                user="director-a",
-            ),
-        ),
-    ),
-    Inst(
-        "sp1_a",
-        TENANT_A,
-        "Szkoła Podstawowa nr 1 im. Jana Pawła II w Wieliczce",
-        "education",
-        "jednostka budżetowa",
-        "ul. Słowackiego 6",
-        "32-020",
-        "Wieliczka",
-        "sp1.wieliczka@example.org",
-        "12 278 22 13",
-        website="https://sp1.wieliczka.example.org/",
-        description="Szkoła podstawowa (klasy 1–8) z oddziałami integracyjnymi; pedagog i "
-        "psycholog szkolny, świetlica do 17:30.",
-        contacts=(
-            Contact("Marta Nowak", "pedagog szkolny", "marta.nowak@example.org", "12 278 22 15"),
-            Contact(
-                "Magdalena Zielińska",
-                "pedagog specjalny",
-                "magdalena.zielinska@example.org",
-                "12 278 22 16",
-                user="partner-a",
-            ),
-        ),
-        fixed_id=PARTNER_A_SCHOOL_ID,
-    ),
-    Inst(
-        "przychodnia_a",
-        TENANT_A,
-        "Przychodnia Rodzinna „Salus” w Wieliczce",
-        "health",
-        "spółka z ograniczoną odpowiedzialnością",
-        "ul. Dembowskiego 8",
-        "32-020",
-        "Wieliczka",
-        "rejestracja.salus@example.org",
-        "12 289 30 00",
-        description="Podstawowa opieka zdrowotna (NFZ): lekarze rodzinni, pediatra, "
-        "położna środowiskowa, pielęgniarka szkolna.",
-        has_krs=True,
-        contacts=(
-            Contact(
-                "Barbara Kaczmarek",
-                "położna środowiskowa",
-                "barbara.kaczmarek@example.org",
-                "12 289 30 07",
-            ),
-        ),
-    ),
-    Inst(
-        "fundacja_a",
-        TENANT_A,
-        "Fundacja „Dobry Start” na rzecz Dzieci i Rodzin",
-        "ngo",
-        "fundacja",
-        "ul. Sienkiewicza 14",
-        "32-020",
-        "Wieliczka",
-        "biuro.dobrystart@example.org",
-        "600 412 318",
-        description="Poradnictwo rodzinne, grupy wsparcia dla rodziców, korepetycje "
-        "wolontariuszy dla uczniów.",
-        has_krs=True,
-        contacts=(
-            Contact(
-                "Joanna Pawlak", "prezeska zarządu", "joanna.pawlak@example.org", "600 412 318"
-            ),
-        ),
-    ),
-    Inst(
-        "spoldzielnia_a",
-        TENANT_A,
-        "Spółdzielnia Socjalna „Solna Kuchnia”",
-        "social_economy",
-        "spółdzielnia socjalna",
-        "ul. Klaśnieńska 5",
-        "32-020",
-        "Wieliczka",
-        "kontakt.solnakuchnia@example.org",
-        "512 330 901",
-        description="Catering i stołówka; miejsca pracy i staże dla osób w kryzysie.",
-        has_krs=True,
-        contacts=(
-            Contact(
-                "Robert Górski", "prezes spółdzielni", "robert.gorski@example.org", "512 330 901"
-            ),
-        ),
-    ),
-    Inst(
-        "cis_a",
-        TENANT_A,
-        "Centrum Integracji Społecznej w Wieliczce",
-        "social_economy",
-        "jednostka budżetowa",
-        "ul. Reformacka 3",
-        "32-020",
-        "Wieliczka",
-        "cis.wieliczka@example.org",
-        "12 278 44 20",
-        description="Reintegracja społeczna i zawodowa: warsztaty, zatrudnienie socjalne.",
-        contacts=(Contact("Elżbieta Wójcik", "kierowniczka CIS", "elzbieta.wojcik@example.org"),),
-    ),
-    Inst(
-        "pwd_a",
-        TENANT_A,
-        "Placówka Wsparcia Dziennego „Przystań” w Wieliczce",
-        "family_support",
-        "jednostka budżetowa",
-        "ul. Asnyka 9",
-        "32-020",
-        "Wieliczka",
-        "przystan.wieliczka@example.org",
-        "12 278 51 60",
-        description="Świetlica opiekuńczo-wychowawcza dla dzieci 7–15 lat, pomoc w nauce, "
-        "zajęcia socjoterapeutyczne.",
-        contacts=(
-            Contact(
-                "Agata Krawczyk", "wychowawczyni", "agata.krawczyk@example.org", "12 278 51 61"
-            ),
-        ),
-    ),
-    Inst(
-        "firma_a",
-        TENANT_A,
-        "Zakład Usług Remontowych „Solny Gród” Sp. z o.o.",
-        "business",
-        "spółka z ograniczoną odpowiedzialnością",
-        "ul. Krakowska 41",
-        "32-020",
-        "Wieliczka",
-        "biuro.solnygrod@example.org",
-        "12 288 17 70",
-        description="Lokalna firma budowlana: praktyki zawodowe i zatrudnienie "
-        "wspomagane dla osób wracających na rynek pracy.",
-        has_krs=True,
-        contacts=(
-            Contact(
-                "Marek Jabłoński", "kierownik kadr", "marek.jablonski@example.org", "12 288 17 72"
-            ),
-        ),
-    ),
-    Inst(
-        "umig_a",
-        TENANT_A,
-        "Urząd Miasta i Gminy Wieliczka",
-        "local_government",
-        "jednostka budżetowa",
-        "Rynek Górny 1",
-        "32-020",
-        "Wieliczka",
-        "umig.wieliczka@example.org",
-        "12 278 32 44",
-        website="https://wieliczka.example.org/",
-        description="Wydział Edukacji, Zdrowia i Spraw Społecznych; gminna komisja "
-        "rozwiązywania problemów alkoholowych.",
-        contacts=(
-            Contact(
-                "Paweł Dudek",
-                "naczelnik Wydziału Spraw Społecznych",
-                "pawel.dudek@example.org",
-                "12 278 32 60",
-            ),
-        ),
-    ),
+    Inst("ops_a", A, "social_assistance", "Miejski Ośrodek Pomocy Społecznej w Wieliczce",
+         BUDGET_UNIT, f"ul. Powstania Warszawskiego 1, {WIELICZKA}",
+         "sekretariat.mops.wieliczka@example.org", "12 278 10 47",
+         website="https://mops.wieliczka.example.org/",
+         description="Lider partnerstwa gminy Wieliczka: pomoc społeczna, praca socjalna, "
+         "asystentura rodziny, koordynacja zespołów kooperacyjnych.",
+         contacts=("Anna Kowalska; koordynatorka sieci kooperacji; 12 278 10 52; coord-a",
+                   "Katarzyna Wiśniewska; starsza pracownica socjalna; 12 278 10 55; manager-a",
+                   "Tomasz Lewandowski; dyrektor MOPS; 12 278 10 40; director-a")),
+    Inst("sp1_a", A, "education", "Szkoła Podstawowa nr 1 im. Jana Pawła II w Wieliczce",
+         BUDGET_UNIT, f"ul. Słowackiego 6, {WIELICZKA}", "sp1.wieliczka@example.org",
+         "12 278 22 13", website="https://sp1.wieliczka.example.org/",
+         description="Szkoła podstawowa (klasy 1–8) z oddziałami integracyjnymi; pedagog i "
+         "psycholog szkolny, świetlica do 17:30.",
+         contacts=("Marta Nowak; pedagog szkolny; 12 278 22 15",
+                   "Magdalena Zielińska; pedagog specjalny; 12 278 22 16; partner-a"),
+         fixed_id=PARTNER_A_SCHOOL_ID),
+    Inst("przychodnia_a", A, "health", "Przychodnia Rodzinna „Salus” w Wieliczce", LTD,
+         f"ul. Dembowskiego 8, {WIELICZKA}", "rejestracja.salus@example.org", "12 289 30 00",
+         description="Podstawowa opieka zdrowotna (NFZ): lekarze rodzinni, pediatra, położna "
+         "środowiskowa, pielęgniarka szkolna.", has_krs=True,
+         contacts=("Barbara Kaczmarek; położna środowiskowa; 12 289 30 07",)),
+    Inst("fundacja_a", A, "ngo", "Fundacja „Dobry Start” na rzecz Dzieci i Rodzin", "fundacja",
+         f"ul. Sienkiewicza 14, {WIELICZKA}", "biuro.dobrystart@example.org", "600 412 318",
+         description="Poradnictwo rodzinne, grupy wsparcia dla rodziców, korepetycje "
+         "wolontariuszy dla uczniów.", has_krs=True,
+         contacts=("Joanna Pawlak; prezeska zarządu; 600 412 318",)),
+    Inst("spoldzielnia_a", A, "social_economy", "Spółdzielnia Socjalna „Solna Kuchnia”",
+         "spółdzielnia socjalna", f"ul. Klaśnieńska 5, {WIELICZKA}",
+         "kontakt.solnakuchnia@example.org", "512 330 901",
+         description="Catering i stołówka; miejsca pracy i staże dla osób w kryzysie.",
+         has_krs=True, contacts=("Robert Górski; prezes spółdzielni; 512 330 901",)),
+    Inst("cis_a", A, "social_economy", "Centrum Integracji Społecznej w Wieliczce", BUDGET_UNIT,
+         f"ul. Reformacka 3, {WIELICZKA}", "cis.wieliczka@example.org", "12 278 44 20",
+         description="Reintegracja społeczna i zawodowa: warsztaty, zatrudnienie socjalne.",
+         contacts=("Elżbieta Wójcik; kierowniczka CIS; 12 278 44 21",)),
+    Inst("pwd_a", A, "family_support", "Placówka Wsparcia Dziennego „Przystań” w Wieliczce",
+         BUDGET_UNIT, f"ul. Asnyka 9, {WIELICZKA}", "przystan.wieliczka@example.org",
+         "12 278 51 60", description="Świetlica opiekuńczo-wychowawcza dla dzieci 7–15 lat, "
+         "pomoc w nauce, zajęcia socjoterapeutyczne.",
+         contacts=("Agata Krawczyk; wychowawczyni; 12 278 51 61",)),
+    Inst("firma_a", A, "business", "Zakład Usług Remontowych „Solny Gród” Sp. z o.o.", LTD,
+         f"ul. Krakowska 41, {WIELICZKA}", "biuro.solnygrod@example.org", "12 288 17 70",
+         description="Lokalna firma budowlana: praktyki zawodowe i zatrudnienie wspomagane "
+         "dla osób wracających na rynek pracy.", has_krs=True,
+         contacts=("Marek Jabłoński; kierownik kadr; 12 288 17 72",)),
+    Inst("umig_a", A, "local_government", "Urząd Miasta i Gminy Wieliczka", BUDGET_UNIT,
+         f"Rynek Górny 1, {WIELICZKA}", "umig.wieliczka@example.org", "12 278 32 44",
+         website="https://wieliczka.example.org/",
+         description="Wydział Edukacji, Zdrowia i Spraw Społecznych; gminna komisja "
+         "rozwiązywania problemów alkoholowych.",
+         contacts=("Paweł Dudek; naczelnik Wydziału Spraw Społecznych; 12 278 32 60",)),
     # --- Gmina Niepołomice (B)
-    Inst(
-        "ops_b",
-        TENANT_B,
-        "Miejsko-Gminny Ośrodek Pomocy Społecznej w Niepołomicach",
-        "social_assistance",
-        "jednostka budżetowa",
-        "ul. Bocheńska 26",
-        "32-005",
-        "Niepołomice",
-        "mgops.niepolomice@example.org",
-        "12 281 13 50",
-        description="Lider partnerstwa gminy Niepołomice.",
-        contacts=(
-            Contact(
-                "Bartosz Nowak",
-                "koordynator sieci kooperacji",
-                "bartosz.nowak@example.org",
-                "12 281 13 58",
-                user="coord-b",
-            ),
-            Contact(
-                "Piotr Wójcik",
-                "pracownik socjalny",
-                "piotr.wojcik@example.org",
-                "12 281 13 54",
-                user="manager-b",
-            ),
-        ),
-    ),
-    Inst(
-        "sp1_b",
-        TENANT_B,
-        "Szkoła Podstawowa nr 1 im. Tadeusza Kościuszki w Niepołomicach",
-        "education",
-        "jednostka budżetowa",
-        "ul. Szkolna 2",
-        "32-005",
-        "Niepołomice",
-        "sp1.niepolomice@example.org",
-        "12 281 10 52",
-        contacts=(
-            Contact(
-                "Ewelina Sikora", "psycholog szkolny", "ewelina.sikora@example.org", "12 281 10 59"
-            ),
-        ),
-    ),
-    Inst(
-        "kp_b",
-        TENANT_B,
-        "Komisariat Policji w Niepołomicach",
-        "police",
-        "jednostka organizacyjna Policji",
-        "ul. Kościuszki 7",
-        "32-005",
-        "Niepołomice",
-        "kp.niepolomice@example.org",
-        "47 832 87 20",
-        local_unit_of="kpp_d",
-        no_nip=True,
-        contacts=(
-            Contact(
-                "asp. szt. Krzysztof Mazur",
-                "dzielnicowy",
-                "krzysztof.mazur@example.org",
-                "47 832 87 25",
-            ),
-        ),
-    ),
-    Inst(
-        "przychodnia_b",
-        TENANT_B,
-        "Niepołomickie Centrum Medyczne",
-        "health",
-        "spółka z ograniczoną odpowiedzialnością",
-        "ul. Bocheńska 28",
-        "32-005",
-        "Niepołomice",
-        "rejestracja.ncm@example.org",
-        "12 281 40 40",
-        has_krs=True,
-    ),
-    Inst(
-        "stowarzyszenie_b",
-        TENANT_B,
-        "Stowarzyszenie „Razem dla Niepołomic”",
-        "ngo",
-        "stowarzyszenie",
-        "ul. Zamkowa 2",
-        "32-005",
-        "Niepołomice",
-        "razem.niepolomice@example.org",
-        "604 118 272",
-        description="Wolontariat sąsiedzki, klub seniora, pomoc w opiece wytchnieniowej.",
-        has_krs=True,
-        contacts=(Contact("Irena Wróbel", "prezeska stowarzyszenia", "irena.wrobel@example.org"),),
-    ),
-    Inst(
-        "wtz_b",
-        TENANT_B,
-        "Warsztat Terapii Zajęciowej w Niepołomicach",
-        "social_economy",
-        "jednostka organizacyjna stowarzyszenia",
-        "ul. Wimmera 4",
-        "32-005",
-        "Niepołomice",
-        "wtz.niepolomice@example.org",
-        "12 281 25 33",
-        contacts=(
-            Contact(
-                "Sylwia Lis", "kierowniczka warsztatu", "sylwia.lis@example.org", "12 281 25 33"
-            ),
-        ),
-    ),
-    Inst(
-        "firma_b",
-        TENANT_B,
-        "Niepołomickie Zakłady Opakowań Sp. z o.o.",
-        "business",
-        "spółka z ograniczoną odpowiedzialnością",
-        "ul. Grabska 11",
-        "32-005",
-        "Niepołomice",
-        "kadry.nzo@example.org",
-        "12 281 90 00",
-        has_krs=True,
-    ),
-    Inst(
-        "umig_b",
-        TENANT_B,
-        "Urząd Miasta i Gminy Niepołomice",
-        "local_government",
-        "jednostka budżetowa",
-        "Plac Zwycięstwa 13",
-        "32-005",
-        "Niepołomice",
-        "umig.niepolomice@example.org",
-        "12 250 95 00",
-        contacts=(
-            Contact(
-                "Adam Kozieł", "pełnomocnik ds. polityki społecznej", "adam.koziel@example.org"
-            ),
-        ),
-    ),
+    Inst("ops_b", B, "social_assistance",
+         "Miejsko-Gminny Ośrodek Pomocy Społecznej w Niepołomicach", BUDGET_UNIT,
+         f"ul. Bocheńska 26, {NIEPOLOMICE}", "mgops.niepolomice@example.org", "12 281 13 50",
+         description="Lider partnerstwa gminy Niepołomice.",
+         contacts=("Bartosz Nowak; koordynator sieci kooperacji; 12 281 13 58; coord-b",
+                   "Piotr Wójcik; pracownik socjalny; 12 281 13 54; manager-b")),
+    Inst("sp1_b", B, "education",
+         "Szkoła Podstawowa nr 1 im. Tadeusza Kościuszki w Niepołomicach", BUDGET_UNIT,
+         f"ul. Szkolna 2, {NIEPOLOMICE}", "sp1.niepolomice@example.org", "12 281 10 52",
+         contacts=("Ewelina Sikora; psycholog szkolny; 12 281 10 59",)),
+    Inst("kp_b", B, "police", "Komisariat Policji w Niepołomicach",
+         "jednostka organizacyjna Policji", f"ul. Kościuszki 7, {NIEPOLOMICE}",
+         "kp.niepolomice@example.org", "47 832 87 20", local_unit_of="kpp_d", has_nip=False,
+         contacts=("asp. szt. Krzysztof Mazur; dzielnicowy; 47 832 87 25",)),
+    Inst("przychodnia_b", B, "health", "Niepołomickie Centrum Medyczne", LTD,
+         f"ul. Bocheńska 28, {NIEPOLOMICE}", "rejestracja.ncm@example.org", "12 281 40 40",
+         has_krs=True),
+    Inst("stowarzyszenie_b", B, "ngo", "Stowarzyszenie „Razem dla Niepołomic”", "stowarzyszenie",
+         f"ul. Zamkowa 2, {NIEPOLOMICE}", "razem.niepolomice@example.org", "604 118 272",
+         description="Wolontariat sąsiedzki, klub seniora, pomoc w opiece wytchnieniowej.",
+         has_krs=True, contacts=("Irena Wróbel; prezeska stowarzyszenia; 604 118 272",)),
+    Inst("wtz_b", B, "social_economy", "Warsztat Terapii Zajęciowej w Niepołomicach",
+         "jednostka organizacyjna stowarzyszenia", f"ul. Wimmera 4, {NIEPOLOMICE}",
+         "wtz.niepolomice@example.org", "12 281 25 33",
+         contacts=("Sylwia Lis; kierowniczka warsztatu; 12 281 25 33",)),
+    Inst("firma_b", B, "business", "Niepołomickie Zakłady Opakowań Sp. z o.o.", LTD,
+         f"ul. Grabska 11, {NIEPOLOMICE}", "kadry.nzo@example.org", "12 281 90 00",
+         has_krs=True),
+    Inst("umig_b", B, "local_government", "Urząd Miasta i Gminy Niepołomice", BUDGET_UNIT,
+         f"Plac Zwycięstwa 13, {NIEPOLOMICE}", "umig.niepolomice@example.org", "12 250 95 00",
+         contacts=("Adam Kozieł; pełnomocnik ds. polityki społecznej; 12 250 95 21",)),
     # --- Gmina Kłaj (C)
-    Inst(
-        "ops_c",
-        TENANT_C,
-        "Gminny Ośrodek Pomocy Społecznej w Kłaju",
-        "social_assistance",
-        "jednostka budżetowa",
-        "Kłaj 655",
-        "32-015",
-        "Kłaj",
-        "gops.klaj@example.org",
-        "12 284 11 82",
-        description="Lider partnerstwa gminy Kłaj.",
-        contacts=(
-            Contact(
-                "Renata Kurek", "kierowniczka GOPS", "renata.kurek@example.org", "12 284 11 82"
-            ),
-        ),
-    ),
-    Inst(
-        "sp_c",
-        TENANT_C,
-        "Szkoła Podstawowa im. Marii Konopnickiej w Kłaju",
-        "education",
-        "jednostka budżetowa",
-        "Kłaj 2",
-        "32-015",
-        "Kłaj",
-        "sp.klaj@example.org",
-        "12 284 10 35",
-        contacts=(
-            Contact("Dorota Baran", "pedagog szkolny", "dorota.baran@example.org", "12 284 10 36"),
-        ),
-    ),
-    Inst(
-        "oz_c",
-        TENANT_C,
-        "Ośrodek Zdrowia w Kłaju",
-        "health",
-        "samodzielny publiczny zakład opieki zdrowotnej",
-        "Kłaj 649",
-        "32-015",
-        "Kłaj",
-        "oz.klaj@example.org",
-        "12 284 10 62",
-    ),
-    Inst(
-        "kgw_c",
-        TENANT_C,
-        "Koło Gospodyń Wiejskich w Kłaju",
-        "ngo",
-        "koło gospodyń wiejskich",
-        "Kłaj 598",
-        "32-015",
-        "Kłaj",
-        "kgw.klaj@example.org",
-        "692 301 744",
-        has_krs=True,
-        no_nip=True,
-    ),
-    Inst(
-        "ug_c",
-        TENANT_C,
-        "Urząd Gminy Kłaj",
-        "local_government",
-        "jednostka budżetowa",
-        "Kłaj 655",
-        "32-015",
-        "Kłaj",
-        "ug.klaj@example.org",
-        "12 284 11 00",
-        contacts=(Contact("Łukasz Pietrzak", "sekretarz gminy", "lukasz.pietrzak@example.org"),),
-    ),
+    Inst("ops_c", C, "social_assistance", "Gminny Ośrodek Pomocy Społecznej w Kłaju",
+         BUDGET_UNIT, f"Kłaj 655, {KLAJ}", "gops.klaj@example.org", "12 284 11 82",
+         description="Lider partnerstwa gminy Kłaj.",
+         contacts=("Renata Kurek; kierowniczka GOPS; 12 284 11 82",)),
+    Inst("sp_c", C, "education", "Szkoła Podstawowa im. Marii Konopnickiej w Kłaju",
+         BUDGET_UNIT, f"Kłaj 2, {KLAJ}", "sp.klaj@example.org", "12 284 10 35",
+         contacts=("Dorota Baran; pedagog szkolny; 12 284 10 36",)),
+    Inst("oz_c", C, "health", "Ośrodek Zdrowia w Kłaju",
+         "samodzielny publiczny zakład opieki zdrowotnej", f"Kłaj 649, {KLAJ}",
+         "oz.klaj@example.org", "12 284 10 62"),
+    Inst("kgw_c", C, "ngo", "Koło Gospodyń Wiejskich w Kłaju", "koło gospodyń wiejskich",
+         f"Kłaj 598, {KLAJ}", "kgw.klaj@example.org", "692 301 744", has_krs=True,
+         has_nip=False),
+    Inst("ug_c", C, "local_government", "Urząd Gminy Kłaj", BUDGET_UNIT, f"Kłaj 655, {KLAJ}",
+         "ug.klaj@example.org", "12 284 11 00",
+         contacts=("Łukasz Pietrzak; sekretarz gminy; 12 284 11 05",)),
     # --- Powiat wielicki (D): district units serving all three municipalities
-    Inst(
-        "pcpr_d",
-        DISTRICT_D,
-        "Powiatowe Centrum Pomocy Rodzinie w Wieliczce",
-        "family_support",
-        "jednostka budżetowa",
-        "ul. Szpitalna 1",
-        "32-020",
-        "Wieliczka",
-        "pcpr.wieliczka@example.org",
-        "12 278 39 20",
-        served=REGION,
-        description="Piecza zastępcza, interwencja kryzysowa, poradnictwo rodzinne; lider "
-        "partnerstwa powiatu.",
-        contacts=(
-            Contact(
-                "Agnieszka Sowa",
-                "koordynatorka pieczy zastępczej",
-                "agnieszka.sowa@example.org",
-                "12 278 39 25",
-            ),
-        ),
-    ),
-    Inst(
-        "ppp_d",
-        DISTRICT_D,
-        "Poradnia Psychologiczno-Pedagogiczna w Wieliczce",
-        "education",
-        "jednostka budżetowa",
-        "ul. Szpitalna 1",
-        "32-020",
-        "Wieliczka",
-        "ppp.wieliczka@example.org",
-        "12 278 32 02",
-        served=REGION,
-        contacts=(
-            Contact(
-                "Monika Czarnecka", "psycholog", "monika.czarnecka@example.org", "12 278 32 05"
-            ),
-        ),
-    ),
-    Inst(
-        "sad_d",
-        DISTRICT_D,
-        "Sąd Rejonowy w Wieliczce – I Zespół Kuratorskiej Służby Sądowej",
-        "justice",
-        "jednostka organizacyjna Skarbu Państwa",
-        "ul. Kościuszki 2",
-        "32-020",
-        "Wieliczka",
-        "kuratorzy.sr.wieliczka@example.org",
-        "12 399 50 30",
-        served=REGION,
-        contacts=(
-            Contact(
-                "Grzegorz Pająk",
-                "kierownik zespołu kuratorów rodzinnych",
-                "grzegorz.pajak@example.org",
-                "12 399 50 33",
-            ),
-        ),
-    ),
-    Inst(
-        "kpp_d",
-        DISTRICT_D,
-        "Komenda Powiatowa Policji w Wieliczce",
-        "police",
-        "jednostka organizacyjna Policji",
-        "ul. Asnyka 10",
-        "32-020",
-        "Wieliczka",
-        "kpp.wieliczka@example.org",
-        "47 832 86 00",
-        served=REGION,
-        contacts=(
-            Contact(
-                "podkom. Tomasz Zając",
-                "Zespół ds. Nieletnich i Patologii",
-                "tomasz.zajac@example.org",
-                "47 832 86 40",
-            ),
-        ),
-    ),
-    Inst(
-        "pup_d",
-        DISTRICT_D,
-        "Powiatowy Urząd Pracy w Wieliczce",
-        "labour_market",
-        "jednostka budżetowa",
-        "ul. Dembowskiego 2",
-        "32-020",
-        "Wieliczka",
-        "pup.wieliczka@example.org",
-        "12 278 29 75",
-        served=REGION,
-        contacts=(
-            Contact(
-                "Beata Michalska",
-                "doradczyni zawodowa",
-                "beata.michalska@example.org",
-                "12 278 29 80",
-            ),
-        ),
-    ),
-    Inst(
-        "ohp_d",
-        DISTRICT_D,
-        "Młodzieżowe Centrum Kariery OHP w Wieliczce",
-        "labour_market",
-        "państwowa jednostka budżetowa",
-        "ul. Dembowskiego 2",
-        "32-020",
-        "Wieliczka",
-        "mck.wieliczka@example.org",
-        "12 278 60 14",
-        served=REGION,
-    ),
+    Inst("pcpr_d", D, "family_support", "Powiatowe Centrum Pomocy Rodzinie w Wieliczce",
+         BUDGET_UNIT, f"ul. Szpitalna 1, {WIELICZKA}", "pcpr.wieliczka@example.org",
+         "12 278 39 20", served=REGION,
+         description="Piecza zastępcza, interwencja kryzysowa, poradnictwo rodzinne; lider "
+         "partnerstwa powiatu.",
+         contacts=("Agnieszka Sowa; koordynatorka pieczy zastępczej; 12 278 39 25",)),
+    Inst("ppp_d", D, "education", "Poradnia Psychologiczno-Pedagogiczna w Wieliczce",
+         BUDGET_UNIT, f"ul. Szpitalna 1, {WIELICZKA}", "ppp.wieliczka@example.org",
+         "12 278 32 02", served=REGION, contacts=("Monika Czarnecka; psycholog; 12 278 32 05",)),
+    Inst("sad_d", D, "justice", "Sąd Rejonowy w Wieliczce – I Zespół Kuratorskiej Służby Sądowej",
+         "jednostka organizacyjna Skarbu Państwa", f"ul. Kościuszki 2, {WIELICZKA}",
+         "kuratorzy.sr.wieliczka@example.org", "12 399 50 30", served=REGION,
+         contacts=("Grzegorz Pająk; kierownik zespołu kuratorów rodzinnych; 12 399 50 33",)),
+    Inst("kpp_d", D, "police", "Komenda Powiatowa Policji w Wieliczce",
+         "jednostka organizacyjna Policji", f"ul. Asnyka 10, {WIELICZKA}",
+         "kpp.wieliczka@example.org", "47 832 86 00", served=REGION,
+         contacts=("podkom. Tomasz Zając; Zespół ds. Nieletnich i Patologii; 47 832 86 40",)),
+    Inst("pup_d", D, "labour_market", "Powiatowy Urząd Pracy w Wieliczce", BUDGET_UNIT,
+         f"ul. Dembowskiego 2, {WIELICZKA}", "pup.wieliczka@example.org", "12 278 29 75",
+         served=REGION, contacts=("Beata Michalska; doradczyni zawodowa; 12 278 29 80",)),
+    Inst("ohp_d", D, "labour_market", "Młodzieżowe Centrum Kariery OHP w Wieliczce",
+         "państwowa jednostka budżetowa", f"ul. Dembowskiego 2, {WIELICZKA}",
+         "mck.wieliczka@example.org", "12 278 60 14", served=REGION),
 )
 
 
-def _declared(ref: str, days_ago: int) -> Step:
-    return Step("declared", days_ago, declaration=ref)
+def _invited(days_ago: int) -> Step:
+    return Step("invited", days_ago)
+
+
+def _informal(days_ago: int) -> Step:
+    return Step("informal", days_ago)
+
+
+def _declared(reference: str, days_ago: int) -> Step:
+    return Step("declared", days_ago, declaration=reference)
+
+
+def _suspended(days_ago: int, reason: str) -> Step:
+    return Step("suspended", days_ago, reason=reason)
+
+
+def _left(days_ago: int, reason: str) -> Step:
+    return Step("left", days_ago, reason=reason)
 
 
 PARTNERSHIPS: tuple[Partnership, ...] = (
     Partnership(
-        TENANT_A,
-        "ops_a",
-        "Partnerstwo na rzecz Rodzin Gminy Wieliczka",
-        "Wieliczka",
-        "uchwała rady miejskiej",
-        "XIV/187/2026",
-        310,
+        A, "ops_a", "Partnerstwo na rzecz Rodzin Gminy Wieliczka", "Wieliczka",
+        ("uchwała rady miejskiej", "XIV/187/2026"), 310,
         "Wspólne wsparcie rodzin z dziećmi w kryzysie; aktualny Lokalny Koszyk Usług; "
         "zespoły kooperacyjne wokół rodzin.",
         "raz na kwartał",
-        (
-            Member(
-                "sp1_a",
-                (Step("invited", 280), Step("informal", 250), _declared("OPS.4012.3.2026", 200)),
-            ),
-            Member("ppp_d", (_declared("OPS.4012.4.2026", 240),)),
-            Member("przychodnia_a", (Step("informal", 220),)),
-            Member("sad_d", (_declared("OPS.4012.5.2026", 230),)),
-            Member("kpp_d", (Step("informal", 260), _declared("OPS.4012.9.2026", 120))),
-            Member("fundacja_a", (Step("invited", 190), Step("informal", 160))),
-            Member(
-                "spoldzielnia_a",
-                (
-                    Step("informal", 210),
-                    Step(
-                        "suspended",
-                        25,
-                        reason="Spółdzielnia zawiesiła działalność na czas "
-                        "przeniesienia kuchni do nowej siedziby",
-                    ),
-                ),
-            ),
-            Member(
-                "cis_a",
-                (
-                    _declared("OPS.4012.2.2026", 300),
-                    Step(
-                        "left",
-                        45,
-                        reason="Zakończenie projektu, z którego finansowano udział "
-                        "CIS w partnerstwie",
-                    ),
-                ),
-            ),
-            Member("pup_d", (_declared("OPS.4012.6.2026", 225),)),
-            Member("pcpr_d", (_declared("OPS.4012.7.2026", 225),)),
-            Member("pwd_a", (Step("invited", 12),)),
-            Member("firma_a", (Step("invited", 40), Step("informal", 18))),
-            Member("umig_a", (_declared("OPS.4012.1.2026", 305),)),
-            Member("ohp_d", (Step("invited", 30),)),
-        ),
-        coordinators=(
-            Coordinator("Anna Kowalska", "anna.kowalska@example.org", "12 278 10 52", "coord-a"),
-            Coordinator("Ewa Mazur", "ewa.mazur@example.org", "12 278 10 53"),
-        ),
+        {
+            "umig_a": (_declared("OPS.4012.1.2026", 305),),
+            "cis_a": (_declared("OPS.4012.2.2026", 300),
+                      _left(45, "Zakończenie projektu, z którego finansowano udział CIS "
+                            "w partnerstwie")),
+            "sp1_a": (_invited(280), _informal(250), _declared("OPS.4012.3.2026", 200)),
+            "ppp_d": (_declared("OPS.4012.4.2026", 240),),
+            "sad_d": (_declared("OPS.4012.5.2026", 230),),
+            "pup_d": (_declared("OPS.4012.6.2026", 225),),
+            "pcpr_d": (_declared("OPS.4012.7.2026", 225),),
+            "kpp_d": (_informal(260), _declared("OPS.4012.9.2026", 120)),
+            "przychodnia_a": (_informal(220),),
+            "fundacja_a": (_invited(190), _informal(160)),
+            "spoldzielnia_a": (_informal(210),
+                               _suspended(25, "Spółdzielnia zawiesiła działalność na czas "
+                                          "przeniesienia kuchni do nowej siedziby")),
+            "firma_a": (_invited(40), _informal(18)),
+            "ohp_d": (_invited(30),),
+            "pwd_a": (_invited(12),),
+        },
+        ("Anna Kowalska; 12 278 10 52; coord-a", "Ewa Mazur; 12 278 10 53"),
     ),
     Partnership(
-        TENANT_B,
-        "ops_b",
-        "Niepołomickie Partnerstwo Kooperacyjne",
-        "Niepołomice",
-        "porozumienie partnerskie",
-        "MGOPS.032.1.2026",
-        260,
+        B, "ops_b", "Niepołomickie Partnerstwo Kooperacyjne", "Niepołomice",
+        ("porozumienie partnerskie", "MGOPS.032.1.2026"), 260,
         "Skoordynowana pomoc rodzinom i osobom starszym; wspólne dyżury specjalistów.",
         "co dwa miesiące",
-        (
-            Member("sp1_b", (_declared("MGOPS.4012.2.2026", 240),)),
-            Member("kp_b", (Step("informal", 200),)),
-            Member("przychodnia_b", (Step("invited", 35),)),
-            Member(
-                "stowarzyszenie_b",
-                (
-                    _declared("MGOPS.4012.3.2026", 230),
-                    Step(
-                        "suspended",
-                        20,
-                        reason="Zmiana zarządu stowarzyszenia – udział "
-                        "wstrzymany do wyboru nowych władz",
-                    ),
-                ),
-            ),
-            Member("wtz_b", (Step("informal", 150),)),
-            Member(
-                "firma_b",
-                (
-                    Step("informal", 180),
-                    Step("left", 60, reason="Przeniesienie zakładu poza gminę Niepołomice"),
-                ),
-            ),
-            Member("umig_b", (_declared("MGOPS.4012.1.2026", 255),)),
-            Member("pup_d", (Step("informal", 170),)),
-            Member("sad_d", (_declared("MGOPS.4012.4.2026", 190),)),
-            Member("pcpr_d", (_declared("MGOPS.4012.5.2026", 190),)),
-            Member("ppp_d", (Step("invited", 15),)),
-        ),
-        coordinators=(
-            Coordinator("Bartosz Nowak", "bartosz.nowak@example.org", "12 281 13 58", "coord-b"),
-        ),
+        {
+            "umig_b": (_declared("MGOPS.4012.1.2026", 255),),
+            "sp1_b": (_declared("MGOPS.4012.2.2026", 240),),
+            "stowarzyszenie_b": (_declared("MGOPS.4012.3.2026", 230),
+                                 _suspended(20, "Zmiana zarządu stowarzyszenia – udział "
+                                            "wstrzymany do wyboru nowych władz")),
+            "kp_b": (_informal(200),),
+            "sad_d": (_declared("MGOPS.4012.4.2026", 190),),
+            "pcpr_d": (_declared("MGOPS.4012.5.2026", 190),),
+            "firma_b": (_informal(180),
+                        _left(60, "Przeniesienie zakładu poza gminę Niepołomice")),
+            "pup_d": (_informal(170),),
+            "wtz_b": (_informal(150),),
+            "przychodnia_b": (_invited(35),),
+            "ppp_d": (_invited(15),),
+        },
+        # Only one network coordinator: the partnership shows the "fewer than two" warning.
+        ("Bartosz Nowak; 12 281 13 58; coord-b",),
     ),
     Partnership(
-        TENANT_C,
-        "ops_c",
-        "Partnerstwo Lokalne Gminy Kłaj",
-        "Kłaj",
-        "zarządzenie wójta gminy",
-        "0050.42.2026",
-        150,
+        C, "ops_c", "Partnerstwo Lokalne Gminy Kłaj", "Kłaj",
+        ("zarządzenie wójta gminy", "0050.42.2026"), 150,
         "Wsparcie rodzin na terenach wiejskich; dojazd usług do mieszkańców.",
         "raz na kwartał",
-        (
-            Member("sp_c", (_declared("GOPS.4012.1.2026", 140),)),
-            Member("oz_c", (Step("informal", 120),)),
-            Member("kgw_c", (Step("invited", 20),)),
-            Member("ug_c", (_declared("GOPS.4012.2.2026", 148),)),
-            Member("kpp_d", (Step("invited", 50),)),
-            Member("pcpr_d", (Step("informal", 100),)),
-        ),
-        coordinators=(
-            Coordinator("Renata Kurek", "renata.kurek@example.org", "12 284 11 82"),
-            Coordinator("Łukasz Pietrzak", "lukasz.pietrzak@example.org", "12 284 11 05"),
-        ),
+        {
+            "ug_c": (_declared("GOPS.4012.1.2026", 148),),
+            "sp_c": (_declared("GOPS.4012.2.2026", 140),),
+            "oz_c": (_informal(120),),
+            "pcpr_d": (_informal(100),),
+            "kpp_d": (_invited(50),),
+            "kgw_c": (_invited(20),),
+        },
+        ("Renata Kurek; 12 284 11 82", "Łukasz Pietrzak; 12 284 11 05"),
     ),
     Partnership(
-        DISTRICT_D,
-        "pcpr_d",
-        "Partnerstwo Powiatu Wielickiego na rzecz Rodziny i Pieczy Zastępczej",
-        "Powiat wielicki",
-        "uchwała zarządu powiatu",
-        "112/2026",
-        200,
+        D, "pcpr_d", "Partnerstwo Powiatu Wielickiego na rzecz Rodziny i Pieczy Zastępczej",
+        "Powiat wielicki", ("uchwała zarządu powiatu", "112/2026"), 200,
         "Spójne wsparcie rodzin zastępczych i usamodzielnianych wychowanków w całym powiecie.",
         "dwa razy w roku",
-        (
-            Member("pup_d", (_declared("PCPR.4012.1.2026", 190),)),
-            Member("ppp_d", (_declared("PCPR.4012.2.2026", 190),)),
-            Member("sad_d", (Step("informal", 150),)),
-            Member("kpp_d", (_declared("PCPR.4012.3.2026", 140),)),
-            Member("ohp_d", (Step("invited", 25),)),
-        ),
-        coordinators=(
-            Coordinator("Agnieszka Sowa", "agnieszka.sowa@example.org", "12 278 39 25"),
-            Coordinator("Jolanta Rogalska", "jolanta.rogalska@example.org", "12 278 39 26"),
-        ),
+        {
+            "pup_d": (_declared("PCPR.4012.1.2026", 190),),
+            "ppp_d": (_declared("PCPR.4012.2.2026", 190),),
+            "sad_d": (_informal(150),),
+            "kpp_d": (_declared("PCPR.4012.3.2026", 140),),
+            "ohp_d": (_invited(25),),
+        },
+        ("Agnieszka Sowa; 12 278 39 25", "Jolanta Rogalska; 12 278 39 26"),
     ),
 )
+# fmt: on
+
+_ASCII = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ", "acelnoszzACELNOSZZ")
 
 
-def _institution_body(inst: Inst, by_key: Mapping[str, Inst]) -> dict[str, Any]:
+def work_email(name: str) -> str:
+    """first.last@example.org from a person's name (ranks such as "asp. szt." are dropped)."""
+    first, last = name.split()[-2:]
+    return f"{first}.{last}@example.org".lower().translate(_ASCII)
+
+
+def _institution_body(inst: Inst) -> dict[str, Any]:
+    street, postal = inst.address.rsplit(", ", 1)
+    postal_code, city = postal.split(" ", 1)
     body: dict[str, Any] = {
         "name": inst.name,
         "sector": inst.sector,
         "tenant": inst.tenant,
         "tenants_served": list(inst.served),
         "legal_form": inst.legal_form,
-        "street": inst.street,
-        "postal_code": inst.postal_code,
-        "city": inst.city,
+        "regon": regon14(regon9(inst.local_unit_of), 1) if inst.local_unit_of else regon9(inst.key),
+        "street": street,
+        "postal_code": postal_code,
+        "city": city,
         "email": inst.email,
         "phone": inst.phone,
     }
-    if inst.local_unit_of:
-        body["regon"] = regon14(regon9(by_key[inst.local_unit_of].key), unit=1)
-    else:
-        body["regon"] = regon9(inst.key)
-    if not inst.no_nip:
+    if inst.has_nip:
         body["nip"] = nip(inst.key)
     if inst.has_krs:
         body["krs"] = krs(inst.key)
@@ -951,18 +482,27 @@ def _institution_body(inst: Inst, by_key: Mapping[str, Inst]) -> dict[str, Any]:
     return body
 
 
+def _person(spec: str, token_for: TokenFor) -> dict[str, Any]:
+    """A contact person or coordinator from "name; [position;] phone[; realm user]"."""
+    name, *rest = (part.strip() for part in spec.split(";"))
+    body: dict[str, Any] = {"name": name, "email": work_email(name)}
+    if rest and rest[-1] in REALM_USERS:
+        body["user_id"] = subject_of(token_for(rest.pop()))
+    body["phone"] = rest.pop()
+    if rest:
+        body["position"] = rest.pop()
+    return body
+
+
 def _meeting_at(days_from_today: int, hour: int) -> str:
     day = date.today() + timedelta(days=days_from_today)
     return datetime.combine(day, time(hour, 0), tzinfo=_warsaw()).isoformat()
 
 
-def _next_weekday(weekday: int, at_least: int = 5) -> int:
-    """Days from today to the `weekday` (0 = Monday) of next week, at least `at_least` away."""
+def _next_week(weekday: int) -> int:
+    """Days from today to the given weekday (0 = Monday) of next week."""
     today = date.today()
-    days = at_least
-    while (today + timedelta(days=days)).weekday() != weekday:
-        days += 1
-    return days
+    return 7 - today.weekday() + weekday
 
 
 def load_partners(base_url: str, token_for: TokenFor) -> DemoSummary:
@@ -971,47 +511,43 @@ def load_partners(base_url: str, token_for: TokenFor) -> DemoSummary:
     """
     api = Api(base_url, token_for)
     try:
-        return _load_partners(api, token_for)
+        if api.exists(f"/v1/institutions/{PARTNER_A_SCHOOL_ID}", "admin"):
+            raise AlreadyLoaded("partner-a's school is already registered")
+        ids = _register_institutions(api, token_for)
+        summary = {f"institution:{key}": value for key, value in ids.items()}
+        for partnership in PARTNERSHIPS:
+            summary.update(_establish(api, partnership, ids, token_for))
+        summary.update(_meetings(api, ids, summary))
+        return summary
     finally:
         api.close()
 
 
-def _load_partners(api: Api, token_for: TokenFor) -> DemoSummary:
-    if api.exists(f"/v1/institutions/{PARTNER_A_SCHOOL_ID}", "admin"):
-        raise AlreadyLoaded("partner-a's school is already registered")
-
-    today = date.today()
-    by_key = {inst.key: inst for inst in INSTITUTIONS}
+def _register_institutions(api: Api, token_for: TokenFor) -> dict[str, str]:
     ids: dict[str, str] = {}
-    summary: DemoSummary = {}
-
-    for inst in INSTITUTIONS:
+    # The school with the fixed id goes first: its presence is what marks the data as loaded.
+    for inst in sorted(INSTITUTIONS, key=lambda i: i.fixed_id is None):
         writer = WRITER[inst.tenant]
-        created = api.post("/v1/institutions", writer, _institution_body(inst, by_key))
-        ids[inst.key] = str(created["id"])
-        summary[f"institution:{inst.key}"] = ids[inst.key]
-        if inst.fixed_id and ids[inst.key] != inst.fixed_id:
+        new_id = str(api.post("/v1/institutions", writer, _institution_body(inst))["id"])
+        if inst.fixed_id and new_id != inst.fixed_id:
             raise DemoDataError(
-                f"the partners API gave {inst.name!r} the id {ids[inst.key]} instead of "
-                f"{inst.fixed_id} (the institution in partner-a's token): it must accept `id` "
-                "in POST /v1/institutions"
+                f"the partners API gave {inst.name!r} the id {new_id} instead of {inst.fixed_id} "
+                "(the institution in partner-a's token): POST /v1/institutions must honour `id`"
             )
-        for person in inst.contacts:
-            contact: dict[str, Any] = {
-                "name": person.name,
-                "position": person.position,
-                "email": person.email,
-            }
-            if person.phone:
-                contact["phone"] = person.phone
-            if person.user:
-                contact["user_id"] = subject_of(token_for(person.user))
-            api.post(f"/v1/institutions/{ids[inst.key]}/contact-persons", writer, contact)
+        ids[inst.key] = new_id
+        for spec in inst.contacts:
+            api.post(f"/v1/institutions/{new_id}/contact-persons", writer, _person(spec, token_for))
+    return ids
 
-    for p in PARTNERSHIPS:
-        writer = WRITER[p.tenant]
-        established = today - timedelta(days=p.established_days_ago)
-        created = api.post(
+
+def _establish(
+    api: Api, p: Partnership, ids: Mapping[str, str], token_for: TokenFor
+) -> DemoSummary:
+    writer = WRITER[p.tenant]
+    today = date.today()
+    established = today - timedelta(days=p.established_days_ago)
+    partnership_id = str(
+        api.post(
             "/v1/partnerships",
             writer,
             {
@@ -1020,50 +556,33 @@ def _load_partners(api: Api, token_for: TokenFor) -> DemoSummary:
                 "municipality_name": p.municipality_name,
                 "leader_institution_id": ids[p.leader],
                 "goals": p.goals,
-                "principles": "Dobrowolność udziału, partnerstwo równych podmiotów, decyzje "
-                "dotyczące rodziny tylko za jej zgodą, jawność działań.",
+                "principles": "Dobrowolność udziału, równorzędność partnerów, decyzje dotyczące "
+                "rodziny tylko za jej zgodą, jawność działań.",
                 "meeting_frequency": p.meeting_frequency,
-                "formal_act_kind": p.formal_act_kind,
-                "formal_act_reference": p.formal_act_reference,
+                "formal_act_kind": p.formal_act[0],
+                "formal_act_reference": p.formal_act[1],
                 "formal_act_date": (established - timedelta(days=14)).isoformat(),
                 "established_on": established.isoformat(),
             },
+        )["id"]
+    )
+    summary = {f"partnership:{p.tenant}": partnership_id}
+    for key, (first, *later) in p.members.items():
+        body = {"partnership_id": partnership_id, "institution_id": ids[key]}
+        membership_id = str(
+            api.post("/v1/memberships", writer, body | _step_body(first, today))["id"]
         )
-        partnership_id = str(created["id"])
-        summary[f"partnership:{p.tenant}"] = partnership_id
-
-        for member in p.members:
-            first, *rest = member.steps
-            opened = api.post(
-                "/v1/memberships",
-                writer,
-                {
-                    "partnership_id": partnership_id,
-                    "institution_id": ids[member.key],
-                    **_step_body(first, today),
-                },
+        summary[f"membership:{p.tenant}:{key}"] = membership_id
+        for step in later:
+            api.post(
+                f"/v1/memberships/{membership_id}/transitions", writer, _step_body(step, today)
             )
-            membership_id = str(opened["id"])
-            summary[f"membership:{p.tenant}:{member.key}"] = membership_id
-            for step in rest:
-                api.post(
-                    f"/v1/memberships/{membership_id}/transitions", writer, _step_body(step, today)
-                )
-
-        for coordinator in p.coordinators:
-            body: dict[str, Any] = {
-                "name": coordinator.name,
-                "email": coordinator.email,
-                "institution_id": ids[p.leader],
-                "since": established.isoformat(),
-            }
-            if coordinator.phone:
-                body["phone"] = coordinator.phone
-            if coordinator.user:
-                body["user_id"] = subject_of(token_for(coordinator.user))
-            api.post(f"/v1/partnerships/{partnership_id}/coordinators", writer, body)
-
-    _meetings(api, ids, summary)
+    for spec in p.coordinators:
+        coordinator = _person(spec, token_for) | {
+            "institution_id": ids[p.leader],
+            "since": established.isoformat(),
+        }
+        api.post(f"/v1/partnerships/{partnership_id}/coordinators", writer, coordinator)
     return summary
 
 
@@ -1079,14 +598,17 @@ def _step_body(step: Step, today: date) -> dict[str, Any]:
     return body
 
 
-def _meetings(api: Api, ids: Mapping[str, str], summary: DemoSummary) -> None:
-    a = summary[f"partnership:{TENANT_A}"]
-    held = api.post(
+def _meetings(api: Api, ids: Mapping[str, str], partnerships: DemoSummary) -> DemoSummary:
+    """Partnership A: a held meeting with attendance, minutes and decisions, and one next week;
+    B: a held one and an online consultation next week (host proposed by rotation)."""
+    next_year = date.today().year + 1
+    a, b = partnerships[f"partnership:{TENANT_A}"], partnerships[f"partnership:{TENANT_B}"]
+    held_a = api.post(
         "/v1/meetings",
         "coord-a",
         {
             "partnership_id": a,
-            "title": "Spotkanie partnerstwa – IV kwartał 2026",
+            "title": "Spotkanie partnerstwa – przegląd koszyka usług",
             "starts_at": _meeting_at(-16, 10),
             "ends_at": _meeting_at(-16, 12),
             "place": "Sala konferencyjna MOPS, ul. Powstania Warszawskiego 1, Wieliczka",
@@ -1096,108 +618,107 @@ def _meetings(api: Api, ids: Mapping[str, str], summary: DemoSummary) -> None:
             "agenda": [
                 "Przegląd Lokalnego Koszyka Usług – nowe i nieaktualne wpisy",
                 "Zespoły kooperacyjne: zasady zapraszania partnerów i zgody rodzin",
-                "Harmonogram spotkań na 2027 r.",
+                f"Harmonogram spotkań na {next_year} r.",
                 "Wolne wnioski",
             ],
         },
-    )
-    summary["meeting:held:A"] = str(held["id"])
+    )["id"]
+    attendance_a = [
+        ("ops_a", "Anna Kowalska"),
+        ("sp1_a", "Marta Nowak"),
+        ("kpp_d", "podkom. Tomasz Zając"),
+        ("pup_d", "Beata Michalska"),
+        ("fundacja_a", "Joanna Pawlak"),
+        ("sad_d", "Grzegorz Pająk"),
+        ("umig_a", "Paweł Dudek"),
+    ]
     api.post(
-        f"/v1/meetings/{held['id']}/held",
+        f"/v1/meetings/{held_a}/held",
         "coord-a",
         {
             "held_at": _meeting_at(-16, 10),
-            "attendance": [
-                {"institution_id": ids["ops_a"], "person_name": "Anna Kowalska"},
-                {"institution_id": ids["sp1_a"], "person_name": "Marta Nowak"},
-                {"institution_id": ids["kpp_d"], "person_name": "podkom. Tomasz Zając"},
-                {"institution_id": ids["pup_d"], "person_name": "Beata Michalska"},
-                {"institution_id": ids["fundacja_a"], "person_name": "Joanna Pawlak"},
-                {"institution_id": ids["sad_d"], "person_name": "Grzegorz Pająk"},
-                {"institution_id": ids["umig_a"], "person_name": "Paweł Dudek"},
-            ],
-            "minutes": (
-                "Spotkanie otworzyła koordynatorka sieci, Anna Kowalska. Partnerzy omówili stan "
-                "Lokalnego Koszyka Usług: 6 wpisów wymaga weryfikacji, 3 nowe usługi zgłosiła "
-                "Fundacja „Dobry Start”. Przedstawiciel KPP przedstawił zasady udziału "
-                "dzielnicowych w zespołach kooperacyjnych. PUP zaproponował wspólne dyżury "
-                "doradcy zawodowego w MOPS raz w miesiącu. Ustalono, że kolejne spotkanie "
-                "odbędzie się w Szkole Podstawowej nr 1."
-            ),
+            "attendance": [{"institution_id": ids[k], "person_name": n} for k, n in attendance_a],
+            "minutes": "Spotkanie otworzyła koordynatorka sieci, Anna Kowalska. Partnerzy "
+            "omówili stan Lokalnego Koszyka Usług: 6 wpisów wymaga weryfikacji, 3 nowe usługi "
+            "zgłosiła Fundacja „Dobry Start”. Przedstawiciel KPP przedstawił zasady udziału "
+            "dzielnicowych w zespołach kooperacyjnych. PUP zaproponował wspólne dyżury doradcy "
+            "zawodowego w MOPS raz w miesiącu. Kolejne spotkanie odbędzie się w Szkole "
+            "Podstawowej nr 1.",
             "decisions": [
-                "Każdy partner zweryfikuje swoje wpisy w Lokalnym Koszyku Usług do 15 grudnia "
-                "2026 r.",
-                "Od stycznia 2027 r. doradca zawodowy PUP dyżuruje w MOPS w pierwszy wtorek "
-                "miesiąca.",
-                "Powołuje się zespół roboczy ds. przeciwdziałania przemocy w rodzinie "
-                "(MOPS, KPP, SP nr 1, Sąd Rejonowy – kuratorzy).",
+                "Każdy partner zweryfikuje swoje wpisy w Lokalnym Koszyku Usług w ciągu miesiąca.",
+                f"Od stycznia {next_year} r. doradca zawodowy PUP dyżuruje w MOPS w pierwszy "
+                "wtorek miesiąca.",
+                "Powołuje się zespół roboczy ds. przeciwdziałania przemocy w rodzinie (MOPS, KPP, "
+                "SP nr 1, kuratorzy Sądu Rejonowego).",
             ],
         },
     )
-    next_tuesday = _next_weekday(1)
-    upcoming = api.post(
+    tuesday = _next_week(1)
+    upcoming_a = api.post(
         "/v1/meetings",
         "coord-a",
         {
             "partnership_id": a,
-            "title": "Spotkanie partnerstwa – plan pracy na 2027 r.",
-            "starts_at": _meeting_at(next_tuesday, 10),
-            "ends_at": _meeting_at(next_tuesday, 12),
+            "title": f"Spotkanie partnerstwa – plan pracy na {next_year} r.",
+            "starts_at": _meeting_at(tuesday, 10),
+            "ends_at": _meeting_at(tuesday, 12),
             "place": "Szkoła Podstawowa nr 1, ul. Słowackiego 6, Wieliczka – biblioteka szkolna",
             "host_institution_id": ids["sp1_a"],
             "chair_institution_id": ids["sp1_a"],
             "chair_name": "Marta Nowak",
             "agenda": [
-                "Plan pracy partnerstwa na 2027 r.",
-                "Ferie zimowe: oferta zajęć dla dzieci w koszyku usług",
-                "Informacja o zespole roboczym ds. przeciwdziałania przemocy",
+                f"Plan pracy partnerstwa na {next_year} r.",
+                "Ferie zimowe: zajęcia dla dzieci w koszyku usług",
+                "Informacja zespołu roboczego ds. przeciwdziałania przemocy",
             ],
         },
-    )
-    summary["meeting:scheduled:A"] = str(upcoming["id"])
-
-    b = summary[f"partnership:{TENANT_B}"]
+    )["id"]
     held_b = api.post(
         "/v1/meetings",
         "coord-b",
         {
             "partnership_id": b,
-            "title": "Spotkanie partnerstwa – jesień 2026",
+            "title": "Spotkanie partnerstwa – wsparcie seniorów",
             "starts_at": _meeting_at(-35, 9),
             "place": "Urząd Miasta i Gminy Niepołomice, Plac Zwycięstwa 13, sala nr 1",
             "host_institution_id": ids["umig_b"],
             "agenda": ["Sytuacja seniorów w gminie", "Wolne wnioski"],
         },
-    )
+    )["id"]
+    attendance_b = [
+        ("ops_b", "Bartosz Nowak"),
+        ("umig_b", "Adam Kozieł"),
+        ("sp1_b", "Ewelina Sikora"),
+        ("wtz_b", "Sylwia Lis"),
+    ]
     api.post(
-        f"/v1/meetings/{held_b['id']}/held",
+        f"/v1/meetings/{held_b}/held",
         "coord-b",
         {
             "held_at": _meeting_at(-35, 9),
-            "attendance": [
-                {"institution_id": ids["ops_b"], "person_name": "Bartosz Nowak"},
-                {"institution_id": ids["umig_b"], "person_name": "Adam Kozieł"},
-                {"institution_id": ids["sp1_b"], "person_name": "Ewelina Sikora"},
-                {"institution_id": ids["wtz_b"], "person_name": "Sylwia Lis"},
-            ],
+            "attendance": [{"institution_id": ids[k], "person_name": n} for k, n in attendance_b],
             "minutes": "Omówiono potrzeby seniorów mieszkających samotnie; Stowarzyszenie "
             "„Razem dla Niepołomic” zgłosiło potrzebę wolontariuszy.",
-            "decisions": ["MGOPS przygotuje mapę usług dla seniorów do końca roku."],
+            "decisions": ["MGOPS przygotuje mapę usług dla seniorów w ciągu dwóch miesięcy."],
         },
     )
-    summary["meeting:held:B"] = str(held_b["id"])
     upcoming_b = api.post(
         "/v1/meetings",
         "coord-b",
         {
             "partnership_id": b,
             "title": "Konsultacja partnerów – opieka wytchnieniowa",
-            "starts_at": _meeting_at(_next_weekday(3), 13),
+            "starts_at": _meeting_at(_next_week(3), 13),
             "online_url": "https://spotkania.example.org/niepolomice-partnerstwo",
             "agenda": ["Opieka wytchnieniowa – kto może ją zapewnić?"],
         },
-    )
-    summary["meeting:scheduled:B"] = str(upcoming_b["id"])
+    )["id"]
+    return {
+        "meeting:held:A": str(held_a),
+        "meeting:scheduled:A": str(upcoming_a),
+        "meeting:held:B": str(held_b),
+        "meeting:scheduled:B": str(upcoming_b),
+    }
 
 
 # ---- the registry of loaders, in the order they run ---------------------------------------------

@@ -245,3 +245,12 @@ async def test_asyncapi_lists_every_partners_subject_with_its_schema(partners):
     schemas = document["components"]["schemas"]
     membership = schemas["MembershipChangedEvent"]
     assert "data" in membership["properties"]
+
+
+async def test_an_institution_can_be_registered_with_a_given_id(partners, new_institution):
+    given = "7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001"
+    created = await partners.register("coord-a", new_institution("Szkoła", id=given))
+    assert created == given
+    again = await partners.post("coord-a", "/v1/institutions", new_institution("Inna", id=given))
+    assert again.status_code == 422
+    assert again.json()["errors"][0]["field"] == "id"

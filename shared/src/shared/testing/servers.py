@@ -158,7 +158,12 @@ class Postgres:
 
     def _run(self, args: list[str], **kwargs: object) -> None:
         os_user = _ensure_os_user()
-        subprocess.run(args, check=True, user=os_user, **kwargs)  # type: ignore[call-overload]
+        # Run as the unprivileged user with its own group (not root's), so folder permissions
+        # are judged for that user alone.
+        subprocess.run(  # type: ignore[call-overload]
+            args, check=True, user=os_user, group=os_user, extra_groups=[] if os_user else None,
+            **kwargs,
+        )
 
     def start(self) -> Postgres:
         os_user = _ensure_os_user()

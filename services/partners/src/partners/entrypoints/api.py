@@ -88,6 +88,7 @@ async def register_institution(
             sector=body.sector,
             tenants_served=body.tenants_served,
             details=body.details(),
+            institution_id=body.id,
         ),
         uow=uow,
         actor=principal,
