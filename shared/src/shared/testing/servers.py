@@ -161,7 +161,11 @@ class Postgres:
         # Run as the unprivileged user with its own group (not root's), so folder permissions
         # are judged for that user alone.
         subprocess.run(  # type: ignore[call-overload]
-            args, check=True, user=os_user, group=os_user, extra_groups=[] if os_user else None,
+            args,
+            check=True,
+            user=os_user,
+            group=os_user,
+            extra_groups=[] if os_user else None,
             **kwargs,
         )
 
