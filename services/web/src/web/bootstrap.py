@@ -1,0 +1,188 @@
+"""The one place that wires the web front end: settings, HTTP client, OIDC, session store,
+templates, middlewares, error pages and the routers (one per backend service)."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.auth import API_AUDIENCE, TokenVerifier
+from shared.observability.tracing import configure_tracing, instrument_app
+from web.clients.base import ApiProblem, ServiceUnavailable
+from web.config import WebSettings
+from web.deps import (
+    CsrfFailed,
+    Forbidden,
+    LoginRequired,
+    Web,
+    csrf_protect,
+    redirect,
+    render,
+    translator,
+)
+from web.oidc import OidcClient, OidcError
+from web.routes import auth, home, partners
+from web.security import Language, SecurityHeaders
+from web.sessions import CookieSigner, MemorySessionStore, SessionStore
+
+SERVICE = "web"
+HERE = Path(__file__).parent
+# One router per backend service (basket, cases, notifications, evaluation join as they settle).
+ROUTERS = (auth.router, home.router, partners.router)
+
+log = logging.getLogger(__name__)
+
+
+def templates() -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(pair_sector=_pair_sector, pair_state=_pair_state, pair_member=_pair_member)
+    return Jinja2Templates(env=env)
+
+
+# (value, label) pairs for <select>s, in the page's language.
+@pass_context
+def _pair_sector(context: Context, code: str) -> tuple[str, str]:
+    return code, context["t"].sector(code)
+
+
+@pass_context
+def _pair_state(context: Context, code: str) -> tuple[str, str]:
+    return code, context["t"].state(code)
+
+
+def _pair_member(member: dict[str, Any]) -> tuple[str, str]:
+    return str(member["institution_id"]), str(member["institution_name"])
+
+
+def install_error_pages(app: FastAPI) -> None:
+    async def on_login_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        if request.headers.get("HX-Request"):
+            # htmx follows HX-Redirect; a full page load then starts the sign-in.
+            return Response(status_code=200, headers={"HX-Redirect": "/login"})
+        return redirect(f"/login?next={quote(exc.return_to, safe='/')}")
+
+    async def on_csrf(request: Request, exc: Exception) -> Response:
+        if request.url.path == "/logout" and getattr(request.state, "session", None) is None:
+            return redirect("/")  # the session had already ended: nothing to sign out of
+        t = translator(request)
+        return render(request, "error.html", {"message": t("error.csrf")}, status_code=403)
+
+    async def on_forbidden(request: Request, exc: Exception) -> Response:
+        t = translator(request)
+        return render(request, "error.html", {"message": t("error.forbidden")}, status_code=403)
+
+    async def on_problem(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, ApiProblem)
+        t = translator(request)
+        if exc.status == 401:
+            return redirect("/login")
+        message = {404: t("error.not_found"), 403: t("error.forbidden")}.get(
+            exc.status, exc.detail or exc.title
+        )
+        status = exc.status if exc.status in (400, 403, 404, 409, 422) else 502
+        return render(request, "error.html", {"message": message}, status_code=status)
+
+    async def on_unavailable(request: Request, exc: Exception) -> Response:
+        t = translator(request)
+        return render(request, "error.html", {"message": t("error.unavailable")}, status_code=503)
+
+    async def on_http(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        t = translator(request)
+        message = t("error.not_found") if exc.status_code == 404 else str(exc.detail)
+        return render(request, "error.html", {"message": message}, status_code=exc.status_code)
+
+    app.add_exception_handler(LoginRequired, on_login_required)
+    app.add_exception_handler(CsrfFailed, on_csrf)
+    app.add_exception_handler(Forbidden, on_forbidden)
+    app.add_exception_handler(ApiProblem, on_problem)
+    app.add_exception_handler(ServiceUnavailable, on_unavailable)
+    app.add_exception_handler(OidcError, on_unavailable)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+def create_app(
+    settings: WebSettings | None = None,
+    *,
+    store: SessionStore | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> FastAPI:
+    settings = settings or WebSettings()
+    configure_tracing(SERVICE)
+    client = http or httpx.AsyncClient(timeout=10.0)
+    web = Web(
+        settings=settings,
+        store=store
+        if store is not None
+        else MemorySessionStore(
+            idle=settings.session_idle_seconds, max_age=settings.session_max_seconds
+        ),
+        signer=CookieSigner(settings.session_secret),
+        oidc=OidcClient(
+            settings.oidc_issuer,
+            settings.oidc_client_id,
+            settings.oidc_client_secret,
+            f"{settings.base}/auth/callback",
+            http=client,
+            scope=settings.oidc_scope,
+        ),
+        verifier=TokenVerifier(settings.oidc_issuer, API_AUDIENCE, http=client),
+        http=client,
+        templates=templates(),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if http is None:
+                await client.aclose()
+
+    app = FastAPI(
+        title="CUS – aplikacja webowa",
+        lifespan=lifespan,
+        dependencies=[Depends(csrf_protect)],
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    app.state.web = web
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    install_error_pages(app)
+    app.add_middleware(Language, secure=settings.secure_cookies)
+    app.add_middleware(
+        SecurityHeaders, issuer_url=settings.oidc_issuer, https=settings.secure_cookies
+    )
+    instrument_app(app)
+    return app
+
+
+def app() -> FastAPI:
+    """ASGI factory: `uvicorn --factory web.bootstrap:app --port 8100`."""
+    from shared.observability import configure_logging
+
+    settings = WebSettings()
+    configure_logging(SERVICE, settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,1 @@
+"""HTTP clients of the platform's services, called with the signed-in user's access token."""
