@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 import httpx
 import nats
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import text
 
 from cases.adapters.crypto import new_key
@@ -20,7 +21,7 @@ from cases.bootstrap import bootstrap
 from cases.config import CasesSettings
 from cases.domain.pesel import with_check_digit
 from shared.contracts import CloudEvent, EventData
-from shared.contracts.basket import ServicePublished
+from shared.contracts.basket import CapacityChanged, ServicePublished, ServiceWithdrawn
 from shared.contracts.partners import InstitutionRegistered
 from shared.runtime import Runtime
 from shared.testing.issuer import RunningIssuer
@@ -78,12 +79,15 @@ def staff_claims(institution: uuid.UUID, username: str = "staff-x") -> dict[str,
     }
 
 
-async def publish(url: str, events: list[CloudEvent]) -> None:
+async def publish(url: str, events: list[CloudEvent], fresh_msg_id: bool = False) -> None:
+    """Publish contract events as their producer's relay would (Nats-Msg-Id = event id); with
+    `fresh_msg_id`, as a re-publish after JetStream's duplicate window."""
     nc = await nats.connect(url)
     js = nc.jetstream()
     for event in events:
+        msg_id = f"{event.id}-{uuid.uuid4()}" if fresh_msg_id else str(event.id)
         await js.publish(
-            event.type, event.model_dump_json().encode(), headers={"Nats-Msg-Id": str(event.id)}
+            event.type, event.model_dump_json().encode(), headers={"Nats-Msg-Id": msg_id}
         )
     await nc.close()
 
@@ -131,6 +135,7 @@ class Cases:
     tap: EventTap
     tokens: Tokens
     nats_url: str
+    app: FastAPI
     forged: dict[str, str] = field(default_factory=dict)
 
     # Constants for the tests (test modules cannot import this conftest in importlib mode).
@@ -144,6 +149,10 @@ class Cases:
     FREE_REASON: ClassVar[str] = FREE_REASON
     PERSONAL: ClassVar[list[str]] = PERSONAL
     published_bodies: ClassVar[list[bytes]] = PUBLISHED_BODIES
+    withdrawn_cls: ClassVar[type[EventData]] = ServiceWithdrawn
+    capacity_cls: ClassVar[type[EventData]] = CapacityChanged
+    offering_event = staticmethod(offering_event)
+    institution_event = staticmethod(institution_event)
 
     @staticmethod
     def family() -> list[dict[str, Any]]:
@@ -162,8 +171,11 @@ class Cases:
         self.forged[name] = self.tokens.forge(staff_claims(institution, name))
         return name
 
-    async def request(self, method: str, user: str, url: str, **kw: Any) -> httpx.Response:
-        return await self.client.request(method, url, headers=await self.as_(user), **kw)
+    async def request(
+        self, method: str, user: str, url: str, headers: dict[str, str] | None = None, **kw: Any
+    ) -> httpx.Response:
+        all_headers = {**(await self.as_(user)), **(headers or {})}
+        return await self.client.request(method, url, headers=all_headers, **kw)
 
     async def get(self, user: str, url: str, **params: Any) -> httpx.Response:
         return await self.request("GET", user, url, params=params)
@@ -181,8 +193,8 @@ class Cases:
 
     # --- the world around a case ------------------------------------------------------------
 
-    async def publish(self, *events: CloudEvent) -> None:
-        await publish(self.nats_url, list(events))
+    async def publish(self, *events: CloudEvent, fresh_msg_id: bool = False) -> None:
+        await publish(self.nats_url, list(events), fresh_msg_id)
 
     async def wait_sql(self, sql: str, expected: Any, timeout: float = 10.0) -> None:
         async with asyncio.timeout(timeout):
@@ -198,7 +210,9 @@ class Cases:
             institution_event(CLINIC, "Poradnia Zdrowia Psychicznego", "health", [A]),
             institution_event(NGO, "Stowarzyszenie Razem", "ngo", [A]),
         )
-        await self.wait_sql("SELECT count(*) FROM institutions", 3)
+        await self.wait_sql(
+            f"SELECT count(*) FROM institutions WHERE id IN ('{SCHOOL}', '{CLINIC}', '{NGO}')", 3
+        )
 
     async def offering(self, **kw: Any) -> str:
         service_id = kw.pop("service_id", None) or uuid.uuid4()
@@ -301,7 +315,7 @@ async def start_cases(
     app, runtime = bootstrap(settings)
     async with serve(app, runtime) as client:
         async for tap in open_tap(nats_url, "CASES"):
-            cases = Cases(client, runtime, tap, tokens, nats_url)
+            cases = Cases(client, runtime, tap, tokens, nats_url, app)
             yield cases
             bodies = await cases.outbox_bodies()
             PUBLISHED_BODIES.extend(bodies)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import JSON, column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.adapters import orm
@@ -69,6 +69,10 @@ async def family(
 
 async def team(session: AsyncSession, auth: Authorized) -> list[s.TeamMemberOut]:
     names = await institution_names(session, [m.institution_id for m in auth.team])
+    return _team_out(auth, names)
+
+
+def _team_out(auth: Authorized, names: dict[uuid.UUID, str]) -> list[s.TeamMemberOut]:
     manager = s.TeamMemberOut(
         id=None,
         institution_id=None,
@@ -165,6 +169,15 @@ async def referrals(
     ]
 
 
+async def incoming(
+    session: AsyncSession, case_ids: list[uuid.UUID], institution: uuid.UUID
+) -> list[s.ReferralOut]:
+    out: list[s.ReferralOut] = []
+    for case_id in case_ids:
+        out += await referrals(session, case_id, institution)
+    return out
+
+
 def _referral_scope(auth: Authorized) -> uuid.UUID | None:
     """A receiving partner who is not in the team sees only the referrals sent to them."""
     if auth.access.relation == Relation.RECEIVING_PARTNER:
@@ -172,12 +185,73 @@ def _referral_scope(auth: Authorized) -> uuid.UUID | None:
     return None
 
 
+# One round trip for the parts of the case view; each part only when the caller may see it.
+_VIEW_PARTS = {
+    "names": """(SELECT coalesce(json_object_agg(i.id, i.name), '{}'::json) FROM institutions i
+                 WHERE i.id IN (SELECT institution_id FROM team_members WHERE case_id = :id))""",
+    "family": """(SELECT coalesce(json_agg(f ORDER BY f.last_name, f.id), '[]'::json)
+                  FROM family_members f WHERE f.case_id = :id)""",
+    "plan": """(SELECT row_to_json(p) FROM (SELECT version, created_by, created_at, goals
+                FROM plan_versions WHERE case_id = :id ORDER BY version DESC LIMIT 1) p)""",
+    "referrals": """(SELECT coalesce(json_agg(r ORDER BY r.created_at), '[]'::json) FROM (
+                     SELECT r.*, o.title FROM referrals r
+                     LEFT JOIN offerings o ON o.service_id = r.service_id
+                     WHERE r.case_id = :id AND (CAST(:only AS uuid) IS NULL
+                       OR (r.institution_id = CAST(:only AS uuid) AND r.state <> 'draft'))) r)""",
+}
+
+
+def view_query(parts: list[str]) -> Any:
+    columns = ", ".join(f"{_VIEW_PARTS[p] if p in parts else 'NULL'} AS {p}" for p in _VIEW_PARTS)
+    return text(f"SELECT {columns}").columns(*(column(p, JSON) for p in _VIEW_PARTS))
+
+
+def _family_from_json(row: dict[str, Any], vault: Vault | None) -> s.FamilyMemberOut:
+    blob = row.get("pesel_encrypted")
+    raw = bytes.fromhex(blob[2:]) if blob else None  # bytea in JSON: "\\x<hex>"
+    return s.FamilyMemberOut(
+        id=row["id"],
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        year_of_birth=row["year_of_birth"],
+        relation=row["relation"],
+        phone=row["phone"],
+        email=row["email"],
+        address=row["address"],
+        has_pesel=raw is not None,
+        pesel=vault.decrypt(raw) if vault is not None and raw is not None else None,
+    )
+
+
+def _referral_from_json(row: dict[str, Any]) -> s.ReferralOut:
+    state = model.ReferralState(row["state"])
+    return s.ReferralOut.model_validate(
+        {**row, "service_title": row.get("title"), "state": state,
+         "state_name": model.REFERRAL_STATE_NAMES_PL[state]}
+    )  # fmt: skip
+
+
 async def case_view(uow: UnitOfWork, auth: Authorized, vault: Vault | None) -> s.CaseOut:
     """The case as the caller may see it: the case, its team, and the family, plan and
-    referrals when the caller's access grants them."""
+    referrals when the caller's access grants them (fetched in one round trip)."""
     session: AsyncSession = uow.session
     case, access = auth.case, auth.access
     is_manager = access.relation == Relation.CASE_MANAGER
+    parts = ["names"]
+    for part, kind in (
+        ("family", model.DataKind.CONTACT),
+        ("plan", model.DataKind.PLAN),
+        ("referrals", model.DataKind.REFERRALS),
+    ):
+        if access.allows(kind):
+            parts.append(part)
+    only = _referral_scope(auth)
+    row = (
+        await session.execute(
+            view_query(parts), {"id": case.id, "only": str(only) if only else None}
+        )
+    ).one()
+    names = {uuid.UUID(k): v for k, v in (row.names or {}).items()}
     return s.CaseOut(
         id=case.id,
         tenant=case.tenant,
@@ -189,13 +263,13 @@ async def case_view(uow: UnitOfWork, auth: Authorized, vault: Vault | None) -> s
         manager_username=case.manager_username,
         relation=access.relation.value,
         data_kinds=sorted(access.kinds),
-        family=await family(session, case.id, vault if is_manager else None)
-        if access.allows(model.DataKind.CONTACT)
+        family=[_family_from_json(f, vault if is_manager else None) for f in row.family]
+        if row.family is not None
         else None,
-        team=await team(session, auth),
-        plan=await plan(session, case.id) if access.allows(model.DataKind.PLAN) else None,
-        referrals=await referrals(session, case.id, _referral_scope(auth))
-        if access.allows(model.DataKind.REFERRALS)
+        team=_team_out(auth, names),
+        plan=s.PlanOut.model_validate(row.plan) if row.plan else None,
+        referrals=[_referral_from_json(r) for r in row.referrals]
+        if row.referrals is not None
         else None,
     )
 
@@ -357,3 +431,20 @@ async def my_cases(
             for r in joined
         ]  # fmt: skip
     return out
+
+
+async def invitations(
+    session: AsyncSession, institution: uuid.UUID, username: str
+) -> list[s.InvitationOut]:
+    """Pending invitations into teams for the caller's institution (no personal data)."""
+    t_ = orm.team_members.c
+    rows = await session.execute(
+        select(t_.id, t_.case_id, t_.tenant, t_.function, t_.invited_at, t_.invited_by)
+        .where(
+            t_.institution_id == institution,
+            t_.state == model.MemberState.INVITED.value,
+            (t_.invited_username.is_(None)) | (t_.invited_username == username),
+        )
+        .order_by(t_.invited_at)
+    )
+    return [s.InvitationOut.model_validate(dict(r._mapping)) for r in rows]

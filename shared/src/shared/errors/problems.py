@@ -58,6 +58,8 @@ _MESSAGES = {
     "too_long": "Za dużo elementów.",
     "too_short": "Za mało elementów.",
     "value_error.email": "Nieprawidłowy adres e-mail.",
+    "timezone_aware": "Podaj datę i godzinę ze strefą czasową (np. +01:00).",
+    "timezone_naive": "Podaj datę i godzinę bez strefy czasowej.",
 }
 
 

@@ -10,9 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import os
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+log = logging.getLogger(__name__)
 
 NONCE_BYTES = 12
 _AAD = b"cus-cases-pesel-v1"
@@ -40,8 +44,13 @@ class PeselVault:
         nonce = os.urandom(NONCE_BYTES)
         return nonce + self._aead.encrypt(nonce, pesel.encode(), _AAD)
 
-    def decrypt(self, blob: bytes) -> str:
-        return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], _AAD).decode()
+    def decrypt(self, blob: bytes) -> str | None:
+        """The PESEL, or None when this key cannot open it (the key was changed or lost)."""
+        try:
+            return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], _AAD).decode()
+        except InvalidTag:
+            log.warning("a PESEL could not be decrypted with the current key")
+            return None
 
     def lookup_hash(self, pesel: str) -> str:
         return hmac.new(self._hash_key, pesel.encode(), hashlib.sha256).hexdigest()

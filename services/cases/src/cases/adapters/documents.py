@@ -33,6 +33,7 @@ class Section:
     fields: list[tuple[str, str]] = field(default_factory=list)
     table: list[list[str]] = field(default_factory=list)  # first row is the header
     signature_lines: list[str] = field(default_factory=list)
+    closing: list[str] = field(default_factory=list)  # paragraphs after the list or table
 
 
 @dataclass
@@ -74,7 +75,7 @@ def consent_form(ctx: ConsentFormContext) -> Document:
     kinds = Section(
         heading="Rodzaje danych, które mogą zobaczyć",
         bullets=ctx.data_kinds,
-        paragraphs=[
+        closing=[
             "Inne dane nie są udostępniane. Pracownik socjalny prowadzący sprawę przetwarza dane "
             "na podstawie ustawy o pomocy społecznej; zgoda dotyczy udostępniania ich partnerom."
         ],
@@ -181,6 +182,7 @@ def render_html(doc: Document) -> str:
                 + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in body)
                 + "</tbody></table>"
             )
+        parts += [f"<p>{e(p)}</p>" for p in section.closing]
         parts += [f'<p class="sig">{e(s)}</p>' for s in section.signature_lines]
     parts.append(f"<footer>{e(doc.footer)}</footer></body></html>")
     return "".join(parts)
@@ -239,6 +241,9 @@ def render_pdf(doc: Document) -> bytes:
                     for value in row:
                         cells.cell(value)
             pdf.set_font(_FONT, "", 10)
+        for paragraph in section.closing:
+            pdf.ln(1)
+            pdf.multi_cell(0, 5, paragraph, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         for line in section.signature_lines:
             pdf.ln(14)
             pdf.cell(80, 5, "." * 60, new_x=XPos.LMARGIN, new_y=YPos.NEXT)

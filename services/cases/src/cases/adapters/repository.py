@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import JSON, column, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.adapters import orm
@@ -52,8 +53,88 @@ class SqlRepository(Generic[T]):
         return items
 
 
+SNAPSHOT_SQL = text(
+    """
+    SELECT row_to_json(c) AS "case",
+           (SELECT coalesce(json_agg(x), '[]'::json) FROM consents x WHERE x.case_id = c.id)
+               AS consents,
+           (SELECT coalesce(json_agg(t), '[]'::json) FROM team_members t WHERE t.case_id = c.id)
+               AS team
+    FROM cases c WHERE c.id = :id
+    """
+).columns(column("case", JSON), column("consents", JSON), column("team", JSON))
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _case(d: dict[str, Any]) -> model.Case:
+    return model.Case(
+        id=uuid.UUID(d["id"]),
+        tenant=d["tenant"],
+        manager_subject=d["manager_subject"],
+        manager_username=d["manager_username"],
+        opened_at=datetime.fromisoformat(d["opened_at"]),
+        state=model.CaseState(d["state"]),
+        closed_at=_dt(d["closed_at"]),
+        close_reason=model.CloseReason(d["close_reason"]) if d["close_reason"] else None,
+        close_note=d["close_note"],
+        family_size=d["family_size"],
+    )
+
+
+def _consent(d: dict[str, Any]) -> model.Consent:
+    return model.Consent(
+        id=uuid.UUID(d["id"]),
+        case_id=uuid.UUID(d["case_id"]),
+        tenant=d["tenant"],
+        given_by_member_id=uuid.UUID(d["given_by_member_id"]),
+        given_at=datetime.fromisoformat(d["given_at"]),
+        method=model.ConsentMethod(d["method"]),
+        institution_ids=[uuid.UUID(i) for i in d["institution_ids"]],
+        sectors=list(d["sectors"]),
+        data_kinds=[model.DataKind(k) for k in d["data_kinds"]],
+        recorded_by=d["recorded_by"],
+        recorded_at=datetime.fromisoformat(d["recorded_at"]),
+        valid_until=_dt(d["valid_until"]),
+        withdrawn_at=_dt(d["withdrawn_at"]),
+        withdrawn_by=d["withdrawn_by"],
+        withdrawal_note=d["withdrawal_note"],
+    )
+
+
+def _member(d: dict[str, Any]) -> model.TeamMember:
+    return model.TeamMember(
+        id=uuid.UUID(d["id"]),
+        case_id=uuid.UUID(d["case_id"]),
+        tenant=d["tenant"],
+        institution_id=uuid.UUID(d["institution_id"]),
+        sector=d["sector"],
+        state=model.MemberState(d["state"]),
+        invited_at=datetime.fromisoformat(d["invited_at"]),
+        invited_by=d["invited_by"],
+        function=d["function"],
+        invited_username=d["invited_username"],
+        user_subject=d["user_subject"],
+        username=d["username"],
+        joined_at=_dt(d["joined_at"]),
+        left_at=_dt(d["left_at"]),
+    )
+
+
 class CaseRepository(SqlRepository[model.Case]):
     entity = model.Case
+
+    async def snapshot(
+        self, case_id: uuid.UUID
+    ) -> tuple[model.Case, list[model.Consent], list[model.TeamMember]] | None:
+        """The case with its consents and team in one round trip, as detached objects: the
+        inputs of the consent policy for a read (never changed, never flushed)."""
+        row = (await self.session.execute(SNAPSHOT_SQL, {"id": case_id})).first()
+        if row is None:
+            return None
+        return _case(row[0]), [_consent(x) for x in row[1]], [_member(t) for t in row[2]]
 
 
 class FamilyRepository(SqlRepository[model.FamilyMember]):
@@ -73,15 +154,6 @@ class ConsentRepository(SqlRepository[model.Consent]):
 
 class TeamRepository(SqlRepository[model.TeamMember]):
     entity = model.TeamMember
-
-    async def invitations_for(self, institution_id: uuid.UUID) -> Sequence[model.TeamMember]:
-        t = orm.team_members.c
-        rows = await self.session.execute(
-            select(model.TeamMember).where(
-                t.institution_id == institution_id, t.state == model.MemberState.INVITED.value
-            )
-        )
-        return rows.scalars().all()
 
 
 class DiagnosisRepository(SqlRepository[model.DiagnosisEntry]):
@@ -113,6 +185,17 @@ class ReferralRepository(SqlRepository[model.Referral]):
             .distinct()
         )
         return set(rows.scalars())
+
+    async def cases_sent_to(self, institution_id: uuid.UUID) -> list[uuid.UUID]:
+        r = orm.referrals.c
+        rows = await self.session.execute(
+            select(r.case_id)
+            .where(r.institution_id == institution_id, r.state != model.ReferralState.DRAFT.value)
+            .group_by(r.case_id)
+            .order_by(func.max(r.updated_at).desc())
+            .limit(500)
+        )
+        return list(rows.scalars())
 
 
 class MeetingRepository(SqlRepository[model.Meeting]):

@@ -85,6 +85,22 @@ CONSENT_METHOD_NAMES_PL = {
 }
 
 
+# Sectors as the partners registry names them (consent scopes may name whole sectors).
+SECTOR_NAMES_PL: dict[str, str] = {
+    "education": "edukacja",
+    "health": "ochrona zdrowia",
+    "justice": "wymiar sprawiedliwości",
+    "police": "policja",
+    "ngo": "organizacje pozarządowe",
+    "social_economy": "ekonomia społeczna",
+    "labour_market": "rynek pracy",
+    "family_support": "wspieranie rodziny i piecza zastępcza",
+    "business": "biznes lokalny",
+    "local_government": "samorząd",
+    "social_assistance": "pomoc społeczna",
+}
+
+
 class DiagnosisArea(StrEnum):
     LIVING_CONDITIONS = "living_conditions"
     CARE_AND_UPBRINGING = "care_and_upbringing"
@@ -625,8 +641,9 @@ class Meeting(Aggregate):
                 )
             )
         for i, p in enumerate(meeting.participants):
-            if p.get("kind") == "member" and uuid.UUID(str(p.get("member_id"))) not in (
-                active_members
+            member = p.get("member_id")
+            if p.get("kind") == "member" and (
+                member is None or uuid.UUID(str(member)) not in active_members
             ):
                 errors.append(
                     FieldError(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from cases.domain.model import Case, Consent, DataKind, MemberState, TeamMember
+from cases.domain.model import Case, CaseState, Consent, DataKind, MemberState, TeamMember
 
 CASE_MANAGER_ROLE = "case-manager"
 PARTNER_STAFF_ROLE = "partner-staff"
@@ -78,6 +78,8 @@ def decide(
     ):
         return Access(Relation.CASE_MANAGER, ALL_KINDS, actor.institution_id)
     if PARTNER_STAFF_ROLE not in actor.roles or actor.institution_id is None:
+        return None
+    if case.state == CaseState.CLOSED:  # the team's work, and with it the sharing, has ended
         return None
     institution = actor.institution_id
     consents = list(consents)

@@ -21,7 +21,6 @@ from cases.service import commands as c
 from cases.service import handlers
 from cases.service.handlers import Authorized
 from cases.service.ports import UnitOfWork
-from shared.contracts.partners import Sector
 from shared.errors import InvalidInput, NotFound
 from shared.errors.problems import PROBLEM_RESPONSES
 
@@ -120,6 +119,24 @@ async def get_family(
     return out
 
 
+@router.post(
+    "/cases/{case_id}/family", status_code=201, tags=["cases"], summary="Dodaj osobę do rodziny"
+)
+async def add_family_member(
+    case_id: CaseId,
+    body: s.FamilyMemberIn,
+    actor: CurrentActor,
+    uow: UoW,
+    vault: Vault,
+    purpose: Purpose,
+) -> s.Created:
+    person = c.FamilyMemberIn(**body.model_dump())
+    member_id = await handlers.add_family_member(
+        c.AddFamilyMember(case_id, person, purpose), uow=uow, actor=actor, vault=vault
+    )
+    return s.Created(id=member_id)
+
+
 class PeselQuery(s.Strict):
     pesel: s.Pesel
 
@@ -212,7 +229,7 @@ async def _consent_document(
                 given_at=consent.given_at,
                 valid_until=consent.valid_until,
                 institutions=[names.get(i, str(i)) for i in consent.institution_ids],
-                sectors=[SECTOR_NAMES_PL.get(x, x) for x in consent.sectors],
+                sectors=[model.SECTOR_NAMES_PL.get(x, x) for x in consent.sectors],
                 data_kinds=[
                     model.DATA_KIND_NAMES_PL[model.DataKind(k)] for k in consent.data_kinds
                 ],
@@ -224,22 +241,6 @@ async def _consent_document(
         uow, actor, case_id, "consent-form", None, purpose, fetch, manager_only=True
     )
     return doc
-
-
-SECTOR_NAMES_PL: dict[str, str] = {
-    "education": "edukacja",
-    "health": "ochrona zdrowia",
-    "justice": "wymiar sprawiedliwości",
-    "police": "policja",
-    "ngo": "organizacje pozarządowe",
-    "social_economy": "ekonomia społeczna",
-    "labour_market": "rynek pracy",
-    "family_support": "wspieranie rodziny i piecza zastępcza",
-    "business": "biznes lokalny",
-    "local_government": "samorząd",
-    "social_assistance": "pomoc społeczna",
-}
-assert set(SECTOR_NAMES_PL) == set(Sector.__args__)  # type: ignore[attr-defined]
 
 
 @router.get(
@@ -306,19 +307,10 @@ async def remove_member(
 @router.get(
     "/team-invitations", tags=["team"], summary="Zaproszenia do zespołów dla mojej instytucji"
 )
-async def my_invitations(actor: CurrentActor, uow: UoW) -> list[s.InvitationOut]:
+async def my_invitations(actor: CurrentActor, session: Session) -> list[s.InvitationOut]:
     if actor.institution_id is None:
         return []
-    async with uow:
-        pending = await uow.team.invitations_for(actor.institution_id)
-        return [
-            s.InvitationOut(
-                id=m.id, case_id=m.case_id, tenant=m.tenant, function=m.function,
-                invited_at=m.invited_at, invited_by=m.invited_by,
-            )
-            for m in pending
-            if m.invited_username in (None, actor.username)
-        ]  # fmt: skip
+    return await views.invitations(session, actor.institution_id, actor.username)
 
 
 @router.post("/team-invitations/{member_id}/accept", tags=["team"])
@@ -445,6 +437,22 @@ async def create_referral(
         actor=actor,
     )
     return s.Created(id=referral_id)
+
+
+@router.get(
+    "/referrals/incoming",
+    tags=["referrals"],
+    summary="Skierowania do mojej instytucji (w granicach zgód rodzin)",
+)
+async def incoming_referrals(
+    actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> list[s.ReferralOut]:
+    async def fetch(u: UnitOfWork, case_ids: list[uuid.UUID]) -> list[s.ReferralOut]:
+        assert actor.institution_id is not None
+        return await views.incoming(u.session, case_ids, actor.institution_id)
+
+    found = await handlers.incoming_referrals(uow=uow, actor=actor, purpose=purpose, fetch=fetch)
+    return found or []
 
 
 @router.post(

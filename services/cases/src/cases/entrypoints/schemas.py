@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
 from cases.domain import model, pesel
 from shared.contracts.partners import Sector
@@ -198,8 +198,8 @@ class ConsentScope(Strict):
 class ConsentCreate(Strict):
     given_by_member_id: uuid.UUID = Field(description="Kto z rodziny wyraził zgodę")
     method: model.ConsentMethod
-    given_at: datetime | None = Field(default=None, description="Domyślnie teraz")
-    valid_until: datetime | None = None
+    given_at: AwareDatetime | None = Field(default=None, description="Domyślnie teraz")
+    valid_until: AwareDatetime | None = None
     scope: ConsentScope
 
 
@@ -354,7 +354,7 @@ class ParticipantIn(Strict):
 
 class MeetingCreate(Strict):
     kind: model.MeetingKind = model.MeetingKind.MEETING
-    starts_at: datetime
+    starts_at: AwareDatetime
     place: ShortText | None = None
     online_url: HttpUrl | None = None
     participants: list[ParticipantIn] = Field(min_length=1, max_length=50)
@@ -369,7 +369,7 @@ class DecisionIn(Strict):
 
 
 class MeetingHeldIn(Strict):
-    held_at: datetime
+    held_at: AwareDatetime
     notes: LongText | None = None
     decisions: list[DecisionIn] = Field(default_factory=list, max_length=50)
 

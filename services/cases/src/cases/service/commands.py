@@ -32,6 +32,13 @@ class OpenCase:
 
 
 @dataclass(frozen=True)
+class AddFamilyMember:
+    case_id: uuid.UUID
+    person: FamilyMemberIn
+    purpose: str = DEFAULT_PURPOSE
+
+
+@dataclass(frozen=True)
 class ChangeCaseState:
     case_id: uuid.UUID
     state: model.CaseState

@@ -46,13 +46,24 @@ class Authorized:
     team: list[model.TeamMember]
 
 
-async def authorize(uow: UnitOfWork, actor: Actor, case_id: uuid.UUID, at: datetime) -> Authorized:
-    """Load the case with its consents and team and ask the policy; 404 when it says nothing."""
-    case = await uow.cases.get(case_id)
-    if case is None:
-        raise NotFound(NOT_FOUND)
-    consents = list(await uow.consents.of_case(case_id))
-    team = list(await uow.team.of_case(case_id))
+async def authorize(
+    uow: UnitOfWork, actor: Actor, case_id: uuid.UUID, at: datetime, *, for_change: bool = True
+) -> Authorized:
+    """Load the case with its consents and team and ask the policy; 404 when it says nothing.
+
+    For a change the aggregates are loaded into the unit of work (tracked, so their events reach
+    the outbox); for a read one round trip brings detached copies."""
+    if for_change:
+        case = await uow.cases.get(case_id)
+        if case is None:
+            raise NotFound(NOT_FOUND)
+        consents = list(await uow.consents.of_case(case_id))
+        team = list(await uow.team.of_case(case_id))
+    else:
+        snapshot = await uow.cases.snapshot(case_id)
+        if snapshot is None:
+            raise NotFound(NOT_FOUND)
+        case, consents, team = snapshot
     receiving: set[uuid.UUID] = set()
     sectors: dict[uuid.UUID, str | None] = {}
     if actor.institution_id is not None:
@@ -117,7 +128,7 @@ async def read_case_data(
     """Every read of case data: consent checked now, one access-log entry, in one transaction."""
     at = now()
     async with uow:
-        auth = await authorize(uow, actor, q.case_id, at)
+        auth = await authorize(uow, actor, q.case_id, at, for_change=False)
         if q.manager_only:
             _require_manager(auth)
         if not auth.access.allows(q.kind):
@@ -138,7 +149,7 @@ async def access_log(
     """The record of who saw and changed the family's data, for the case manager to give the
     family. Reading the record is not itself recorded (it holds no case data)."""
     async with uow:
-        auth = await authorize(uow, actor, case_id, now())
+        auth = await authorize(uow, actor, case_id, now(), for_change=False)
         _require_manager(auth)
         return await fetch(uow, auth)
 
@@ -155,7 +166,7 @@ async def find_cases_by_pesel(
         visible: list[uuid.UUID] = []
         for case_id in found:
             try:
-                auth = await authorize(uow, actor, case_id, at)
+                auth = await authorize(uow, actor, case_id, at, for_change=False)
             except NotFound:
                 continue
             if auth.access.relation == Relation.CASE_MANAGER:
@@ -166,6 +177,36 @@ async def find_cases_by_pesel(
                 )  # fmt: skip
         await uow.commit()
         return visible
+
+
+async def incoming_referrals(
+    *,
+    uow: UnitOfWork,
+    actor: Actor,
+    purpose: str,
+    fetch: Callable[[UnitOfWork, list[uuid.UUID]], Awaitable[T]],
+) -> T | None:
+    """The referrals sent to the caller's institution, from the cases whose valid consent grants
+    that institution the referrals; one access-log entry per case shown."""
+    if policy.PARTNER_STAFF_ROLE not in actor.roles or actor.institution_id is None:
+        return None
+    at = now()
+    async with uow:
+        visible: list[uuid.UUID] = []
+        for case_id in await uow.referrals.cases_sent_to(actor.institution_id):
+            try:
+                auth = await authorize(uow, actor, case_id, at, for_change=False)
+            except NotFound:
+                continue
+            if auth.access.allows(model.DataKind.REFERRALS):
+                visible.append(case_id)
+                await _log(
+                    uow, actor, auth, action="read", what="referrals.incoming", purpose=purpose,
+                    at=at,
+                )  # fmt: skip
+        result = await fetch(uow, visible)
+        await uow.commit()
+        return result
 
 
 # --- the case -------------------------------------------------------------------------------
@@ -190,26 +231,44 @@ async def open_case(cmd: c.OpenCase, *, uow: UnitOfWork, actor: Actor, vault: Va
         )
         await uow.cases.add(case)
         for person in cmd.family:
-            await uow.family.add(
-                model.FamilyMember(
-                    id=uuid.uuid4(),
-                    case_id=case.id,
-                    tenant=case.tenant,
-                    first_name=person.first_name,
-                    last_name=person.last_name,
-                    year_of_birth=person.year_of_birth,
-                    relation=person.relation,
-                    phone=person.phone,
-                    email=person.email,
-                    address=person.address,
-                    pesel_encrypted=vault.encrypt(person.pesel) if person.pesel else None,
-                    pesel_hash=vault.lookup_hash(person.pesel) if person.pesel else None,
-                )
-            )
+            await uow.family.add(_family_member(case, person, vault))
         auth = Authorized(case, Access(Relation.CASE_MANAGER, policy.ALL_KINDS, None), [], [])
         await _log(uow, actor, auth, action="change", what="case.open", purpose=cmd.purpose, at=at)
         await uow.commit()
         return case.id
+
+
+def _family_member(case: model.Case, person: c.FamilyMemberIn, vault: Vault) -> model.FamilyMember:
+    return model.FamilyMember(
+        id=uuid.uuid4(),
+        case_id=case.id,
+        tenant=case.tenant,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        year_of_birth=person.year_of_birth,
+        relation=person.relation,
+        phone=person.phone,
+        email=person.email,
+        address=person.address,
+        pesel_encrypted=vault.encrypt(person.pesel) if person.pesel else None,
+        pesel_hash=vault.lookup_hash(person.pesel) if person.pesel else None,
+    )
+
+
+async def add_family_member(
+    cmd: c.AddFamilyMember, *, uow: UnitOfWork, actor: Actor, vault: Vault
+) -> uuid.UUID:
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        _require_manager(auth)
+        auth.case.check_open()
+        member = _family_member(auth.case, cmd.person, vault)
+        await uow.family.add(member)
+        auth.case.family_size += 1
+        await _log(uow, actor, auth, action="change", what="family.add", purpose=cmd.purpose, at=at)
+        await uow.commit()
+        return member.id
 
 
 async def change_case_state(cmd: c.ChangeCaseState, *, uow: UnitOfWork, actor: Actor) -> None:
@@ -231,6 +290,18 @@ async def close_case(cmd: c.CloseCase, *, uow: UnitOfWork, actor: Actor) -> None
         for member in auth.team:
             if member.state in (model.MemberState.ACTIVE, model.MemberState.INVITED):
                 member.leave(at)
+        # Referrals still open are cancelled by the sender, so every loop is closed.
+        for referral in await uow.referrals.of_case(auth.case.id):
+            if model.ReferralState.CANCELLED in model.REFERRAL_TRANSITIONS[referral.state]:
+                referral.move(
+                    model.ReferralState.CANCELLED,
+                    party=model.Party.SENDER,
+                    by=actor.username,
+                    role=Relation.CASE_MANAGER.value,
+                    now=at,
+                    reason_code=model.ReasonCode.OTHER,
+                    reason="Sprawa została zamknięta.",
+                )
         await _log(uow, actor, auth, action="change", what="case.close", purpose=cmd.purpose, at=at)
         await uow.commit()
 
@@ -241,7 +312,7 @@ async def close_case(cmd: c.CloseCase, *, uow: UnitOfWork, actor: Actor) -> None
 async def give_consent(cmd: c.GiveConsent, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
     at = now()
     async with uow:
-        auth = await authorize(uow, actor, cmd.case_id, at)
+        auth = await authorize(uow, actor, cmd.case_id, at, for_change=False)
         _require_manager(auth)
         auth.case.check_open()
         giver = await uow.family.get(cmd.given_by_member_id)
@@ -305,7 +376,7 @@ async def withdraw_consent(cmd: c.WithdrawConsent, *, uow: UnitOfWork, actor: Ac
 async def invite_member(cmd: c.InviteMember, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
     at = now()
     async with uow:
-        auth = await authorize(uow, actor, cmd.case_id, at)
+        auth = await authorize(uow, actor, cmd.case_id, at, for_change=False)
         _require_manager(auth)
         auth.case.check_open()
         institution = await uow.directory.institution(cmd.institution_id)
@@ -400,7 +471,7 @@ async def add_diagnosis_entry(
     the diagnosis adds their specialist's view."""
     at = now()
     async with uow:
-        auth = await authorize(uow, actor, cmd.case_id, at)
+        auth = await authorize(uow, actor, cmd.case_id, at, for_change=False)
         auth.case.check_open()
         if auth.access.relation == Relation.RECEIVING_PARTNER:
             raise NotFound(NOT_FOUND)
@@ -431,7 +502,7 @@ async def add_diagnosis_entry(
 async def update_plan(cmd: c.UpdatePlan, *, uow: UnitOfWork, actor: Actor) -> int:
     at = now()
     async with uow:
-        auth = await authorize(uow, actor, cmd.case_id, at)
+        auth = await authorize(uow, actor, cmd.case_id, at, for_change=False)
         _require_manager(auth)
         latest = await uow.plans.latest(auth.case.id)
         plan = model.PlanVersion.draw_up(
@@ -454,7 +525,7 @@ async def update_plan(cmd: c.UpdatePlan, *, uow: UnitOfWork, actor: Actor) -> in
 async def create_referral(cmd: c.CreateReferral, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
     at = now()
     async with uow:
-        auth = await authorize(uow, actor, cmd.case_id, at)
+        auth = await authorize(uow, actor, cmd.case_id, at, for_change=False)
         _require_manager(auth)
         auth.case.check_open()
         offering = await uow.directory.offering(cmd.service_id)
@@ -509,7 +580,7 @@ async def move_referral(
         referral = await uow.referrals.get(cmd.referral_id)
         if referral is None:
             raise NotFound("Nie znaleziono skierowania.")
-        auth = await authorize(uow, actor, referral.case_id, at)
+        auth = await authorize(uow, actor, referral.case_id, at, for_change=False)
         relation = auth.access.relation
         if relation == Relation.CASE_MANAGER:
             party = model.Party.SENDER
@@ -547,7 +618,7 @@ async def move_referral(
 async def schedule_meeting(cmd: c.ScheduleMeeting, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
     at = now()
     async with uow:
-        auth = await authorize(uow, actor, cmd.case_id, at)
+        auth = await authorize(uow, actor, cmd.case_id, at, for_change=False)
         _require_manager(auth)
         auth.case.check_open()
         meeting = model.Meeting.schedule(
@@ -577,8 +648,9 @@ async def record_meeting_held(cmd: c.RecordMeetingHeld, *, uow: UnitOfWork, acto
         meeting = await uow.meetings.get(cmd.meeting_id)
         if meeting is None:
             raise NotFound("Nie znaleziono spotkania.")
-        auth = await authorize(uow, actor, meeting.case_id, at)
+        auth = await authorize(uow, actor, meeting.case_id, at, for_change=False)
         _require_manager(auth)
+        auth.case.check_open()
         decisions = [{**d, "noted_by": actor.username} for d in cmd.decisions]
         meeting.hold(held_at=cmd.held_at, notes=cmd.notes, decisions=decisions)
         await _log(

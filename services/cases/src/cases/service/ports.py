@@ -23,8 +23,14 @@ class OfCase(Repository[T], Protocol):
     async def of_case(self, case_id: uuid.UUID) -> Sequence[T]: ...
 
 
+class CaseRepository(Repository[model.Case], Protocol):
+    async def snapshot(
+        self, case_id: uuid.UUID
+    ) -> tuple[model.Case, list[model.Consent], list[model.TeamMember]] | None: ...
+
+
 class TeamRepository(OfCase[model.TeamMember], Protocol):
-    async def invitations_for(self, institution_id: uuid.UUID) -> Sequence[model.TeamMember]: ...
+    pass
 
 
 class PlanRepository(Protocol):
@@ -35,6 +41,8 @@ class PlanRepository(Protocol):
 
 class ReferralRepository(OfCase[model.Referral], Protocol):
     async def receiving_institutions(self, case_id: uuid.UUID) -> set[uuid.UUID]: ...
+
+    async def cases_sent_to(self, institution_id: uuid.UUID) -> list[uuid.UUID]: ...
 
 
 class FamilyRepository(OfCase[model.FamilyMember], Protocol):
@@ -95,14 +103,14 @@ class AccessLog(Protocol):
 class Vault(Protocol):
     def encrypt(self, pesel: str) -> bytes: ...
 
-    def decrypt(self, blob: bytes) -> str: ...
+    def decrypt(self, blob: bytes) -> str | None: ...
 
     def lookup_hash(self, pesel: str) -> str: ...
 
 
 class UnitOfWork(Protocol):
     @property
-    def cases(self) -> Repository[model.Case]: ...
+    def cases(self) -> CaseRepository: ...
 
     @property
     def family(self) -> FamilyRepository: ...

@@ -1,0 +1,294 @@
+"""Benchmark of the cases service's hot paths against a bare baseline, in the same run.
+
+1. A case manager's view of a case (case, family, team, plan, referrals — with the consent check
+   and the access-log write in one transaction, exactly as GET /v1/cases/{id} runs it) at 50
+   concurrent clients, with 100,000 cases in the database; baseline: the same statements bare
+   on an asyncpg pool.
+2. Referral creation through the handler (consent check, offering read model, the referral, the
+   access-log entry and the outbox row in one transaction); baseline: a bare INSERT of the row.
+
+    uv run python bench/cases_view.py [--cases 100000] [--clients 50] [--requests 40]
+
+Uses DATABASE_URL when set (a server where it may create a database), else starts an embedded
+PostgreSQL in a temporary folder. Goals: view p99 < 50 ms, referral creation p99 < 80 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+
+from cases.adapters.crypto import PeselVault, decode_key, new_key
+from cases.adapters.orm import start_mappers
+from cases.adapters.repository import SNAPSHOT_SQL
+from cases.adapters.uow import SqlUnitOfWork
+from cases.domain.pesel import with_check_digit
+from cases.domain.policy import Actor
+from cases.service import commands as c
+from cases.service import handlers
+from cases.service.publishing import translate
+from cases.views import case_view, view_query
+from shared.db import create_engine, session_factory
+from shared.db.engine import plain_url
+from shared.db.migrations import upgrade
+from shared.testing.servers import Postgres
+
+ROOT = Path(__file__).resolve().parents[1]
+TENANT = "1219053"
+SCHOOL = uuid.UUID("7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001")
+SERVICE = uuid.UUID("7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0f01")
+MANAGERS = 50
+
+
+def manager(i: int) -> str:
+    return f"bench-manager-{i % MANAGERS}"
+
+
+async def load(url: str, n: int, vault: PeselVault) -> list[tuple[uuid.UUID, str]]:
+    """Bulk-load n cases with a family of two, a consent, a team member, a plan and a referral."""
+    conn = await asyncpg.connect(plain_url(url))
+    now = datetime.now(UTC)
+    opened = now - timedelta(days=30)
+    cases, family, consents, team, plans, referrals = [], [], [], [], [], []
+    goals = json.dumps(
+        [{"id": "g1", "title": "Cel", "actions": [
+            {"id": "a1", "title": "Działanie", "responsible": {"kind": "family"},
+             "due_on": None, "status": "planned"}]}]
+    )  # fmt: skip
+    history = json.dumps(
+        [{"from": None, "to": "draft", "at": opened.isoformat(), "by": "m", "party": "sender"}]
+    )
+    pesel = with_check_digit("8503150123")
+    blob, digest = vault.encrypt(pesel), vault.lookup_hash(pesel)
+    index = []
+    for i in range(n):
+        case_id, mother, member = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        subject = manager(i)
+        index.append((case_id, subject))
+        cases.append((case_id, TENANT, subject, subject, "support", opened, None, None, None, 2))
+        family.append((mother, case_id, TENANT, "Ewa", f"Testowa{i}", 1985, "matka", "+48 1",
+                       None, "ul. Fikcyjna 1", blob, digest))  # fmt: skip
+        family.append((uuid.uuid4(), case_id, TENANT, "Jan", f"Testowy{i}", 2014, "syn", None,
+                       None, None, None, None))  # fmt: skip
+        consents.append((uuid.uuid4(), case_id, TENANT, mother, opened, "paper", [SCHOOL], [],
+                         ["diagnosis", "plan", "referrals", "meetings", "contact"], subject,
+                         opened, None, None, None, None))  # fmt: skip
+        team.append((member, case_id, TENANT, SCHOOL, "education", "active", opened, subject,
+                     "pedagog", None, "partner-sub", "partner-a", opened, None))  # fmt: skip
+        plans.append((uuid.uuid4(), case_id, TENANT, 1, goals, subject, opened))
+        referrals.append((uuid.uuid4(), case_id, TENANT, SERVICE, SCHOOL, "education",
+                          "accepted", subject, opened, None, "available", None, opened, opened,
+                          None, None, None, None, history))  # fmt: skip
+    tables = {
+        "cases": cases, "family_members": family, "consents": consents, "team_members": team,
+        "plan_versions": plans, "referrals": referrals,
+    }  # fmt: skip
+    columns = {
+        t: [r["column_name"] for r in await conn.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = $1 "
+            "ORDER BY ordinal_position", t)]
+        for t in tables
+    }  # fmt: skip
+    await conn.execute(
+        "INSERT INTO institutions VALUES ($1, 'Szkoła Podstawowa nr 1', 'education', $2, now())",
+        SCHOOL,
+        [TENANT],
+    )
+    await conn.execute(
+        "INSERT INTO offerings VALUES ($1, $2, 'education', 'Zajęcia', 'public_education', 'x',"
+        " 'published', $3, 'available', NULL, 'free', true, now())",
+        SERVICE,
+        SCHOOL,
+        [TENANT],
+    )
+    for table, rows in tables.items():
+        await conn.copy_records_to_table(table, records=rows, columns=columns[table])
+    await conn.execute("VACUUM ANALYZE")  # so autovacuum does not run during the measurement
+    await conn.close()
+    return index
+
+
+def summary(name: str, samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p = {
+        "p50": statistics.median(ordered) * 1000,
+        "p99": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+        "n": float(len(ordered)),
+    }
+    print(f"  {name:<44} p50 {p['p50']:7.2f} ms   p99 {p['p99']:7.2f} ms   (n={len(ordered)})")
+    return p
+
+
+async def run_clients(
+    clients: int, requests: int, call: Callable[[int], Awaitable[None]]
+) -> list[float]:
+    samples: list[float] = []
+
+    async def client(k: int) -> None:
+        for _ in range(requests):
+            start = time.perf_counter()
+            await call(k)
+            samples.append(time.perf_counter() - start)
+
+    await asyncio.gather(*(client(k) for k in range(clients)))
+    return samples
+
+
+def _bare(sql: str) -> str:
+    return sql.replace(":id", "$1").replace(":only", "$2")
+
+
+# The same statements the service runs for the view, bare: the policy inputs in one round trip,
+# then the parts of the view in one round trip.
+BARE_SNAPSHOT = _bare(str(SNAPSHOT_SQL))
+BARE_VIEW = _bare(str(view_query(["names", "family", "plan", "referrals"])))
+
+
+async def main(n: int, clients: int, requests: int, without_notify: bool = False) -> None:
+    start_mappers()
+    url = os.environ.get("DATABASE_URL")
+    server = None
+    data_dir = Path(tempfile.mkdtemp(prefix="cases-bench-", dir="/tmp"))
+    if url is None:
+        server = Postgres(data_dir, fast=True)
+        server.start()
+        url = server.url()
+    admin = await asyncpg.connect(plain_url(url))
+    database = f"cases_bench_{uuid.uuid4().hex[:8]}"
+    await admin.execute(f'CREATE DATABASE "{database}"')
+    await admin.close()
+    from sqlalchemy.engine import make_url
+
+    db_url = make_url(url).set(database=database).render_as_string(hide_password=False)
+    try:
+        await asyncio.to_thread(upgrade, ROOT / "services" / "cases", db_url)
+        vault = PeselVault(decode_key(new_key(), "k"), decode_key(new_key(), "h"))
+        t0 = time.perf_counter()
+        index = await load(db_url, n, vault)
+        if without_notify:
+            conn = await asyncpg.connect(plain_url(db_url))
+            await conn.execute("ALTER TABLE outbox DISABLE TRIGGER outbox_notify")
+            await conn.close()
+            print("outbox NOTIFY trigger disabled")
+        print(f"loaded {n} cases (+2 people, consent, member, plan, referral each) "
+              f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
+        engine = create_engine(db_url, pool_size=clients)
+        sessions = session_factory(engine)
+        pool = await asyncpg.create_pool(plain_url(db_url), min_size=clients, max_size=clients)
+        by_manager: dict[str, list[uuid.UUID]] = {}
+        for case_id, subject in index:
+            by_manager.setdefault(subject, []).append(case_id)
+        actors = [
+            Actor(manager(k), manager(k), frozenset({"case-manager"}), frozenset({TENANT}), None)
+            for k in range(max(clients, 10))
+        ]
+
+        async def view(k: int) -> None:
+            actor = actors[k]
+            case_id = random.choice(by_manager[actor.subject])
+
+            async def fetch(u: object, auth: handlers.Authorized) -> object:
+                return await case_view(u, auth, vault)  # type: ignore[arg-type]
+
+            await handlers.read_case_data(
+                c.ReadCaseData(case_id, "case", None),
+                uow=SqlUnitOfWork(sessions, translate),
+                actor=actor,
+                fetch=fetch,
+            )
+
+        async def bare_view(k: int) -> None:
+            case_id = random.choice(by_manager[manager(k)])
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.fetch(BARE_SNAPSHOT, case_id)
+                await conn.fetch(BARE_VIEW, case_id, None)
+                await conn.execute(
+                    "INSERT INTO access_log (case_id, tenant, at, actor_subject, actor_username,"
+                    " actor_roles, relation, institution_id, action, what, purpose) VALUES"
+                    " ($1, $2, now(), 'm', 'm', 'case-manager', 'case_manager', NULL, 'read',"
+                    " 'case', 'praca z rodziną')",
+                    case_id,
+                    TENANT,
+                )
+
+        async def create(k: int) -> None:
+            actor = actors[k]
+            case_id = random.choice(by_manager[actor.subject])
+            await handlers.create_referral(
+                c.CreateReferral(case_id, SERVICE),
+                uow=SqlUnitOfWork(sessions, translate),
+                actor=actor,
+            )
+
+        async def bare_create(k: int) -> None:
+            case_id = random.choice(by_manager[manager(k)])
+            await pool.execute(
+                "INSERT INTO referrals (id, case_id, tenant, service_id, institution_id, sector,"
+                " state, created_by, created_at, history) VALUES ($1, $2, $3, $4, $5,"
+                " 'education', 'requested', 'm', now(), '[]')",
+                uuid.uuid4(),
+                case_id,
+                TENANT,
+                SERVICE,
+                SCHOOL,
+            )
+
+        await run_clients(clients, 3, view)  # warm up both paths
+        await run_clients(clients, 3, bare_view)
+        print(f"case manager's view, {clients} concurrent clients x {requests} requests:")
+        view_p = summary("view (handler + consent + access log)", await run_clients(
+            clients, requests, view))  # fmt: skip
+        bare_p = summary("bare asyncpg (same statements)", await run_clients(
+            clients, requests, bare_view))  # fmt: skip
+        print(f"  ratio p50 {view_p['p50'] / bare_p['p50']:.2f}x, "
+              f"p99 {view_p['p99'] / bare_p['p99']:.2f}x; goal p99 < 50 ms: "
+              f"{'met' if view_p['p99'] < 50 else 'NOT met'}")  # fmt: skip
+        creators = min(10, clients)
+        await run_clients(creators, 3, create)
+        print(f"referral creation, {creators} concurrent clients x {requests} requests:")
+        create_p = summary("handler (checks + referral + log + outbox)", await run_clients(
+            creators, requests, create))  # fmt: skip
+        bare_c = summary("bare INSERT", await run_clients(creators, requests, bare_create))
+        print(f"  ratio p50 {create_p['p50'] / bare_c['p50']:.2f}x, "
+              f"p99 {create_p['p99'] / bare_c['p99']:.2f}x; goal p99 < 80 ms: "
+              f"{'met' if create_p['p99'] < 80 else 'NOT met'}")  # fmt: skip
+        async with pool.acquire() as conn:
+            outbox = await conn.fetchval("SELECT count(*) FROM outbox")
+            logged = await conn.fetchval("SELECT count(*) FROM access_log")
+        print(f"  outbox rows written: {outbox}; access-log entries: {logged}")
+        await pool.close()
+        await engine.dispose()
+    finally:
+        admin = await asyncpg.connect(plain_url(url))
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        await admin.close()
+        if server is not None:
+            server.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument(
+        "--without-notify",
+        action="store_true",
+        help="disable the outbox NOTIFY trigger (to measure what it costs concurrent commits)",
+    )
+    args = parser.parse_args()
+    asyncio.run(main(args.cases, args.clients, args.requests, args.without_notify))

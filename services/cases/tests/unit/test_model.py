@@ -1,0 +1,93 @@
+"""Domain rules of the case, the consent, the plan and the referral."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from cases.domain import model
+from shared.contracts.partners import Sector
+from shared.errors import Conflict, Forbidden, InvalidInput
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+RS, P = model.ReferralState, model.Party
+
+
+def referral(send: bool = True) -> model.Referral:
+    return model.Referral.create(
+        send=send, by="manager-a", role="case_manager", id=uuid.uuid4(), case_id=uuid.uuid4(),
+        tenant="1219053", service_id=uuid.uuid4(), institution_id=uuid.uuid4(),
+        sector="education", created_by="manager-a", created_at=NOW,
+    )  # fmt: skip
+
+
+def test_the_transition_table_is_the_gravity_task():
+    assert set(model.REFERRAL_TRANSITIONS[RS.REQUESTED]) == {RS.ACCEPTED, RS.REJECTED, RS.CANCELLED}
+    for terminal in (RS.REJECTED, RS.CANCELLED, RS.COMPLETED, RS.FAILED):
+        assert model.REFERRAL_TRANSITIONS[terminal] == {}
+    for state in (RS.ACCEPTED, RS.IN_PROGRESS, RS.ON_HOLD):
+        assert model.REFERRAL_TRANSITIONS[state][RS.CANCELLED] == {P.SENDER, P.RECEIVER}
+        assert model.REFERRAL_TRANSITIONS[state][RS.COMPLETED] == {P.RECEIVER}
+
+
+def test_a_referral_records_every_transition_with_its_time():
+    r = referral()
+    r.move(RS.ACCEPTED, party=P.RECEIVER, by="partner-a", role="team_member", now=NOW)
+    r.move(RS.ON_HOLD, party=P.RECEIVER, by="partner-a", role="team_member", now=NOW,
+           reason_code=model.ReasonCode.NO_CAPACITY)  # fmt: skip
+    assert [h["to"] for h in r.history] == ["draft", "requested", "accepted", "on-hold"]
+    assert [type(e).__name__ for e in r.events] == ["ReferralMoved"] * 3
+    with pytest.raises(Conflict):
+        r.move(RS.REJECTED, party=P.RECEIVER, by="p", role="r", now=NOW,
+               reason_code=model.ReasonCode.OTHER)  # fmt: skip
+    with pytest.raises(Forbidden):
+        r.move(RS.COMPLETED, party=P.SENDER, by="m", role="r", now=NOW,
+               outcome_code=model.OutcomeCode.OTHER)  # fmt: skip
+    with pytest.raises(InvalidInput) as missing:
+        r.move(RS.FAILED, party=P.RECEIVER, by="p", role="r", now=NOW)
+    assert missing.value.errors[0].field == "reason_code"
+    assert r.state == RS.ON_HOLD
+
+
+def test_consent_scope_and_dates():
+    base = {
+        "id": uuid.uuid4(), "case_id": uuid.uuid4(), "tenant": "1219053",
+        "given_by_member_id": uuid.uuid4(), "given_at": NOW, "method": model.ConsentMethod.VERBAL,
+        "recorded_by": "m", "recorded_at": NOW,
+    }  # fmt: skip
+    with pytest.raises(InvalidInput) as empty:
+        model.Consent.give(**base, institution_ids=[], sectors=[], data_kinds=[])
+    assert [e.field for e in empty.value.errors] == ["scope.institution_ids", "scope.data_kinds"]
+    with pytest.raises(InvalidInput):
+        model.Consent.give(**base, institution_ids=[uuid.uuid4()], sectors=[],
+                           data_kinds=[model.DataKind.PLAN], valid_until=NOW)  # fmt: skip
+    consent = model.Consent.give(**base, institution_ids=[], sectors=["health"],
+                                 data_kinds=[model.DataKind.PLAN])  # fmt: skip
+    consent.withdraw(at=NOW, by="m", note=None)
+    assert not consent.valid_at(NOW)
+    with pytest.raises(Conflict):
+        consent.withdraw(at=NOW, by="m", note=None)
+
+
+def test_plan_actions_are_due_after_the_case_opened_and_a_closed_case_is_frozen():
+    case = model.Case(id=uuid.uuid4(), tenant="1219053", manager_subject="s",
+                      manager_username="m", opened_at=NOW)  # fmt: skip
+    goals = [{"title": "g", "actions": [{"title": "a", "responsible": {"kind": "family"},
+              "due_on": str(date(2026, 11, 22))}]}]  # fmt: skip
+    with pytest.raises(InvalidInput) as early:
+        model.PlanVersion.draw_up(case=case, version=1, goals=goals, active_members=set(),
+                                  created_by="m", now=NOW)  # fmt: skip
+    assert early.value.errors[0].field == "goals.0.actions.0.due_on"
+    goals[0]["actions"][0]["due_on"] = str(date(2026, 11, 23))
+    plan = model.PlanVersion.draw_up(case=case, version=1, goals=goals, active_members=set(),
+                                     created_by="m", now=NOW + timedelta(hours=1))  # fmt: skip
+    assert plan.version == 1
+    case.close(model.CloseReason.OTHER, None, NOW)
+    with pytest.raises(Conflict):
+        case.move_to(model.CaseState.SUPPORT)
+
+
+def test_every_sector_of_the_contracts_has_a_polish_name():
+    assert set(model.SECTOR_NAMES_PL) == set(Sector.__args__)
