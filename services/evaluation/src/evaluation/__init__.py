@@ -1,0 +1,1 @@
+"""The evaluation service: read models built from events, monitoring, reports and surveys."""

@@ -1,0 +1,1 @@
+"""Database side: read-model tables, the projector, the rebuild, surveys, exports."""

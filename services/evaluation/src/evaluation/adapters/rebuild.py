@@ -1,0 +1,272 @@
+"""Rebuilding the read models from the streams' whole history, then swapping them in.
+
+1. Empty copies of the projection tables are made in the schema `ev_rebuild`.
+2. Each stream (partners, basket, cases) is read from its first message up to its last sequence
+   at that moment through an ephemeral pull consumer (no acknowledgements), and projected into
+   the copies in large transactions — the bulk path: one executemany per statement per batch.
+3. The swap: one transaction takes the projection lock exclusively (live consumers wait), reads
+   what was added to the streams meanwhile, projects it too, then replaces the live tables' rows
+   with the rebuilt ones. Events the live consumers applied before the swap are all within what
+   the rebuild read (they came from the same streams), and every projection is idempotent and
+   order-tolerant, so nothing is lost or counted twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+
+from evaluation.adapters.orm import PROJECTION_TABLES
+from evaluation.adapters.projection import PROJECTION_LOCK, project
+from shared.contracts import CloudEvent, EventData, UnknownEventType, event_type_registry
+from shared.errors import Conflict
+from shared.messaging import STREAMS
+
+SCHEMA = "ev_rebuild"
+SOURCES = ("partners", "basket", "cases")
+REBUILD_LOCK = PROJECTION_LOCK + 1
+
+
+@dataclass
+class RebuildResult:
+    events: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.events.values())
+
+
+async def last_sequence(js: JetStreamContext, stream: str) -> int:
+    try:
+        info = await js.stream_info(stream)
+    except NotFoundError:
+        return 0
+    return int(info.state.last_seq)
+
+
+async def read_stream(
+    js: JetStreamContext, stream: str, *, after: int, until: int, batch: int = 2000
+) -> AsyncIterator[list[Msg]]:
+    """Messages of `stream` with sequence > `after`, in order, in batches, up to at least `until`
+    (an ephemeral pull consumer; JetStream's flow is bounded by what is asked for)."""
+    if until <= after:
+        return
+    config = ConsumerConfig(
+        ack_policy=AckPolicy.NONE,
+        deliver_policy=DeliverPolicy.BY_START_SEQUENCE if after else DeliverPolicy.ALL,
+        opt_start_seq=after + 1 if after else None,
+        inactive_threshold=30.0,
+        max_waiting=1,
+    )
+    spec = next(s for s in STREAMS.values() if s.name == stream)
+    sub = await js.pull_subscribe(spec.subjects[0], stream=stream, config=config)
+    seen = after
+    try:
+        while seen < until:
+            try:
+                msgs = await sub.fetch(min(batch, until - seen), timeout=5.0)
+            except TimeoutError:
+                break  # the rest was deleted from the stream
+            if not msgs:
+                break
+            seen = msgs[-1].metadata.sequence.stream
+            yield msgs
+    finally:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+
+
+class _Envelope(BaseModel):
+    """The envelope fields the projector reads; subclassed per event type with a typed `data`."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: uuid.UUID
+    type: str
+    source: str
+    subject: str | None = None
+    time: datetime
+    tenant: str | None = None
+    schemaversion: int = 1
+
+
+@functools.cache
+def _typed_envelope(event_type: str) -> type[_Envelope] | None:
+    payload = event_type_registry().get(event_type)
+    if payload is None:
+        return None
+    name = "Envelope_" + event_type.replace(".", "_")
+    model: type[_Envelope] = create_model(name, __base__=_Envelope, data=(payload, ...))
+    return model
+
+
+def _parse_typed(msg: Msg) -> tuple[CloudEvent, EventData] | None:
+    """One pass of pydantic's JSON parser straight into the event's contract (the subject names
+    the type), instead of an untyped envelope then its data: the bulk path's main CPU cost."""
+    model = _typed_envelope(msg.subject)
+    if model is None:
+        return None
+    envelope = model.model_validate_json(msg.data)
+    if envelope.type != msg.subject:
+        return None
+    payload: EventData = envelope.data  # type: ignore[attr-defined]
+    # The projector reads the envelope's id, time and tenant; `data` is already typed above.
+    event = CloudEvent.model_construct(
+        id=envelope.id,
+        type=envelope.type,
+        source=envelope.source,
+        subject=envelope.subject,
+        time=envelope.time,
+        tenant=envelope.tenant,
+        schemaversion=envelope.schemaversion,
+        data={},
+    )
+    return event, payload
+
+
+def parse(msgs: list[Msg]) -> list[tuple[CloudEvent, EventData]]:
+    """The platform events among `msgs`; unreadable ones are skipped (the live consumer parks
+    them in the dead-letter stream)."""
+    events = []
+    for msg in msgs:
+        try:
+            parsed = _parse_typed(msg)
+        except ValidationError:
+            parsed = None
+        if parsed is None:  # not the usual shape: the envelope model decides
+            try:
+                event = CloudEvent.model_validate_json(msg.data)
+                parsed = event, event.payload()
+            except (ValidationError, UnknownEventType, ValueError):
+                continue
+        events.append(parsed)
+    return events
+
+
+@dataclass
+class Parsed:
+    events: list[tuple[CloudEvent, EventData]]
+    count: int  # messages read, the unreadable included
+    last_seq: int
+
+
+async def _parsed(batches: AsyncIterator[list[Msg]]) -> AsyncIterator[Parsed]:
+    """Batches read and parsed ahead (reading and parsing in Python overlap with the database
+    applying the previous batch); parsing yields to the event loop every few hundred events."""
+    queue: asyncio.Queue[Parsed | None] = asyncio.Queue(maxsize=2)
+
+    async def produce() -> None:
+        try:
+            async for msgs in batches:
+                events: list[tuple[CloudEvent, EventData]] = []
+                for i in range(0, len(msgs), 250):
+                    events += parse(msgs[i : i + 250])
+                    await asyncio.sleep(0)
+                await queue.put(Parsed(events, len(msgs), msgs[-1].metadata.sequence.stream))
+        finally:
+            await queue.put(None)
+
+    task = asyncio.create_task(produce())
+    try:
+        while (item := await queue.get()) is not None:
+            yield item
+        await task  # re-raise a failed read
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def _use_rebuild_schema(session: AsyncSession | AsyncConnection) -> None:
+    await session.execute(text(f"SET LOCAL search_path TO {SCHEMA}, public"))
+
+
+async def _prepare(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        for table in PROJECTION_TABLES:
+            await conn.execute(
+                text(f"CREATE TABLE {SCHEMA}.{table.name} (LIKE public.{table.name} INCLUDING ALL)")
+            )
+
+
+async def _apply(session: AsyncSession, batch: Parsed) -> int:
+    await _use_rebuild_schema(session)
+    await project(session, batch.events)
+    return batch.count
+
+
+async def rebuild(engine: AsyncEngine, js: JetStreamContext, *, batch: int = 2000) -> RebuildResult:
+    """Replay every stream into fresh tables and swap them in; see the module docstring."""
+    started = time.perf_counter()
+    result = RebuildResult()
+    async with engine.connect() as guard:
+        locked = (
+            await guard.execute(text(f"SELECT pg_try_advisory_lock({REBUILD_LOCK})"))
+        ).scalar()
+        if not locked:
+            raise Conflict("Odbudowa modeli odczytu już trwa.")
+        try:
+            await _prepare(engine)
+            reached: dict[str, int] = {}
+            for source in SOURCES:
+                stream = STREAMS[source].name
+                target = await last_sequence(js, stream)
+                count, seen = 0, 0
+                read = read_stream(js, stream, after=0, until=target, batch=batch)
+                async for parsed in _parsed(read):
+                    async with AsyncSession(engine) as session, session.begin():
+                        count += await _apply(session, parsed)
+                    seen = parsed.last_seq
+                reached[source] = seen
+                result.events[source] = count
+            await _swap(engine, js, reached, result, batch)
+        finally:
+            await guard.execute(text(f"SELECT pg_advisory_unlock({REBUILD_LOCK})"))
+            await guard.commit()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+async def _swap(
+    engine: AsyncEngine,
+    js: JetStreamContext,
+    reached: dict[str, int],
+    result: RebuildResult,
+    batch: int,
+) -> None:
+    async with AsyncSession(engine) as session, session.begin():
+        await session.execute(text(f"SELECT pg_advisory_xact_lock({PROJECTION_LOCK})"))
+        # No live batch commits from here on: catch up with what arrived during the replay.
+        for source in SOURCES:
+            stream = STREAMS[source].name
+            target = await last_sequence(js, stream)
+            read = read_stream(js, stream, after=reached[source], until=target, batch=batch)
+            async for parsed in _parsed(read):
+                result.events[source] += await _apply(session, parsed)
+        await session.execute(text("SET LOCAL search_path TO public"))
+        names = ", ".join(f"public.{t.name}" for t in PROJECTION_TABLES)
+        await session.execute(text(f"TRUNCATE {names}"))
+        for table in PROJECTION_TABLES:
+            await session.execute(
+                text(f"INSERT INTO public.{table.name} SELECT * FROM {SCHEMA}.{table.name}")
+            )
+        await session.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
+    async with engine.begin() as conn:  # fresh statistics for the planner
+        await conn.execute(text(f"ANALYZE {names}"))

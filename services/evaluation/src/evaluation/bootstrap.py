@@ -1,0 +1,60 @@
+"""The one place that wires the evaluation service: settings, engine, broker, the consumers that
+feed the read models, and the routes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from evaluation.adapters.orm import inbox
+from evaluation.adapters.projection import handle
+from evaluation.config import EvaluationSettings
+from evaluation.entrypoints.api import public, router
+from shared.messaging import STREAMS, ConsumerStats, register_consumer
+from shared.runtime import Runtime, build_runtime, create_app
+
+SERVICE = "evaluation"
+SOURCES = ("partners", "basket", "cases")
+
+TAGS = [
+    {"name": "monitoring", "description": "Monitoring współpracy (stan teraz)"},
+    {"name": "reports", "description": "Raporty ewaluacyjne za okres, z trendem i eksportem"},
+    {"name": "surveys", "description": "Ankiety satysfakcji partnerów i jakości współpracy"},
+    {"name": "admin", "description": "Odbudowa modeli odczytu z historii zdarzeń"},
+]
+
+
+def bootstrap(
+    settings: EvaluationSettings | None = None,
+) -> tuple[FastAPI, Runtime, dict[str, ConsumerStats]]:
+    settings = settings or EvaluationSettings()
+    runtime = build_runtime(SERVICE, settings)
+    stats = {
+        source: register_consumer(
+            runtime.broker,
+            stream=STREAMS[source],
+            durable=f"evaluation-{source}",
+            sessions=runtime.sessions,
+            inbox=inbox,
+            handler=handle,
+            batch_size=settings.consumer_batch_size,
+        )
+        for source in SOURCES
+    }
+    app = create_app(
+        runtime,
+        title="CUS – monitoring i ewaluacja",
+        description="Modele odczytu budowane ze zdarzeń, monitoring, raporty ewaluacyjne z "
+        "eksportem, ankiety partnerów (evaluation).",
+        routers=[router, public],
+        openapi_tags=TAGS,
+    )
+    return app, runtime, stats
+
+
+def app() -> FastAPI:
+    """ASGI factory: `uvicorn --factory evaluation.bootstrap:app`."""
+    from shared.observability import configure_logging
+
+    settings = EvaluationSettings()
+    configure_logging(SERVICE, settings.log_level)
+    return bootstrap(settings)[0]

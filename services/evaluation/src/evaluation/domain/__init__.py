@@ -1,0 +1,1 @@
+"""Plain rules of evaluation: periods, small-cell suppression, reports, surveys."""

@@ -1,0 +1,260 @@
+"""HTTP routes of the evaluation service (under /v1): monitoring, reports and their exports,
+surveys (with the public one-time answer link), and the rebuild of the read models."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+
+from evaluation import views
+from evaluation.adapters import exports
+from evaluation.adapters import surveys as store
+from evaluation.adapters.rebuild import rebuild
+from evaluation.domain.periods import Period
+from evaluation.domain.report import Report
+from evaluation.domain.surveys import MIN_ANSWERS, Question, check_answers, check_questions
+from evaluation.domain.surveys import results as survey_results
+from evaluation.entrypoints import schemas as s
+from evaluation.entrypoints.deps import Admin, Reader, Session, SurveyAuthor, runtime_of, scope_for
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.errors.problems import PROBLEM_RESPONSES
+
+router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+public = APIRouter(prefix="/v1/public", responses=PROBLEM_RESPONSES)
+
+TenantQuery = Annotated[
+    str | None,
+    Query(
+        pattern=r"^\d{4}(\d{3})?$",
+        description="Kod TERYT gminy; bez niego – region (analitycy i pracownicy regionalni)",
+    ),
+]
+PeriodQuery = Annotated[
+    str,
+    Query(
+        pattern=r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$",
+        description="Okres: rok (2026), kwartał (2026-Q3) albo miesiąc (2026-11)",
+    ),
+]
+Format = Literal["csv", "xlsx", "pdf"]
+MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _export(report: Report, fmt: Format, name: str) -> Response:
+    disclosed = report.disclosed()
+    render = {"csv": exports.to_csv, "xlsx": exports.to_xlsx, "pdf": exports.to_pdf}[fmt]
+    return Response(
+        render(disclosed),
+        media_type=MEDIA[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'},
+    )
+
+
+# --- monitoring and reports ----------------------------------------------------------------------
+
+
+@router.get("/monitoring", tags=["monitoring"], summary="Monitoring: stan współpracy teraz")
+async def monitoring(
+    principal: Reader, session: Session, tenant: TenantQuery = None
+) -> dict[str, Any]:
+    scope = scope_for(principal, tenant)
+    return (await views.monitoring(session, scope, _now())).disclosed().as_json()
+
+
+@router.get(
+    "/monitoring/export.{fmt}", tags=["monitoring"], summary="Monitoring jako CSV, XLSX lub PDF"
+)
+async def monitoring_export(
+    fmt: Format, principal: Reader, session: Session, tenant: TenantQuery = None
+) -> Response:
+    scope = scope_for(principal, tenant)
+    report = await views.monitoring(session, scope, _now())
+    return _export(report, fmt, f"monitoring-{scope or 'region'}")
+
+
+@router.get("/reports", tags=["reports"], summary="Raport ewaluacyjny za okres, z trendem")
+async def report(
+    principal: Reader, session: Session, period: PeriodQuery, tenant: TenantQuery = None
+) -> dict[str, Any]:
+    scope = scope_for(principal, tenant)
+    built = await views.report(session, scope, Period.parse(period), _now())
+    return built.disclosed().as_json()
+
+
+@router.get(
+    "/reports/export.{fmt}", tags=["reports"], summary="Raport ewaluacyjny jako CSV, XLSX lub PDF"
+)
+async def report_export(
+    fmt: Format,
+    principal: Reader,
+    session: Session,
+    period: PeriodQuery,
+    tenant: TenantQuery = None,
+) -> Response:
+    scope = scope_for(principal, tenant)
+    parsed = Period.parse(period)
+    built = await views.report(session, scope, parsed, _now())
+    return _export(built, fmt, f"raport-{scope or 'region'}-{parsed.code}")
+
+
+@router.post(
+    "/admin/rebuild",
+    tags=["admin"],
+    summary="Odbuduj modele odczytu z pełnej historii zdarzeń",
+)
+async def rebuild_read_models(principal: Admin, request: Request) -> s.RebuildOut:
+    runtime = runtime_of(request)
+    nc = runtime.nats_connection()
+    if nc is None:
+        raise Conflict("Brak połączenia z NATS; odbudowa niemożliwa.")
+    result = await rebuild(runtime.engine, nc.jetstream())
+    return s.RebuildOut(events=result.events, total=result.total, seconds=round(result.seconds, 3))
+
+
+# --- surveys -------------------------------------------------------------------------------------
+
+
+def _survey_out(row: store.SurveyRow, answers: int) -> s.SurveyOut:
+    return s.SurveyOut(
+        id=row.id,
+        tenant=row.tenant,
+        title=row.title,
+        kind=row.kind,
+        questions=[q.as_json() for q in row.questions],
+        created_at=row.created_at,
+        closes_at=row.closes_at,
+        answers=answers if answers >= MIN_ANSWERS else f"< {MIN_ANSWERS}",
+    )
+
+
+@router.post("/surveys", status_code=201, tags=["surveys"], summary="Zdefiniuj ankietę")
+async def create_survey(body: s.SurveyIn, principal: SurveyAuthor, session: Session) -> s.SurveyOut:
+    tenant = scope_for(principal, body.tenant)
+    if tenant is None:
+        raise InvalidInput.field("tenant", "Ankietę definiuje się dla gminy: wskaż kod TERYT.")
+    if not principal.can_write_tenant(tenant):
+        raise Forbidden("Nie możesz tworzyć ankiet tej gminy.")
+    questions = [Question(q.id, q.text, q.kind, tuple(q.options)) for q in body.questions]
+    check_questions(questions)
+    survey_id = await store.add(
+        session,
+        tenant=tenant,
+        title=body.title,
+        kind=body.kind,
+        questions=questions,
+        created_by=principal.username,
+        closes_at=body.closes_at,
+    )
+    await session.commit()
+    row = await store.get(session, survey_id)
+    assert row is not None
+    return _survey_out(row, 0)
+
+
+@router.get("/surveys", tags=["surveys"], summary="Ankiety gmin, do których masz dostęp")
+async def list_surveys(principal: Reader, session: Session) -> list[s.SurveyOut]:
+    rows = await store.list_for(session, principal.readable_tenants())
+    return [_survey_out(row, n) for row, n in rows]
+
+
+async def _readable_survey(
+    session: Session, principal: Reader, survey_id: uuid.UUID
+) -> store.SurveyRow:
+    row = await store.get(session, survey_id)
+    if row is None or not principal.can_read_tenant(row.tenant):
+        raise NotFound("Nie ma takiej ankiety.")
+    return row
+
+
+@router.post(
+    "/surveys/{survey_id}/links",
+    status_code=201,
+    tags=["surveys"],
+    summary="Wydaj jednorazowe linki do ankiety dla osób do kontaktu",
+)
+async def issue_links(
+    survey_id: uuid.UUID,
+    body: s.LinksIn,
+    principal: SurveyAuthor,
+    session: Session,
+    request: Request,
+) -> s.LinksOut:
+    row = await _readable_survey(session, principal, survey_id)
+    if not principal.can_write_tenant(row.tenant):
+        raise Forbidden("Nie możesz wysyłać ankiet tej gminy.")
+    people = list(dict.fromkeys(body.contact_person_ids))
+    tokens = await store.issue_links(session, survey_id, len(people))
+    await session.commit()
+    base = runtime_of(request).settings.public_base_url or str(request.base_url).rstrip("/")
+    return s.LinksOut(
+        survey_id=survey_id,
+        links=[
+            s.LinkOut(
+                contact_person_id=person,
+                token=token,
+                url=f"{base}/v1/public/surveys/answer/{token}",
+            )
+            for person, token in zip(people, tokens, strict=True)
+        ],
+        note="Linki przekazuje osobom do kontaktu serwis powiadomień; serwis ewaluacji nie "
+        "zapisuje, komu który link wydano, więc odpowiedzi są anonimowe.",
+    )
+
+
+@router.get(
+    "/surveys/{survey_id}/results", tags=["surveys"], summary="Wyniki ankiety (≥ 5 odpowiedzi)"
+)
+async def survey_results_view(
+    survey_id: uuid.UUID, principal: Reader, session: Session
+) -> dict[str, Any]:
+    row = await _readable_survey(session, principal, survey_id)
+    answers = await store.answers_of(session, survey_id)
+    return {"survey_id": str(row.id), "title": row.title, **survey_results(row.questions, answers)}
+
+
+@public.get(
+    "/surveys/answer/{token}", tags=["surveys"], summary="Ankieta do wypełnienia (bez logowania)"
+)
+async def public_survey(token: str, session: Session) -> s.PublicSurveyOut:
+    found = await store.survey_of_token(session, token)
+    if found is None or found[1]:
+        raise NotFound("Link jest nieważny albo został już wykorzystany.")
+    row = found[0]
+    if row.closes_at and row.closes_at <= _now():
+        raise Conflict("Ankieta jest już zamknięta.")
+    return s.PublicSurveyOut(
+        title=row.title, kind=row.kind, questions=[q.as_json() for q in row.questions]
+    )
+
+
+@public.post(
+    "/surveys/answer/{token}",
+    status_code=201,
+    tags=["surveys"],
+    summary="Odpowiedz na ankietę (link działa raz; odpowiedź jest anonimowa)",
+)
+async def answer_survey(token: str, body: s.AnswerIn, session: Session) -> dict[str, str]:
+    found = await store.survey_of_token(session, token)
+    if found is None or found[1]:
+        raise NotFound("Link jest nieważny albo został już wykorzystany.")
+    row = found[0]
+    if row.closes_at and row.closes_at <= _now():
+        raise Conflict("Ankieta jest już zamknięta.")
+    kept = check_answers(row.questions, body.answers)
+    # Spending the token and storing the answer commit together, or not at all.
+    if await store.use_token(session, token) is None:
+        raise NotFound("Link jest nieważny albo został już wykorzystany.")
+    await store.add_answer(session, row.id, kept)
+    await session.commit()
+    return {"status": "Dziękujemy, odpowiedź zapisano anonimowo."}

@@ -1,0 +1,81 @@
+"""Request and response bodies of the evaluation API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from evaluation.domain.surveys import QuestionKind, SurveyKind
+
+
+class QuestionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
+    text: str = Field(min_length=3, max_length=500)
+    kind: QuestionKind
+    options: list[str] = Field(default_factory=list, max_length=20)
+
+
+class SurveyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tenant: str | None = Field(default=None, pattern=r"^\d{4}(\d{3})?$")
+    title: str = Field(min_length=3, max_length=200)
+    kind: SurveyKind = "satisfaction"
+    questions: list[QuestionIn] = Field(min_length=1, max_length=40)
+    closes_at: datetime | None = None
+
+
+class SurveyOut(BaseModel):
+    id: uuid.UUID
+    tenant: str
+    title: str
+    kind: str
+    questions: list[dict[str, Any]]
+    created_at: datetime
+    closes_at: datetime | None
+    answers: int | str = Field(description="Liczba odpowiedzi, albo „< 5”")
+
+
+class LinksIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contact_person_ids: list[uuid.UUID] = Field(
+        min_length=1,
+        max_length=500,
+        description="Osoby do kontaktu (z rejestru partnerów), którym wysłać link",
+    )
+
+
+class LinkOut(BaseModel):
+    contact_person_id: uuid.UUID
+    url: str
+    token: str
+
+
+class LinksOut(BaseModel):
+    survey_id: uuid.UUID
+    links: list[LinkOut]
+    note: str
+
+
+class PublicSurveyOut(BaseModel):
+    title: str
+    kind: str
+    questions: list[dict[str, Any]]
+
+
+class AnswerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[str, Any]
+
+
+class RebuildOut(BaseModel):
+    events: dict[str, int]
+    total: int
+    seconds: float

@@ -1,0 +1,784 @@
+"""Read queries: the monitoring view and the evaluation report, computed from the read models.
+
+Aggregates are computed here from per-object rows (never kept as counters), for one municipality
+or for the region. Figures about cases and referrals leave as `Count`/`Rate`/`Stat`, to be
+disclosed by `evaluation.domain.disclosure` only.
+
+Flows (cases opened, referrals sent, meetings held…) are counted within the period; referral
+figures follow the cohort of referrals sent in the period. States (memberships, coordinators, the
+basket) are the current ones: the read models keep each object's latest state.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from evaluation.domain import labels as L
+from evaluation.domain.disclosure import Count, Rate, Stat
+from evaluation.domain.periods import Period
+from evaluation.domain.report import Report, Section, Table
+
+EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
+FRESH_DAYS = 90
+
+_PUBLISHED = "o.snapshot_version IS NOT NULL AND o.status = 'published'"
+_START = "CAST(:start AS timestamptz)"
+_END = "CAST(:end AS timestamptz)"
+
+
+def _within(column: str) -> str:
+    return f"({column} >= {_START} AND {column} < {_END})"
+
+
+class _Q:
+    """The session and the parameters every query of one report shares."""
+
+    def __init__(
+        self, session: AsyncSession, tenant: str | None, start: datetime, end: datetime
+    ) -> None:
+        self.session = session
+        self.params: dict[str, Any] = {"tenant": tenant, "start": start, "end": end}
+        self.tenant = tenant
+
+    # The SQL differs for the region and for one municipality (rather than `:t IS NULL OR …`),
+    # so that each gets a plan that uses the tenant indexes.
+    def scope(self, column: str = "tenant") -> str:
+        return "TRUE" if self.tenant is None else f"{column} = CAST(:tenant AS text)"
+
+    @property
+    def offering_scope(self) -> str:
+        return "TRUE" if self.tenant is None else "o.tenants @> ARRAY[CAST(:tenant AS text)]"
+
+    @property
+    def cohort(self) -> str:
+        """The referrals sent in the period."""
+        return f"{self.scope('r.tenant')} AND {_within('r.requested_at')}"
+
+    async def rows(self, sql: str, **extra: Any) -> list[Any]:
+        return list((await self.session.execute(text(sql), {**self.params, **extra})).all())
+
+    async def one(self, sql: str, **extra: Any) -> Any:
+        return (await self.session.execute(text(sql), {**self.params, **extra})).one()
+
+
+# --- partnership ---------------------------------------------------------------------------------
+
+
+async def _partnership(q: _Q) -> Section:
+    section = Section("partnership", "Partnerstwo")
+    rows = await q.rows(
+        f"""
+        SELECT COALESCE(i.sector, m.sector) AS sector, m.state, count(*)
+        FROM ev_memberships m LEFT JOIN ev_institutions i USING (institution_id)
+        WHERE {q.scope("m.tenant")}
+        GROUP BY 1, 2
+        """
+    )
+    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for sector, state, n in rows:
+        counts[sector][state] = n
+    by_sector = Table(
+        "members_by_sector",
+        "Instytucje w partnerstwie według sektora i stanu członkostwa",
+        ["Sektor", *L.MEMBERSHIP_STATES.values(), "Aktywne razem"],
+    )
+    for code, name in L.SECTORS.items():
+        c = counts[code]
+        active = sum(c[s] for s in L.ACTIVE_STATES)
+        by_sector.add(code, name, *(c[s] for s in L.MEMBERSHIP_STATES), active)
+    section.tables.append(by_sector)
+
+    coverage = Table(
+        "recommended_coverage",
+        "Pokrycie sektorów zalecanych (edukacja, rynek pracy, wymiar sprawiedliwości, policja, "
+        "ochrona zdrowia)",
+        ["Sektor zalecany", "Aktywni członkowie", "Pokryty"],
+    )
+    covered = 0
+    for code in L.RECOMMENDED_SECTORS:
+        active = sum(counts[code][s] for s in L.ACTIVE_STATES)
+        covered += active > 0
+        coverage.add(code, L.sector(code), active, "tak" if active else "nie")
+    section.tables.append(coverage)
+
+    coord = await q.rows(
+        f"""
+        SELECT partnership_id, tenant, COALESCE(name, '(bez nazwy)'), coordinator_count
+        FROM ev_partnerships WHERE {q.scope()} ORDER BY tenant, name
+        """
+    )
+    coordinators = Table(
+        "coordinators",
+        "Koordynatorzy sieci w partnerstwach (zalecani co najmniej dwaj)",
+        ["Partnerstwo", "Gmina", "Koordynatorzy"],
+    )
+    for pid, tenant, name, n in coord:
+        coordinators.add(str(pid), name, tenant, n or 0)
+    section.tables.append(coordinators)
+
+    per_quarter = await q.rows(
+        f"""
+        SELECT to_char(held_at AT TIME ZONE 'Europe/Warsaw', 'YYYY-"Q"Q') AS quarter, count(*)
+        FROM ev_meetings
+        WHERE held_at IS NOT NULL AND NOT cancelled AND {q.scope()} AND {_within("held_at")}
+        GROUP BY 1 ORDER BY 1
+        """
+    )
+    meetings = Table(
+        "meetings_per_quarter",
+        "Spotkania partnerstwa odbyte w kwartałach",
+        ["Kwartał", "Spotkania"],
+    )
+    for quarter, n in per_quarter:
+        meetings.add(quarter, quarter, n)
+    section.tables.append(meetings)
+
+    attendance_rows = await q.rows(
+        f"""
+        WITH held AS (
+            SELECT meeting_id, partnership_id FROM ev_meetings
+            WHERE held_at IS NOT NULL AND NOT cancelled AND {q.scope()} AND {_within("held_at")}
+        ), per_partnership AS (
+            SELECT partnership_id, count(*) AS meetings FROM held GROUP BY partnership_id
+        ), people AS (
+            SELECT DISTINCT m.partnership_id, m.institution_id FROM ev_memberships m
+            WHERE {q.scope("m.tenant")} AND m.state IN ('informal', 'declared')
+            UNION
+            SELECT h.partnership_id, a.institution_id
+            FROM held h JOIN ev_meeting_attendance a USING (meeting_id)
+        ), attended AS (
+            SELECT h.partnership_id, a.institution_id, count(*) AS n
+            FROM held h JOIN ev_meeting_attendance a USING (meeting_id)
+            GROUP BY 1, 2
+        )
+        SELECT p.institution_id, COALESCE(i.name, p.institution_id::text), i.sector,
+               COALESCE(at.n, 0) AS attended, COALESCE(pp.meetings, 0) AS meetings
+        FROM people p
+        LEFT JOIN attended at USING (partnership_id, institution_id)
+        LEFT JOIN ev_institutions i USING (institution_id)
+        LEFT JOIN per_partnership pp USING (partnership_id)
+        ORDER BY 2
+        """
+    )
+    attendance = Table(
+        "attendance",
+        "Obecność instytucji na spotkaniach partnerstwa",
+        ["Instytucja", "Sektor", "Obecności", "Spotkania", "Frekwencja (%)"],
+    )
+    for iid, name, sector, attended, held in attendance_rows:
+        share = round(100.0 * attended / held, 1) if held else None
+        attendance.add(str(iid), name, L.sector(sector), attended, held, share)
+    section.tables.append(attendance)
+
+    declared = sum(c["declared"] for c in counts.values())
+    informal = sum(c["informal"] for c in counts.values())
+    meetings_held = sum(n for _, n in per_quarter)
+    summary = Table("partnership_summary", "Partnerstwo w liczbach", ["Wskaźnik", "Wartość"])
+    summary.chart = "none"
+    summary.add("declared", "Członkowie z deklaracją przystąpienia", declared)
+    summary.add("informal", "Członkowie uczestniczący nieformalnie", informal)
+    summary.add("recommended_covered", "Pokryte sektory zalecane (z 5)", covered)
+    summary.add("coordinators", "Koordynatorzy sieci", sum(n or 0 for *_, n in coord))
+    summary.add(
+        "understaffed",
+        "Partnerstwa z mniej niż dwoma koordynatorami",
+        sum(1 for *_, n in coord if (n or 0) < 2),
+    )
+    summary.add("meetings_held", "Spotkania partnerstwa odbyte", meetings_held)
+    section.tables.insert(0, summary)
+    return section
+
+
+# --- basket --------------------------------------------------------------------------------------
+
+
+async def _tenants(q: _Q) -> list[str]:
+    if q.tenant:
+        return [q.tenant]
+    rows = await q.rows(
+        """
+        SELECT tenant FROM ev_memberships UNION SELECT tenant FROM ev_partnerships
+        UNION SELECT unnest(tenants) FROM ev_offerings UNION SELECT tenant FROM ev_cases
+        ORDER BY 1
+        """
+    )
+    return [r[0] for r in rows if r[0]]
+
+
+async def _missing_areas(q: _Q, tenants: list[str]) -> dict[str, list[str]]:
+    rows = await q.rows(
+        f"""
+        SELECT DISTINCT t, o.area
+        FROM ev_offerings o, unnest(o.tenants) AS t
+        WHERE {_PUBLISHED} AND t = ANY(CAST(:tenants AS text[]))
+        """,
+        tenants=tenants,
+    )
+    present: dict[str, set[str]] = defaultdict(set)
+    for tenant, area in rows:
+        present[tenant].add(area)
+    return {t: [a for a in L.AREAS if a not in present[t]] for t in tenants}
+
+
+async def _basket(q: _Q, as_of: date, missing: dict[str, list[str]]) -> Section:
+    section = Section("basket", "Lokalny Koszyk Usług")
+    statuses = dict(
+        await q.rows(
+            f"""
+            SELECT o.status, count(*) FROM ev_offerings o
+            WHERE o.snapshot_version IS NOT NULL AND {q.offering_scope} GROUP BY 1
+            """
+        )
+    )
+    fresh = await q.one(
+        f"""
+        SELECT count(*) FILTER (WHERE o.last_verified_on >= CAST(:since AS date)),
+               count(*) FILTER (WHERE o.capacity_status = 'no_capacity')
+        FROM ev_offerings o WHERE {_PUBLISHED} AND {q.offering_scope}
+        """,
+        since=as_of - timedelta(days=FRESH_DAYS),
+    )
+    published = statuses.get("published", 0)
+
+    def grouped(column: str) -> str:
+        return f"""
+            SELECT {column}, count(*) FROM ev_offerings o
+            WHERE {_PUBLISHED} AND {q.offering_scope} GROUP BY {column} ORDER BY {column}
+        """
+
+    by_area = dict(await q.rows(grouped("o.area")))
+    area_table = Table(
+        "offerings_by_area",
+        "Opublikowane oferty w 14 obszarach usług społecznych",
+        ["Obszar", "Oferty"],
+    )
+    for code in L.AREAS:
+        area_table.add(code, L.area(code), by_area.get(code, 0))
+
+    category_table = Table(
+        "offerings_by_category",
+        "Opublikowane oferty według kategorii",
+        ["Obszar", "Kategoria", "Oferty"],
+    )
+    for area, category, n in await q.rows(
+        f"""
+        SELECT o.area, o.category, count(*) FROM ev_offerings o
+        WHERE {_PUBLISHED} AND {q.offering_scope} GROUP BY 1, 2 ORDER BY 1, 2
+        """
+    ):
+        category_table.add(f"{area}/{category}", L.area(area), category, n)
+
+    sector_table = Table(
+        "offerings_by_sector",
+        "Opublikowane oferty według sektora realizatora",
+        ["Sektor", "Oferty"],
+    )
+    for sector, n in await q.rows(grouped("o.provider_sector")):
+        sector_table.add(sector, L.sector(sector), n)
+
+    capacity = dict(await q.rows(grouped("o.capacity_status")))
+    capacity_table = Table(
+        "capacity", "Dostępność miejsc w opublikowanych ofertach", ["Dostępność", "Oferty"]
+    )
+    for code, name in L.CAPACITY.items():
+        capacity_table.add(code, name, capacity.get(code, 0))
+
+    missing_table = Table(
+        "missing_areas",
+        "Obszary bez żadnej opublikowanej oferty w gminie",
+        ["Gmina", "Obszar bez oferty"],
+        chart="none",
+    )
+    for tenant, areas in missing.items():
+        for code in areas:
+            missing_table.add(f"{tenant}/{code}", tenant, L.area(code))
+
+    summary = Table("basket_summary", "Koszyk w liczbach", ["Wskaźnik", "Wartość"], chart="none")
+    for code, name in L.OFFERING_STATUSES.items():
+        summary.add(f"status_{code}", f"Oferty – {name.lower()}", statuses.get(code, 0))
+    summary.add(
+        "verified_90", f"Opublikowane zweryfikowane w ostatnich {FRESH_DAYS} dniach", fresh[0]
+    )
+    summary.add(
+        "verified_90_share",
+        f"Odsetek zweryfikowanych w ostatnich {FRESH_DAYS} dniach (%)",
+        round(100.0 * fresh[0] / published, 1) if published else None,
+    )
+    summary.add("no_capacity", "Opublikowane bez wolnych miejsc", fresh[1])
+    if q.tenant:
+        summary.add(
+            "areas_covered",
+            "Obszary z co najmniej jedną ofertą (z 14)",
+            14 - len(missing[q.tenant]),
+        )
+    section.tables += [
+        summary, area_table, category_table, sector_table, capacity_table, missing_table
+    ]  # fmt: skip
+    return section
+
+
+# --- cooperation around families -----------------------------------------------------------------
+
+_DAYS = "EXTRACT(EPOCH FROM ({a} - {b})) / 86400.0"
+
+
+def _pct(column: str, where: str) -> str:
+    return (
+        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {column}) FILTER (WHERE {where}), "
+        f"percentile_cont(0.9) WITHIN GROUP (ORDER BY {column}) FILTER (WHERE {where}), "
+        f"count(*) FILTER (WHERE {where})"
+    )
+
+
+async def _cases(q: _Q) -> Section:
+    section = Section("cases", "Współpraca wokół rodzin (zespoły zadaniowe)")
+    duration = _DAYS.format(a="c.closed_at", b="c.opened_at")
+    closed_in = f"c.closed_at IS NOT NULL AND {_within('c.closed_at')} AND c.opened_at IS NOT NULL"
+    row = await q.one(
+        f"""
+        SELECT count(*) FILTER (WHERE {_within("c.opened_at")}),
+               count(*) FILTER (WHERE {_within("c.opened_at")} AND EXISTS (
+                   SELECT 1 FROM ev_consents k WHERE k.case_id = c.case_id
+                   AND k.given_at IS NOT NULL)),
+               count(*) FILTER (WHERE c.closed_at IS NOT NULL AND {_within("c.closed_at")}),
+               count(*) FILTER (WHERE c.opened_at < {_END}
+                                  AND (c.closed_at IS NULL OR c.closed_at >= {_END})),
+               count(*) FILTER (WHERE c.close_reason = 'goals_achieved'
+                                  AND c.closed_at IS NOT NULL AND {_within("c.closed_at")}),
+               {_pct(duration, closed_in)}
+        FROM ev_cases c WHERE {q.scope("c.tenant")}
+        """
+    )
+    opened, consented, closed, open_now, goals_closed, d_med, d_p90, d_n = row
+    withdrawals = await q.one(
+        f"""
+        SELECT count(*), count(DISTINCT case_id) FROM ev_consent_withdrawals
+        WHERE {q.scope()} AND {_within("withdrawn_at")}
+        """
+    )
+    plans = await q.one(
+        f"""
+        SELECT count(*), COALESCE(sum(p.goal_count), 0), COALESCE(sum(p.action_count), 0),
+               COALESCE(sum(p.actions_done), 0)
+        FROM ev_plans p JOIN ev_cases c USING (case_id)
+        WHERE {q.scope("p.tenant")} AND {q.scope("c.tenant")} AND {_within("c.opened_at")}
+        """
+    )
+    summary = Table(
+        "cases_summary", "Sprawy rodzin w liczbach", ["Wskaźnik", "Wartość"], chart="none"
+    )
+    summary.add("opened", "Sprawy założone", Count(opened))
+    summary.add("consented", "Sprawy założone ze zgodą rodziny", Count(consented))
+    summary.add("consent_share", "Odsetek spraw ze zgodą (%)", Rate(consented, opened))
+    summary.add("closed", "Sprawy zamknięte", Count(closed))
+    summary.add("open", "Sprawy otwarte na koniec okresu", Count(open_now))
+    summary.add(
+        "duration_median", "Czas trwania zamkniętej sprawy – mediana (dni)", Stat(d_med, d_n)
+    )
+    summary.add(
+        "duration_p90", "Czas trwania zamkniętej sprawy – 90. percentyl (dni)", Stat(d_p90, d_n)
+    )
+    summary.add("withdrawals", "Wycofania zgody", Count(withdrawals[0]))
+    summary.add("withdrawal_cases", "Sprawy z wycofaną zgodą", Count(withdrawals[1]))
+    summary.add("plans", "Sprawy z planem wsparcia", Count(plans[0]))
+    summary.add("plan_goals", "Cele w planach wsparcia", Count(plans[1]))
+    summary.add("plan_actions", "Działania w planach", Count(plans[2]))
+    summary.add("plan_actions_done", "Działania zrealizowane", Count(plans[3]))
+    summary.add(
+        "plan_actions_done_share", "Odsetek działań zrealizowanych (%)", Rate(plans[3], plans[2])
+    )
+    summary.add(
+        "closed_goals_achieved", "Sprawy zamknięte z osiągnięciem celów", Count(goals_closed)
+    )
+    section.tables.append(summary)
+
+    reasons = dict(
+        await q.rows(
+            f"""
+            SELECT c.close_reason, count(*) FROM ev_cases c
+            WHERE {q.scope("c.tenant")} AND c.closed_at IS NOT NULL AND {_within("c.closed_at")}
+            GROUP BY 1
+            """
+        )
+    )
+    by_reason = Table(
+        "cases_closed_by_reason", "Sprawy zamknięte według powodu", ["Powód", "Sprawy"]
+    )
+    for code, name in L.CLOSE_REASONS.items():
+        by_reason.add(code, name, Count(reasons.get(code, 0)))
+    section.tables.append(by_reason)
+    return section
+
+
+async def _referrals(q: _Q) -> Section:
+    section = Section("referrals", "Skierowania do usług")
+    to_accept = _DAYS.format(a="r.accepted_at", b="r.requested_at")
+    to_complete = _DAYS.format(a="r.completed_at", b="r.requested_at")
+    row = await q.one(
+        f"""
+        SELECT count(*),
+               count(*) FILTER (WHERE r.accepted_at IS NOT NULL),
+               count(*) FILTER (WHERE r.rejected_at IS NOT NULL),
+               count(*) FILTER (WHERE r.completed_at IS NOT NULL),
+               count(*) FILTER (WHERE r.failed_at IS NOT NULL),
+               count(*) FILTER (WHERE r.cancelled_at IS NOT NULL),
+               count(*) FILTER (WHERE r.capacity_status = 'no_capacity'),
+               {_pct(to_accept, "r.accepted_at IS NOT NULL")},
+               {_pct(to_complete, "r.completed_at IS NOT NULL")}
+        FROM ev_referrals r WHERE {q.cohort}
+        """
+    )
+    (sent, accepted, rejected, completed, failed, cancelled, no_cap,
+     a_med, a_p90, a_n, c_med, c_p90, c_n) = row  # fmt: skip
+    summary = Table(
+        "referrals_summary", "Skierowania w liczbach", ["Wskaźnik", "Wartość"], chart="none"
+    )
+    summary.add("sent", "Skierowania wysłane", Count(sent))
+    summary.add("accepted", "Przyjęte", Count(accepted))
+    summary.add("rejected", "Odrzucone", Count(rejected))
+    summary.add(
+        "acceptance_rate",
+        "Odsetek przyjętych wśród rozpatrzonych (%)",
+        Rate(accepted, accepted + rejected),
+    )
+    summary.add("completed", "Zakończone", Count(completed))
+    summary.add("failed", "Nieudane", Count(failed))
+    summary.add("cancelled", "Anulowane", Count(cancelled))
+    summary.add("accept_median", "Czas do przyjęcia – mediana (dni)", Stat(a_med, a_n))
+    summary.add("accept_p90", "Czas do przyjęcia – 90. percentyl (dni)", Stat(a_p90, a_n))
+    summary.add("complete_median", "Czas do zakończenia – mediana (dni)", Stat(c_med, c_n))
+    summary.add("complete_p90", "Czas do zakończenia – 90. percentyl (dni)", Stat(c_p90, c_n))
+    summary.add("to_no_capacity", "Skierowania do usług bez wolnych miejsc", Count(no_cap))
+    section.tables.append(summary)
+
+    by_sector = Table(
+        "referrals_by_sector",
+        "Skierowania według sektora kierującego i przyjmującego",
+        ["Sektor kierujący", "Sektor przyjmujący", "Skierowania", "Przyjęte", "Odrzucone"],
+    )
+    for sending, receiving, n, acc, rej in await q.rows(
+        f"""
+        SELECT r.sending_sector, r.receiving_sector, count(*),
+               count(*) FILTER (WHERE r.accepted_at IS NOT NULL),
+               count(*) FILTER (WHERE r.rejected_at IS NOT NULL)
+        FROM ev_referrals r WHERE {q.cohort} GROUP BY 1, 2 ORDER BY 1, 2
+        """
+    ):
+        by_sector.add(
+            f"{sending}>{receiving}", L.sector(sending), L.sector(receiving),
+            Count(n), Count(acc), Count(rej),
+        )  # fmt: skip
+    section.tables.append(by_sector)
+
+    # Towards cost-effectiveness: the events carry the kind of cost of an offering, not amounts.
+    by_cost = Table(
+        "referrals_by_cost",
+        "Skierowania według kosztu usługi dla rodziny",
+        ["Koszt", "Skierowania", "Zakończone", "Cel osiągnięty", "Odsetek osiągniętych (%)"],
+    )
+    costs = {
+        cost: (n, done, achieved)
+        for cost, n, done, achieved in await q.rows(
+            f"""
+            SELECT o.cost, count(*), count(*) FILTER (WHERE r.completed_at IS NOT NULL),
+                   count(*) FILTER (WHERE r.outcome = 'goal_achieved')
+            FROM ev_referrals r JOIN ev_offerings o USING (service_id)
+            WHERE {q.cohort} AND o.cost IS NOT NULL GROUP BY 1
+            """
+        )
+    }
+    for code, name in L.COSTS.items():
+        n, done, achieved = costs.get(code, (0, 0, 0))
+        by_cost.add(code, name, Count(n), Count(done), Count(achieved), Rate(achieved, done))
+    section.tables.append(by_cost)
+
+    # States, outcomes and reasons in one scan (one grouping set each).
+    grouped: dict[str, dict[str, int]] = defaultdict(dict)
+    for state, outcome, rejection, failure, n in await q.rows(
+        f"""
+        SELECT r.state, r.outcome, r.rejection_reason, r.failure_reason, count(*)
+        FROM ev_referrals r WHERE {q.cohort}
+        GROUP BY GROUPING SETS ((r.state), (r.outcome), (r.rejection_reason), (r.failure_reason))
+        """
+    ):
+        for kind, code in (
+            ("state", state), ("outcome", outcome),
+            ("rejection_reason", rejection), ("failure_reason", failure),
+        ):  # fmt: skip
+            if code is not None:
+                grouped[kind][code] = n
+    by_state = Table(
+        "referrals_by_state", "Skierowania według obecnego stanu", ["Stan", "Skierowania"]
+    )
+    for code, name in L.REFERRAL_STATES.items():
+        if code != "draft":
+            by_state.add(code, name, Count(grouped["state"].get(code, 0)))
+    section.tables.append(by_state)
+
+    outcome_table = Table(
+        "referral_outcomes", "Wyniki zakończonych skierowań", ["Wynik", "Skierowania"]
+    )
+    for code, name in L.OUTCOMES.items():
+        outcome_table.add(code, name, Count(grouped["outcome"].get(code, 0)))
+    section.tables.append(outcome_table)
+
+    for key, column, title in (
+        ("rejection_reasons", "rejection_reason", "Powody odrzucenia skierowań"),
+        ("failure_reasons", "failure_reason", "Powody niepowodzenia skierowań"),
+    ):
+        table = Table(key, title, ["Powód", "Skierowania"])
+        for code, name in L.REASONS.items():
+            table.add(code, name, Count(grouped[column].get(code, 0)))
+        section.tables.append(table)
+    return section
+
+
+# --- network gaps --------------------------------------------------------------------------------
+
+
+async def _gaps(q: _Q, missing: dict[str, list[str]]) -> Section:
+    section = Section("gaps", "Luki w sieci usług (do diagnozy potrzeb i potencjału)")
+    per_tenant = {
+        tenant: (nn, cap, to_full)
+        for tenant, nn, cap, to_full in await q.rows(
+            f"""
+            SELECT r.tenant,
+                   count(*) FILTER (WHERE r.rejection_reason = 'not_eligible'),
+                   count(*) FILTER (WHERE r.rejection_reason = 'no_capacity'
+                                      OR r.failure_reason = 'no_capacity'),
+                   count(*) FILTER (WHERE r.capacity_status = 'no_capacity')
+            FROM ev_referrals r WHERE {q.cohort} GROUP BY 1
+            """
+        )
+    }
+    full_offerings = dict(
+        await q.rows(
+            f"""
+            SELECT t, count(*) FROM ev_offerings o, unnest(o.tenants) AS t
+            WHERE {_PUBLISHED} AND o.capacity_status = 'no_capacity'
+              AND t = ANY(CAST(:tenants AS text[]))
+            GROUP BY 1
+            """,
+            tenants=list(missing),
+        )
+    )
+    table = Table(
+        "gaps_by_municipality",
+        "Potrzeby, których koszyk nie zaspokaja – według gminy",
+        [
+            "Gmina",
+            "Odrzucone: niespełnione kryteria",
+            "Odrzucone lub nieudane: brak miejsc",
+            "Skierowania do usług bez miejsc",
+            "Oferty bez wolnych miejsc",
+            "Obszary bez oferty",
+            "Brakujące obszary",
+        ],
+        chart="none",
+    )
+    for tenant, areas in missing.items():
+        nn, cap, to_full = per_tenant.get(tenant, (0, 0, 0))
+        table.add(
+            tenant, tenant, Count(nn), Count(cap), Count(to_full),
+            full_offerings.get(tenant, 0), len(areas), ", ".join(L.area(a) for a in areas),
+        )  # fmt: skip
+    section.tables.append(table)
+
+    by_area = Table(
+        "gaps_by_area",
+        "Potrzeby, których koszyk nie zaspokaja – według obszaru usługi",
+        [
+            "Obszar",
+            "Odrzucone: niespełnione kryteria",
+            "Brak miejsc",
+            "Skierowania do usług bez miejsc",
+        ],
+    )
+    rows = {
+        area: (nn, cap, to_full)
+        for area, nn, cap, to_full in await q.rows(
+            f"""
+            SELECT o.area,
+                   count(*) FILTER (WHERE r.rejection_reason = 'not_eligible'),
+                   count(*) FILTER (WHERE r.rejection_reason = 'no_capacity'
+                                      OR r.failure_reason = 'no_capacity'),
+                   count(*) FILTER (WHERE r.capacity_status = 'no_capacity')
+            FROM ev_referrals r JOIN ev_offerings o USING (service_id)
+            WHERE {q.cohort} AND o.area IS NOT NULL GROUP BY 1
+            """
+        )
+    }
+    for code in L.AREAS:
+        nn, cap, to_full = rows.get(code, (0, 0, 0))
+        by_area.add(code, L.area(code), Count(nn), Count(cap), Count(to_full))
+    section.tables.append(by_area)
+    return section
+
+
+# --- municipalities and trends -------------------------------------------------------------------
+
+
+async def _municipalities(q: _Q, tenants: list[str]) -> Section:
+    section = Section("municipalities", "Gminy regionu")
+    rows = {
+        t: rest
+        for t, *rest in await q.rows(
+            f"""
+            SELECT t.tenant,
+                   (SELECT count(*) FROM ev_cases c WHERE c.tenant = t.tenant
+                     AND {_within("c.opened_at")}),
+                   (SELECT count(*) FROM ev_referrals r WHERE r.tenant = t.tenant
+                     AND {_within("r.requested_at")}),
+                   (SELECT count(*) FROM ev_referrals r WHERE r.tenant = t.tenant
+                     AND {_within("r.requested_at")} AND r.accepted_at IS NOT NULL),
+                   (SELECT count(*) FROM ev_referrals r WHERE r.tenant = t.tenant
+                     AND {_within("r.requested_at")} AND r.rejected_at IS NOT NULL),
+                   (SELECT count(*) FROM ev_memberships m WHERE m.tenant = t.tenant
+                     AND m.state IN ('informal', 'declared')),
+                   (SELECT count(*) FROM ev_offerings o WHERE t.tenant = ANY(o.tenants)
+                     AND {_PUBLISHED})
+            FROM unnest(CAST(:tenants AS text[])) AS t(tenant)
+            """,
+            tenants=tenants,
+        )
+    }
+    table = Table(
+        "by_municipality",
+        "Najważniejsze wskaźniki według gminy",
+        ["Gmina", "Sprawy założone", "Skierowania", "Odsetek przyjętych (%)",
+         "Aktywni członkowie partnerstwa", "Opublikowane oferty"],
+    )  # fmt: skip
+    for tenant in tenants:
+        opened, sent, acc, rej, members, offers = rows.get(tenant, (0, 0, 0, 0, 0, 0))
+        table.add(tenant, tenant, Count(opened), Count(sent), Rate(acc, acc + rej), members, offers)
+    section.tables.append(table)
+    return section
+
+
+async def _trend(q: _Q, periods: list[Period]) -> Section:
+    section = Section("trend", "Trendy")
+    table = Table(
+        "trend",
+        "Trend w kolejnych okresach",
+        ["Okres", "Sprawy założone", "Skierowania wysłane", "Przyjęte", "Zakończone",
+         "Spotkania partnerstwa"],
+        chart="line",
+    )  # fmt: skip
+    # One scan per table: each row falls into a bucket by the period bounds (width_bucket).
+    bounds = [p.start for p in periods] + [periods[-1].end]
+    span = {"start": bounds[0], "end": bounds[-1], "bounds": bounds}
+
+    def bucket(column: str) -> str:
+        return f"width_bucket({column}, CAST(:bounds AS timestamptz[]))"
+
+    cases = dict(
+        await q.rows(
+            f"""SELECT {bucket("c.opened_at")}, count(*) FROM ev_cases c
+                WHERE {q.scope("c.tenant")} AND {_within("c.opened_at")} GROUP BY 1""",
+            **span,
+        )
+    )
+    referrals = {
+        b: (sent, acc, done)
+        for b, sent, acc, done in await q.rows(
+            f"""SELECT {bucket("r.requested_at")}, count(*),
+                       count(*) FILTER (WHERE r.accepted_at IS NOT NULL),
+                       count(*) FILTER (WHERE r.completed_at IS NOT NULL)
+                FROM ev_referrals r WHERE {q.cohort} GROUP BY 1""",
+            **span,
+        )
+    }
+    meetings = dict(
+        await q.rows(
+            f"""SELECT {bucket("m.held_at")}, count(*) FROM ev_meetings m
+                WHERE {q.scope("m.tenant")} AND NOT m.cancelled AND {_within("m.held_at")}
+                GROUP BY 1""",
+            **span,
+        )
+    )
+    for i, period in enumerate(periods, start=1):
+        sent, accepted, completed = referrals.get(i, (0, 0, 0))
+        table.add(
+            period.code, period.label,
+            Count(cases.get(i, 0)), Count(sent), Count(accepted), Count(completed),
+            meetings.get(i, 0),
+        )  # fmt: skip
+    section.tables.append(table)
+    return section
+
+
+# --- the two entry points ------------------------------------------------------------------------
+
+
+async def build(
+    session: AsyncSession,
+    tenant: str | None,
+    *,
+    start: datetime,
+    end: datetime,
+    as_of: date,
+    title: str,
+    period: Period | None,
+    trend: list[Period],
+    now: datetime,
+) -> Report:
+    q = _Q(session, tenant, start, end)
+    tenants = await _tenants(q)
+    missing = await _missing_areas(q, tenants)
+    report = Report(
+        title=title,
+        scope=tenant or "region",
+        scope_label=L.scope_label(tenant),
+        period=period.code if period else None,
+        period_label=period.label if period else f"stan na {as_of.isoformat()}",
+        generated_at=now,
+    )
+    report.sections += [
+        await _partnership(q),
+        await _basket(q, as_of, missing),
+        await _cases(q),
+        await _referrals(q),
+        await _gaps(q, missing),
+    ]
+    if tenant is None:
+        report.sections.append(await _municipalities(q, tenants))
+    report.sections.append(await _trend(q, trend))
+    return report
+
+
+async def monitoring(session: AsyncSession, tenant: str | None, now: datetime) -> Report:
+    """Everything up to now; the trend over the last six months."""
+    this_month = Period.parse(now.astimezone(UTC).strftime("%Y-%m"))
+    return await build(
+        session,
+        tenant,
+        start=EPOCH,
+        end=now,
+        as_of=now.date(),
+        title="Monitoring współpracy",
+        period=None,
+        trend=this_month.trailing(6),
+        now=now,
+    )
+
+
+async def report(
+    session: AsyncSession, tenant: str | None, period: Period, now: datetime
+) -> Report:
+    """An evaluation report for a period; the trend over it and the three periods before."""
+    return await build(
+        session,
+        tenant,
+        start=period.start,
+        end=period.end,
+        as_of=min(now.date(), period.end_date - timedelta(days=1)),
+        title=f"Raport ewaluacyjny – {period.label}",
+        period=period,
+        trend=period.trailing(4),
+        now=now,
+    )

@@ -1,0 +1,44 @@
+"""Reporting periods in Polish local time."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from evaluation.domain.periods import Period
+from shared.errors import InvalidInput
+
+
+def test_quarter_bounds_are_local_midnights():
+    q = Period.parse("2026-Q3")
+    assert (q.start_date, q.end_date) == (date(2026, 7, 1), date(2026, 10, 1))
+    assert q.start == datetime(2026, 6, 30, 22, tzinfo=UTC)  # CEST
+    assert q.label == "3. kwartał 2026"
+
+
+def test_month_and_year():
+    assert Period.parse("2026-12").end_date == date(2027, 1, 1)
+    assert Period.parse("2026-01").start == datetime(2025, 12, 31, 23, tzinfo=UTC)  # CET
+    assert Period.parse("2026-11").label == "listopad 2026"
+    assert Period.parse("2026").end_date == date(2027, 1, 1)
+
+
+def test_trailing_periods_cross_years():
+    assert [p.code for p in Period.parse("2026-Q1").trailing(3)] == [
+        "2025-Q3",
+        "2025-Q4",
+        "2026-Q1",
+    ]
+    assert [p.code for p in Period.parse("2026-02").trailing(3)] == [
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    ]
+
+
+@pytest.mark.parametrize("bad", ["2026-13", "2026-Q0", "26", "2026-Q3x", ""])
+def test_bad_periods_name_the_field(bad):
+    with pytest.raises(InvalidInput) as error:
+        Period.parse(bad)
+    assert error.value.errors[0].field == "period"
