@@ -8,11 +8,11 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from basket.adapters import orm
-from basket.adapters.search import SearchFilters, build_search
+from basket.adapters.search import SearchFilters, build_search, positional
 from basket.domain import model
 from basket.entrypoints import schemas as s
 from basket.service.handlers import PARTICIPATING
@@ -42,20 +42,26 @@ def is_stale(last_verified_on: date | None, today: date, stale_after_days: int) 
 
 
 async def search(
-    session: AsyncSession, filters: SearchFilters, *, today: date, stale_after_days: int
+    db: AsyncSession | AsyncConnection,
+    filters: SearchFilters,
+    *,
+    today: date,
+    stale_after_days: int,
 ) -> Page[s.OfferingSummary]:
-    sql, params = build_search(filters)
-    rows = (await session.execute(text(sql), params)).mappings().all()
+    """The basket's search (adapters/search.py): one statement, executed as driver SQL."""
+    conn = await db.connection() if isinstance(db, AsyncSession) else db
+    sql, args = positional(*build_search(filters))
+    rows = (await conn.exec_driver_sql(sql, args)).mappings().all()
     total = int(rows[0]["total"]) if rows else 0
     if not rows and filters.offset:
-        count_sql, count_params = build_search(
-            SearchFilters(**{**filters.__dict__, "limit": 1, "offset": 0})
+        sql, args = positional(
+            *build_search(SearchFilters(**{**filters.__dict__, "limit": 1, "offset": 0}))
         )
-        first = (await session.execute(text(count_sql), count_params)).mappings().first()
+        first = (await conn.exec_driver_sql(sql, args)).mappings().first()
         total = int(first["total"]) if first else 0
     items = []
     for r in rows:
-        places = r["places"] or []
+        kind = model.CostKind(r["cost_kind"])
         items.append(
             s.OfferingSummary(
                 id=r["id"],
@@ -69,7 +75,13 @@ async def search(
                 area_name=AREA_NAMES_PL.get(r["area"], r["area"]),
                 category=r["category"],
                 target_groups=list(r["target_groups"]),
-                cost=_cost_out(r["cost"]),
+                cost=s.CostOut(
+                    kind=kind,
+                    kind_name=model.COST_NAMES_PL[kind],
+                    amount=r["cost_amount"],
+                    currency="PLN",
+                    description=r["cost_description"],
+                ),
                 free=r["free"],
                 accessible=r["accessible"],
                 capacity_status=r["capacity_status"],
@@ -79,7 +91,7 @@ async def search(
                 last_verified_on=r["last_verified_on"],
                 stale=is_stale(r["last_verified_on"], today, stale_after_days),
                 tenants_served=list(r["tenants_served"]),
-                city=places[0].get("city") if places else None,
+                city=r["city"],
                 latitude=r["latitude"],
                 longitude=r["longitude"],
                 distance_km=round(r["distance_km"], 2) if r["distance_km"] is not None else None,
@@ -280,7 +292,13 @@ async def institutions(session: AsyncSession, tenant: str) -> list[s.Institution
 
 
 async def organizations(
-    session: AsyncSession, *, tenant: str | None, search: str | None, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    tenant: str | None,
+    search: str | None,
+    limit: int,
+    offset: int,
+    id: uuid.UUID | None = None,
 ) -> tuple[list[Provider], int]:
     """Institutions with at least one published offering (HSDS organizations)."""
     has_published = (
@@ -295,6 +313,8 @@ async def organizations(
     query = select(i_.id, i_.name, i_.sector, i_.tenants_served).where(has_published)
     if search:
         query = query.where(func.lower(i_.name).contains(search.lower()))
+    if id is not None:
+        query = query.where(i_.id == id)
     total = (await session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
     rows = await session.execute(query.order_by(i_.name, i_.id).limit(limit).offset(offset))
     return [Provider(r.id, r.name, r.sector, list(r.tenants_served)) for r in rows], int(total)

@@ -148,10 +148,10 @@ offerings = Table(
     Index("ix_offerings_tenants_served", "tenants_served", postgresql_using="gin"),
     Index("ix_offerings_search_doc", "search_doc", postgresql_using="gin"),
     Index(
-        "ix_offerings_search_text_trgm",
-        "search_text",
+        "ix_offerings_search_title_trgm",
+        "search_title",
         postgresql_using="gin",
-        postgresql_ops={"search_text": "gin_trgm_ops"},
+        postgresql_ops={"search_title": "gin_trgm_ops"},
     ),
     Index("ix_offerings_lat_lon", "latitude", "longitude"),
     Index("ix_offerings_tenant_verified", "tenant", "last_verified_on"),
@@ -189,6 +189,21 @@ memberships = Table(
     Column("effective_on", Date, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("ix_memberships_institution_tenant", "institution_id", "tenant"),
+)
+
+# Words of the offerings' titles with their stems: a mistyped query word is matched against them
+# by trigram similarity and replaced by their stems.
+search_words = Table(
+    "search_words",
+    metadata,
+    Column("word", Text, primary_key=True),
+    Column("stem", Text, nullable=False),
+    Index(
+        "ix_search_words_word_trgm",
+        "word",
+        postgresql_using="gin",
+        postgresql_ops={"word": "gin_trgm_ops"},
+    ),
 )
 
 offering_changes = Table(

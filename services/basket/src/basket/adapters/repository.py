@@ -1,4 +1,4 @@
-"""Repositories: offerings (mapped aggregate) and the read-only catalogue (categories, providers)."""
+"""Repositories: offerings (the mapped aggregate) and the catalogue (categories, providers)."""
 
 from __future__ import annotations
 

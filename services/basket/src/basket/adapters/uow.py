@@ -7,11 +7,12 @@ from collections.abc import Awaitable, Callable
 from typing import Self
 
 from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from basket.adapters import orm, repository
 from basket.domain import events as ev
-from basket.domain import model
+from basket.domain import model, polish
 from shared.contracts import CloudEvent
 from shared.messaging import add_to_outbox
 
@@ -86,6 +87,14 @@ class SqlUnitOfWork:
             offering.events = []
         if history:
             await self.session.execute(insert(orm.offering_changes), history)
+        words: dict[str, str] = {}
+        for offering in self.seen:
+            words.update(polish.vocabulary(offering.title))
+        if words:
+            await self.session.execute(
+                pg_insert(orm.search_words).on_conflict_do_nothing(),
+                [{"word": w, "stem": s} for w, s in sorted(words.items())],
+            )
         await add_to_outbox(self.session, orm.outbox, events)
         if self._external is None:
             await self.session.commit()

@@ -4,7 +4,7 @@ PostgreSQL has no Polish text-search configuration, so the basket stems in Pytho
 query, and stores the stems as a 'simple' tsvector (see docs/adr/0010-polish-search.md). The
 stemmer only has to be consistent between documents and queries: it strips the inflectional
 endings of nouns, adjectives and verbs after removing diacritics, keeping a stem of at least four
-letters, and folds a few frequent stem alternations (dziecko/dzieci, -cie/-ci/-t-).
+letters, and folds a few frequent stem alternations (dziecko/dzieci, the mobile e of -ek/-ka).
 """
 
 from __future__ import annotations
@@ -215,9 +215,22 @@ def stem(word: str) -> str:
     # Soften a final consonant alternation left by some endings (pomocy → pomoc, terapii → terap).
     if result.endswith("i") and len(result) > _MIN_STEM:
         result = result[:-1]
-    return _IRREGULAR.get(result, result)
+    if result in _IRREGULAR:
+        return _IRREGULAR[result]
+    # The mobile e: noworodek/noworodka, chłopiec/chłopca.
+    if len(result) > _MIN_STEM + 1 and result[-3:] == "iec":
+        result = result[:-3] + "c"
+    elif len(result) > _MIN_STEM + 1 and result[-2:] in ("ek", "ec"):
+        result = result[:-2] + result[-1]
+    return result
 
 
 def stems(text: str) -> list[str]:
     """Stems of the meaningful words of `text`, in order, without repeats."""
     return list(dict.fromkeys(stem(w) for w in words(text) if w not in STOPWORDS))
+
+
+def vocabulary(text: str) -> dict[str, str]:
+    """The meaningful words of `text` with their stems: what a mistyped query word is matched
+    against (see adapters/search.py)."""
+    return {w: stem(w) for w in words(text) if w not in STOPWORDS and len(w) >= 4}

@@ -32,10 +32,10 @@ def today() -> date:
 
 
 def can_see(actor: Principal, o: model.Offering) -> bool:
+    """Everyone signed in reads published offerings (the public does too); drafts, suspended and
+    withdrawn ones only the municipality's own staff and regional staff."""
     readable = actor.readable_tenants()
-    if readable is None or o.tenant in readable:
-        return True
-    return o.status is model.Status.PUBLISHED and bool(readable & set(o.tenants_served))
+    return readable is None or o.tenant in readable or o.status is model.Status.PUBLISHED
 
 
 def can_edit(actor: Principal, tenant: str, institution_id: uuid.UUID) -> bool:

@@ -59,7 +59,7 @@ async def translate(o: model.Offering, event: ev.DomainEvent) -> list[CloudEvent
             data = contract.CapacityChanged(
                 service_id=o.id,
                 institution_id=o.institution_id,
-                previous_status=previous,  # type: ignore[arg-type]
+                previous_status=previous,
                 capacity_status=o.capacity_status.value,
                 waiting_days=o.waiting_days,
             )

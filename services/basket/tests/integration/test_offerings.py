@@ -1,0 +1,123 @@
+"""An offering's life: added, changed, published, capacity, verified, suspended, withdrawn — each
+change kept in the history and announced by exactly one event carrying the offering's snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import date, timedelta
+
+A = "1219053"
+
+
+async def test_lifecycle_history_and_one_event_per_change(basket, new_offering):
+    b, offering = basket, new_offering
+    provider = await b.partner(A, "declared", sector="health")
+    oid = await b.add("coord-a", offering(provider))
+
+    got = (await b.get("coord-a", f"/v1/offerings/{oid}")).json()
+    assert got["status"] == "draft"
+    assert got["area"] == "family_support"
+    assert got["category_name"] == "Poradnictwo rodzinne"
+    assert got["provider_sector"] == "health"
+    assert got["tenants_served"] == [A]
+    assert got["last_verified_on"] == date.today().isoformat()
+    assert got["stale"] is False
+
+    changed = await b.patch(
+        "coord-a", f"/v1/offerings/{oid}", {"title": "Konsultacje psychologiczne dla rodzin"}
+    )
+    assert changed.json() == {"changed": ["title"]}
+    assert (await b.post("coord-a", f"/v1/offerings/{oid}/publish")).status_code == 200
+    capacity = await b.patch(
+        "coord-a",
+        f"/v1/offerings/{oid}/capacity",
+        {"capacity_status": "waitlist", "waiting_days": 14},
+    )
+    assert capacity.status_code == 200, capacity.text
+    assert (await b.post("coord-a", f"/v1/offerings/{oid}/verify")).status_code == 200
+    suspended = await b.post(
+        "coord-a", f"/v1/offerings/{oid}/suspend", {"reason": "Remont siedziby"}
+    )
+    assert suspended.status_code == 200, suspended.text
+    assert (await b.post("coord-a", f"/v1/offerings/{oid}/publish")).status_code == 200
+    withdrawn = await b.post(
+        "coord-a", f"/v1/offerings/{oid}/withdraw", {"reason": "Koniec projektu"}
+    )
+    assert withdrawn.status_code == 200
+    again = await b.post("coord-a", f"/v1/offerings/{oid}/publish")
+    assert again.status_code == 409
+
+    final = (await b.get("coord-a", f"/v1/offerings/{oid}")).json()
+    assert final["status"] == "withdrawn"
+    assert final["status_reason"] == "Koniec projektu"
+    assert final["capacity_status"] == "waitlist"
+    assert final["waiting_days"] == 14
+
+    history = (await b.get("coord-a", f"/v1/offerings/{oid}/history")).json()
+    assert [h["action"] for h in history] == [
+        "added",
+        "updated",
+        "published",
+        "capacity_changed",
+        "verified",
+        "suspended",
+        "published",
+        "withdrawn",
+    ]
+    assert all(h["changed_by"] == "coord-a" for h in history)
+    title_change = history[1]["changes"]
+    assert title_change == [
+        {
+            "field": "title",
+            "before": "Konsultacje psychologiczne",
+            "after": "Konsultacje psychologiczne dla rodzin",
+        }
+    ]
+
+    expected = Counter(
+        {
+            "basket.service.added": 1,
+            "basket.service.updated": 1,
+            "basket.service.published": 2,
+            "basket.capacity.changed": 1,
+            "basket.service.verified": 1,
+            "basket.service.suspended": 1,
+            "basket.service.withdrawn": 1,
+        }
+    )
+    await b.tap.wait_for(lambda events: Counter(e.type for e in events) == expected)
+    await asyncio.sleep(0.3)
+    assert Counter(e.type for e in b.tap.about(oid)) == expected
+    updated = b.tap.of_type("basket.service.updated")[0]
+    assert updated.tenant == A
+    assert updated.data["changed_fields"] == ["title"]
+    assert updated.data["provider_sector"] == "health"
+    assert updated.data["cost"] == "free"
+    capacity_event = b.tap.of_type("basket.capacity.changed")[0].data
+    assert capacity_event["previous_status"] == "available"
+    assert capacity_event["capacity_status"] == "waitlist"
+    assert capacity_event["waiting_days"] == 14
+    suspended_event = b.tap.of_type("basket.service.suspended")[0].data
+    assert suspended_event["reason"] == "Remont siedziby"
+    assert suspended_event["because_provider_left"] is False
+
+
+async def test_stale_offerings_are_flagged_and_listed(basket, new_offering):
+    b, offering = basket, new_offering
+    provider = await b.partner(A)
+    fresh = await b.add("coord-a", offering(provider, "Świeża usługa"))
+    old = await b.add("coord-a", offering(provider, "Dawno niesprawdzana usługa"))
+    await b.sql(
+        "UPDATE offerings SET last_verified_on = :d WHERE id = :id",
+        d=date.today() - timedelta(days=91),
+        id=old,
+    )
+    stale = (await b.get("coord-a", "/v1/offerings/stale", tenant=A)).json()
+    assert [s["id"] for s in stale] == [old]
+    assert stale[0]["stale"] is True
+    assert (await b.get("coord-a", f"/v1/offerings/{fresh}")).json()["stale"] is False
+
+    assert (await b.post("coord-a", f"/v1/offerings/{old}/verify")).status_code == 200
+    assert (await b.get("coord-a", "/v1/offerings/stale", tenant=A)).json() == []
+    assert (await b.get("coord-b", "/v1/offerings/stale", tenant=A)).json() == []
