@@ -23,6 +23,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import httpx
 
+from basket.demo import load_basket
+from cases.demo import load_cases
+
 TokenFor = Callable[[str], str]
 DemoSummary = dict[str, str]
 
@@ -725,7 +728,19 @@ def _meetings(api: Api, ids: Mapping[str, str], partnerships: DemoSummary) -> De
 
 Loader = Callable[[Mapping[str, str], TokenFor], DemoSummary]
 
+
+def _load_basket(urls: Mapping[str, str], token_for: TokenFor) -> DemoSummary:
+    return {f"offering:{title}": id for title, id in load_basket(urls["basket"], token_for).items()}
+
+
+def _load_cases(urls: Mapping[str, str], token_for: TokenFor) -> DemoSummary:
+    return {f"case:{n}": id for n, id in enumerate(load_cases(urls["cases"], token_for), 1)}
+
+
 LOADERS: dict[str, Loader] = {
     "partners": lambda urls, token_for: load_partners(urls["partners"], token_for),
+    # The basket's and the cases' loaders wait for the partners events to reach their read models.
+    "basket": _load_basket,
+    "cases": _load_cases,
 }
 """service name -> loader(urls of running services, token_for); run when the service exists."""

@@ -377,8 +377,12 @@ def load_basket(
             return {"Authorization": f"Bearer {token_for(user)}"}
 
         providers: dict[tuple[str, str], str] = {}
+        known: set[tuple[str, str]] = set()
+        previous: frozenset[tuple[str, str]] | None = None
         deadline = time.monotonic() + timeout
         needed = {(o["tenant"], o["provider"]) for o in DEMO_OFFERINGS}
+        # Wait until the read model (fed by the partners events) knows every provider, then
+        # offer services only for those that take part in the partnership.
         while True:
             for tenant in (A, B, C):
                 response = client.get(
@@ -386,18 +390,25 @@ def load_basket(
                 )
                 response.raise_for_status()
                 for item in response.json():
+                    known.add((tenant, item["name"]))
                     if item["may_offer"]:
                         providers[(tenant, item["name"])] = item["id"]
-            missing = needed - providers.keys()
-            if not missing:
-                break
+            missing = needed - known
+            active = frozenset(providers)
+            if not missing and (needed <= active or active == previous):
+                break  # all known, and the memberships behind them have settled
+            previous = active if not missing else None
             if time.monotonic() > deadline:
-                raise RuntimeError(f"providers not yet partners in the basket: {sorted(missing)}")
+                if missing:
+                    raise RuntimeError(f"providers unknown to the basket: {sorted(missing)}")
+                break
             time.sleep(1.0)
 
         for entry in DEMO_OFFERINGS:
             tenant, body = entry["tenant"], dict(entry["body"])
-            institution_id = providers[(tenant, entry["provider"])]
+            institution_id = providers.get((tenant, entry["provider"]))
+            if institution_id is None:  # invited, suspended or left: no offering
+                continue
             writer = WRITER[tenant]
             existing = client.get(
                 "/v1/offerings",

@@ -1,0 +1,198 @@
+"""The webhook delivery worker: sends the deliveries the consumers recorded, signed, in order per
+endpoint and object, retrying with back-off, disabling an endpoint that answers 410.
+
+A batch is claimed with `FOR UPDATE SKIP LOCKED` (so instances and workers never send the same
+row), sent concurrently, and its outcome committed in the same transaction. Stopping the service
+lets a batch in flight finish (within the shutdown budget) so that nothing sent is left unmarked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notifications.adapters.network import WebhookClients
+from notifications.domain.addresses import ForbiddenAddress
+from notifications.domain.backoff import next_delay
+from notifications.domain.signing import webhook_headers
+
+log = logging.getLogger(__name__)
+
+_CLAIM = text(
+    """
+    SELECT d.id, d.event_id, d.endpoint_id, d.attempts, ev.body, e.url, e.secret,
+           CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END
+    FROM deliveries d
+    JOIN endpoints e ON e.id = d.endpoint_id
+    JOIN events ev ON ev.seq = d.event_seq
+    WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND e.active
+      AND NOT EXISTS (
+        SELECT 1 FROM deliveries p
+        WHERE p.endpoint_id = d.endpoint_id AND p.object_key = d.object_key
+          AND p.status = 'pending' AND p.id < d.id)
+    ORDER BY d.id
+    LIMIT :n
+    FOR UPDATE OF d SKIP LOCKED
+    """
+)
+_DONE = text(
+    "UPDATE deliveries SET status = :status, attempts = attempts + 1, last_status_code = :code, "
+    "last_error = :error, next_attempt_at = :next, "
+    "delivered_at = CASE WHEN :status = 'delivered' THEN now() END WHERE id = :id"
+)
+_LOG = text(
+    "INSERT INTO delivery_attempts (delivery_id, endpoint_id, status_code, error, duration_ms) "
+    "VALUES (:id, :endpoint, :code, :error, :ms)"
+)
+_DISABLE = text(
+    "UPDATE endpoints SET active = false, disabled_reason = :reason, updated_at = now() "
+    "WHERE id = :id"
+)
+
+
+@dataclass
+class Outcome:
+    delivery_id: int
+    endpoint_id: Any
+    attempts: int
+    status_code: int | None
+    error: str | None
+    ms: int
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clients: WebhookClients,
+        *,
+        delays: tuple[float, ...],
+        jitter: float,
+        batch: int,
+        poll: float,
+        on_delivered: Callable[[int], None] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.clients = clients
+        self.delays = delays
+        self.jitter = jitter
+        self.batch = batch
+        self.poll = poll
+        self.wakeup = asyncio.Event()
+        self.on_delivered = on_delivered
+        self.in_flight: asyncio.Future[int] | None = None
+
+    def wake(self) -> None:
+        self.wakeup.set()
+
+    async def settle(self, timeout: float = 4.0) -> None:
+        """Wait for the batch in flight (at shutdown, before the HTTP clients are closed)."""
+        if self.in_flight is not None and not self.in_flight.done():
+            await asyncio.wait({self.in_flight}, timeout=timeout)
+
+    async def run(self) -> None:
+        while True:
+            self.wakeup.clear()
+            batch = self.in_flight = asyncio.ensure_future(self.deliver_batch())
+            try:
+                claimed = await asyncio.shield(batch)
+            except asyncio.CancelledError:
+                # Let the sends in flight be recorded, or a restart would send them again.
+                await asyncio.wait({batch}, timeout=4.0)
+                raise
+            if claimed < self.batch:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), self.poll)
+
+    async def deliver_batch(self) -> int:
+        async with self.sessions() as session, session.begin():
+            rows = (await session.execute(_CLAIM, {"n": self.batch})).all()
+            if not rows:
+                return 0
+            outcomes = await asyncio.gather(*(self._send(*row) for row in rows))
+            now = datetime.now(UTC)
+            updates: list[dict[str, Any]] = []
+            disabled: set[Any] = set()
+            for o in outcomes:
+                ok = o.status_code is not None and 200 <= o.status_code < 300
+                status, next_at = "delivered", now
+                if o.status_code == 410:
+                    status = "dead"
+                    disabled.add(o.endpoint_id)
+                elif not ok:
+                    delay = next_delay(o.attempts + 1, self.delays, self.jitter)
+                    if delay is None:
+                        status = "dead"
+                    else:
+                        status, next_at = "pending", now + timedelta(seconds=delay)
+                updates.append(
+                    {
+                        "id": o.delivery_id,
+                        "status": status,
+                        "code": o.status_code,
+                        "error": o.error,
+                        "next": next_at,
+                    }
+                )
+            await session.execute(_DONE, updates)
+            await session.execute(
+                _LOG,
+                [
+                    {
+                        "id": o.delivery_id,
+                        "endpoint": o.endpoint_id,
+                        "code": o.status_code,
+                        "error": o.error,
+                        "ms": o.ms,
+                    }
+                    for o in outcomes
+                ],
+            )
+            for endpoint_id in disabled:
+                await session.execute(
+                    _DISABLE, {"id": endpoint_id, "reason": "Odbiorca odpowiedział 410 Gone."}
+                )
+        delivered = sum(1 for u in updates if u["status"] == "delivered")
+        if self.on_delivered is not None and delivered:
+            self.on_delivered(delivered)
+        return len(rows)
+
+    async def _send(
+        self,
+        delivery_id: int,
+        event_id: Any,
+        endpoint_id: Any,
+        attempts: int,
+        body: bytes,
+        url: str,
+        secret: str,
+        previous: str | None,
+    ) -> Outcome:
+        secrets = [secret, *([previous] if previous else [])]
+        headers = webhook_headers(secrets, str(event_id), int(time.time()), body)
+        started = time.perf_counter()
+        code: int | None = None
+        error: str | None = None
+        try:
+            code = await self.clients.post(endpoint_id, url, body, headers)
+            if not 200 <= code < 300:
+                error = f"HTTP {code}"
+        except ForbiddenAddress as exc:
+            error = f"forbidden address: {exc}"
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        except Exception as exc:  # one odd failure must not roll back the whole batch
+            log.exception("webhook delivery failed unexpectedly", extra={"delivery": delivery_id})
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        ms = int((time.perf_counter() - started) * 1000)
+        return Outcome(delivery_id, endpoint_id, attempts, code, error, ms)

@@ -1,0 +1,210 @@
+"""Reminders computed from the read models and the clock, and the daily e-mail digest.
+
+Each reminder has a key (kind, object, due date). The scheduler inserts the key with
+`ON CONFLICT DO NOTHING` in the same transaction as the notices it creates: whichever instance
+inserts it first sends the reminder, the others (blocked on the unique index until that commit)
+find it taken. So a reminder is sent once however many instances run, and again never.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from notifications.adapters.store import SqlStore
+from notifications.domain.entitlement import entitled
+from notifications.service.intake import notify
+from notifications.service.notices import digest_text
+
+
+@dataclass(frozen=True)
+class Due:
+    kind: str
+    object_id: str
+    due: str
+    tenant: str | None
+    title: str
+    link: str
+    institutions: list[uuid.UUID]
+    case_id: uuid.UUID | None = None
+
+
+@dataclass(frozen=True)
+class ReminderRules:
+    referral_answer_days: int
+    offering_verify_days: int
+    consent_expiry_days: int
+    digest_hour_utc: int
+    web_base_url: str
+
+
+async def _rows(session: AsyncSession, sql: str, **params: Any) -> Sequence[Any]:
+    return (await session.execute(text(sql), params)).all()
+
+
+async def due_reminders(session: AsyncSession, rules: ReminderRules, now: datetime) -> list[Due]:
+    out: list[Due] = []
+    tomorrow = now.date() + timedelta(days=1)
+    for mid, tenant, case_id, pship, starts, insts in await _rows(
+        session,
+        "SELECT meeting_id, tenant, case_id, partnership_id, starts_at, institution_ids "
+        "FROM meetings WHERE NOT cancelled AND starts_at > :now AND starts_at::date = :d",
+        now=now,
+        d=tomorrow,
+    ):
+        link = f"/sprawy/{case_id}" if case_id else f"/partnerstwa/{pship}"
+        out.append(
+            Due(
+                "meeting_tomorrow",
+                str(mid),
+                starts.date().isoformat(),
+                tenant,
+                f"Przypomnienie: jutro o {starts:%H:%M} UTC spotkanie",
+                link,
+                list(insts),
+                case_id,
+            )
+        )
+    for rid, case_id, tenant, inst, requested in await _rows(
+        session,
+        "SELECT referral_id, case_id, tenant, receiving_institution_id, requested_at "
+        "FROM referrals WHERE state = 'requested' AND requested_at < :limit",
+        limit=now - timedelta(days=rules.referral_answer_days),
+    ):
+        out.append(
+            Due(
+                "referral_unanswered",
+                str(rid),
+                requested.date().isoformat(),
+                tenant,
+                f"Przypomnienie: skierowanie czeka na odpowiedź dłużej niż "
+                f"{rules.referral_answer_days} dni",
+                f"/sprawy/{case_id}/skierowania/{rid}",
+                [inst],
+                case_id,
+            )
+        )
+    for sid, inst, tenant, verified in await _rows(
+        session,
+        "SELECT service_id, institution_id, tenant, last_verified_on FROM offerings "
+        "WHERE status = 'published' AND last_verified_on < :limit",
+        limit=now.date() - timedelta(days=rules.offering_verify_days),
+    ):
+        out.append(
+            Due(
+                "offering_unverified",
+                str(sid),
+                verified.isoformat(),
+                tenant,
+                f"Przypomnienie: usługa w koszyku nie była weryfikowana od ponad "
+                f"{rules.offering_verify_days} dni",
+                f"/koszyk/{sid}",
+                [inst],
+            )
+        )
+    for consent, case_id, tenant, until in await _rows(
+        session,
+        "SELECT consent_id, min(case_id::text)::uuid, min(tenant), min(valid_until) "
+        "FROM consent_scopes WHERE withdrawn_at IS NULL AND valid_until > :now "
+        "AND valid_until <= :limit GROUP BY consent_id",
+        now=now,
+        limit=now + timedelta(days=rules.consent_expiry_days),
+    ):
+        out.append(
+            Due(
+                "consent_expiring",
+                str(consent),
+                until.date().isoformat(),
+                tenant,
+                f"Przypomnienie: zgoda rodziny wygasa {until:%Y-%m-%d}",
+                f"/sprawy/{case_id}",
+                [],
+            )
+        )
+    for pid, tenant, since in await _rows(
+        session,
+        "SELECT partnership_id, tenant, single_since FROM partnerships "
+        "WHERE coordinator_count = 1 AND single_since IS NOT NULL",
+    ):
+        out.append(
+            Due(
+                "single_coordinator",
+                str(pid),
+                since.isoformat(),
+                tenant,
+                "Przypomnienie: partnerstwo ma tylko jednego koordynatora",
+                f"/partnerstwa/{pid}",
+                [],
+            )
+        )
+    return out
+
+
+_CLAIM_KEY = text(
+    "INSERT INTO reminders (kind, object_id, due) VALUES (:k, :o, :d) "
+    "ON CONFLICT DO NOTHING RETURNING 1"
+)
+
+
+async def send_reminders(
+    sessions: async_sessionmaker[AsyncSession], rules: ReminderRules, now: datetime | None = None
+) -> int:
+    """One pass of the scheduler; returns how many reminders this call sent."""
+    now = now or datetime.now(UTC)
+    sent = 0
+    async with sessions() as session, session.begin():
+        store = SqlStore(session)
+        for due in await due_reminders(session, rules, now):
+            claimed = (
+                await session.execute(_CLAIM_KEY, {"k": due.kind, "o": due.object_id, "d": due.due})
+            ).scalar()
+            if not claimed:
+                continue
+            institutions = due.institutions
+            if due.case_id is not None and institutions:  # staff hear only within the consent
+                candidates = await store.candidates(due.case_id, due.tenant, institutions)
+                allowed = entitled(await store.scopes(due.case_id), candidates, now)
+                institutions = [i for i in institutions if i in allowed]
+            people = await store.people(due.tenant, institutions, coordinators=True)
+            key = f"reminder:{due.kind}:{due.object_id}:{due.due}"
+            await notify(store, people, key, "reminder", due.title, due.link, rules.web_base_url)
+            sent += 1
+        sent += await _digests(session, rules, now)
+    return sent
+
+
+async def _digests(session: AsyncSession, rules: ReminderRules, now: datetime) -> int:
+    if now.hour < rules.digest_hour_utc:
+        return 0
+    sent = 0
+    for user_id, email in await _rows(
+        session, "SELECT user_id, email FROM users WHERE daily_digest AND email IS NOT NULL"
+    ):
+        items = await _rows(
+            session,
+            "SELECT title, link FROM notices WHERE user_id = :u AND created_at > :since "
+            "ORDER BY id",
+            u=user_id,
+            since=now - timedelta(days=1),
+        )
+        if not items:  # nothing yet: the day's digest is not used up
+            continue
+        claimed = (
+            await session.execute(
+                _CLAIM_KEY, {"k": "digest", "o": user_id, "d": now.date().isoformat()}
+            )
+        ).scalar()
+        if not claimed:
+            continue
+        subject, body = digest_text([(t, link) for t, link in items], rules.web_base_url)
+        await SqlStore(session).queue_email(
+            f"digest:{user_id}:{now.date().isoformat()}", email, subject, body
+        )
+        sent += 1
+    return sent

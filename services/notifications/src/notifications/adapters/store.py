@@ -1,0 +1,396 @@
+"""The storage side of taking in an event (the `Store` port): read models, the event journal and
+its audience, webhook deliveries to do, in-app notices and e-mails to send."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from notifications.domain.entitlement import Scope
+from notifications.service.ports import Person
+from shared.contracts import CloudEvent, EventData
+from shared.contracts import basket as b
+from shared.contracts import cases as c
+from shared.contracts import partners as p
+
+_UPSERT_INSTITUTION = text(
+    "INSERT INTO institutions (id, name, sector, tenants) VALUES (:id, :name, :sector, :tenants) "
+    "ON CONFLICT (id) DO UPDATE SET name = :name, sector = :sector, tenants = :tenants"
+)
+_UPSERT_CONTACT = text(
+    "INSERT INTO contact_persons (id, institution_id, user_id, name, email, active) "
+    "VALUES (:id, :inst, :uid, :name, :email, :active) ON CONFLICT (id) DO UPDATE SET "
+    "institution_id = :inst, user_id = :uid, name = :name, email = :email, active = :active"
+)
+_UPSERT_CASE = text(
+    "INSERT INTO cases (case_id, tenant) VALUES (:id, :tenant) ON CONFLICT (case_id) DO NOTHING"
+)
+_UPSERT_REFERRAL = text(
+    "INSERT INTO referrals (referral_id, case_id, tenant, receiving_institution_id, state, "
+    "requested_at) VALUES (:id, :case, :tenant, :inst, :state, :req) ON CONFLICT (referral_id) "
+    "DO UPDATE SET state = :state, requested_at = coalesce(:req, referrals.requested_at)"
+)
+_UPSERT_MEETING = text(
+    "INSERT INTO meetings (meeting_id, tenant, case_id, partnership_id, starts_at, "
+    "institution_ids) VALUES (:id, :tenant, :case, :pship, :starts, :insts) "
+    "ON CONFLICT (meeting_id) DO UPDATE SET starts_at = :starts, institution_ids = :insts, "
+    "cancelled = false"
+)
+_END_MEETING = text("UPDATE meetings SET cancelled = true WHERE meeting_id = :id")
+_UPSERT_OFFERING = text(
+    "INSERT INTO offerings (service_id, institution_id, tenant, title, status, last_verified_on) "
+    "VALUES (:id, :inst, :tenant, :title, :status, :verified) ON CONFLICT (service_id) DO UPDATE "
+    "SET institution_id = :inst, title = :title, status = :status, "
+    "last_verified_on = coalesce(:verified, offerings.last_verified_on)"
+)
+_UPSERT_PARTNERSHIP = text(
+    "INSERT INTO partnerships (partnership_id, tenant) VALUES (:id, :tenant) "
+    "ON CONFLICT (partnership_id) DO UPDATE SET tenant = coalesce(partnerships.tenant, :tenant)"
+)
+
+
+class SqlStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _run(self, sql: str, **params: object) -> None:
+        await self.session.execute(text(sql), params)
+
+    async def update_read_models(self, event: CloudEvent, data: EventData) -> None:
+        s, tenant = self.session, event.tenant
+        if isinstance(data, p.InstitutionRegistered | p.InstitutionUpdated):
+            await s.execute(
+                _UPSERT_INSTITUTION,
+                {
+                    "id": data.institution_id,
+                    "name": data.name,
+                    "sector": data.sector,
+                    "tenants": data.tenants_served,
+                },
+            )
+        elif isinstance(data, p.ContactPersonChanged):
+            await s.execute(
+                _UPSERT_CONTACT,
+                {
+                    "id": data.contact_person_id,
+                    "inst": data.institution_id,
+                    "uid": data.user_id,
+                    "name": data.name,
+                    "email": data.email,
+                    "active": data.active,
+                },
+            )
+        elif isinstance(data, p.PartnershipEstablished | p.PartnershipUpdated):
+            await s.execute(_UPSERT_PARTNERSHIP, {"id": data.partnership_id, "tenant": tenant})
+        elif isinstance(data, p.CoordinatorsChanged):
+            await s.execute(_UPSERT_PARTNERSHIP, {"id": data.partnership_id, "tenant": tenant})
+            await self._run(
+                "UPDATE partnerships SET coordinator_count = :n, single_since = CASE WHEN :n = 1 "
+                "THEN coalesce(single_since, CAST(:on AS date)) END WHERE partnership_id = :id",
+                n=data.coordinator_count,
+                on=event.time.date(),
+                id=data.partnership_id,
+            )
+        elif isinstance(data, p.MeetingScheduled):
+            await s.execute(
+                _UPSERT_MEETING,
+                {
+                    "id": data.meeting_id,
+                    "tenant": tenant,
+                    "case": None,
+                    "pship": data.partnership_id,
+                    "starts": data.starts_at,
+                    "insts": [i for i in (data.host_institution_id,) if i],
+                },
+            )
+        elif isinstance(data, p.MeetingHeld | p.MeetingCancelled | c.MeetingHeld):
+            await s.execute(_END_MEETING, {"id": data.meeting_id})
+        elif isinstance(data, b.OfferingSnapshot):
+            await s.execute(
+                _UPSERT_OFFERING,
+                {
+                    "id": data.service_id,
+                    "inst": data.institution_id,
+                    "tenant": tenant,
+                    "title": data.title,
+                    "status": data.status,
+                    "verified": data.last_verified_on,
+                },
+            )
+        elif isinstance(data, b.ServiceVerified):
+            await self._run(
+                "UPDATE offerings SET last_verified_on = :on WHERE service_id = :id",
+                on=data.verified_on,
+                id=data.service_id,
+            )
+        await self._case_read_models(event, data)
+
+    async def _case_read_models(self, event: CloudEvent, data: EventData) -> None:
+        case_id = getattr(data, "case_id", None)
+        if not event.type.startswith("cases.") or not isinstance(case_id, uuid.UUID):
+            return
+        if event.tenant:
+            await self.session.execute(_UPSERT_CASE, {"id": case_id, "tenant": event.tenant})
+        if isinstance(data, c.CaseClosed):
+            await self._run(
+                "UPDATE cases SET closed_at = :at WHERE case_id = :id",
+                at=data.closed_at,
+                id=case_id,
+            )
+        elif isinstance(data, c.ReferralEvent):
+            requested = data.requested_at or (data.at if data.state == "requested" else None)
+            await self.session.execute(
+                _UPSERT_REFERRAL,
+                {
+                    "id": data.referral_id,
+                    "case": case_id,
+                    "tenant": event.tenant,
+                    "inst": data.receiving_institution_id,
+                    "state": data.state,
+                    "req": requested,
+                },
+            )
+        elif isinstance(data, c.MeetingScheduled):
+            await self.session.execute(
+                _UPSERT_MEETING,
+                {
+                    "id": data.meeting_id,
+                    "tenant": event.tenant,
+                    "case": case_id,
+                    "pship": None,
+                    "starts": data.starts_at,
+                    "insts": data.institution_ids,
+                },
+            )
+
+    async def record_event(
+        self, event: CloudEvent, case_id: uuid.UUID | None, restricted_to: uuid.UUID | None
+    ) -> int | None:
+        seq = (
+            await self.session.execute(
+                text(
+                    "INSERT INTO events (event_id, type, subject, tenant, case_id, restricted_to, "
+                    "time, body) VALUES (:id, :type, :subject, :tenant, :case, :only, :time, "
+                    ":body) ON CONFLICT (event_id) DO NOTHING RETURNING seq"
+                ),
+                {
+                    "id": event.id,
+                    "type": event.type,
+                    "subject": event.subject,
+                    "tenant": event.tenant,
+                    "case": case_id,
+                    "only": restricted_to,
+                    "time": event.time,
+                    "body": event.model_dump_json().encode(),
+                },
+            )
+        ).scalar()
+        return int(seq) if seq is not None else None
+
+    async def scopes(self, case_id: uuid.UUID) -> list[Scope]:
+        rows = await self.session.execute(
+            text(
+                "SELECT consent_id, institution_id, sector, valid_until, withdrawn_at "
+                "FROM consent_scopes WHERE case_id = :id ORDER BY id"
+            ),
+            {"id": case_id},
+        )
+        return [Scope(*row) for row in rows.all()]
+
+    async def add_consent(self, event: CloudEvent, data: EventData) -> None:
+        assert isinstance(data, c.FamilyConsented)
+        rows = [(i, None) for i in data.institution_ids] + [(None, s) for s in data.sectors]
+        for institution_id, sector in rows:
+            await self._run(
+                "INSERT INTO consent_scopes (consent_id, case_id, tenant, institution_id, sector, "
+                "valid_until) VALUES (:consent, :case, :tenant, :inst, :sector, :until)",
+                consent=data.consent_id,
+                case=data.case_id,
+                tenant=event.tenant,
+                inst=institution_id,
+                sector=sector,
+                until=data.valid_until,
+            )
+
+    async def withdraw(
+        self,
+        consent_id: uuid.UUID,
+        institution_ids: list[uuid.UUID],
+        sectors: list[str],
+        at: datetime,
+    ) -> None:
+        everything = not institution_ids and not sectors
+        await self._run(
+            "UPDATE consent_scopes SET withdrawn_at = :at WHERE consent_id = :consent "
+            "AND withdrawn_at IS NULL AND (:all OR institution_id = ANY(:ids) "
+            "OR sector = ANY(:sectors))",
+            at=at,
+            consent=consent_id,
+            all=everything,
+            ids=institution_ids,
+            sectors=sectors,
+        )
+
+    async def candidates(
+        self, case_id: uuid.UUID, tenant: str | None, extra: list[uuid.UUID]
+    ) -> dict[uuid.UUID, str | None]:
+        # Institutions that could be concerned: named in a scope or the event, owning an endpoint,
+        # with signed-in staff or contact persons, or of a sector named in a scope. The sector
+        # counts only for an institution serving the case's municipality.
+        rows = await self.session.execute(
+            text(
+                """
+                WITH ids AS (
+                    SELECT institution_id AS id FROM consent_scopes
+                        WHERE case_id = :case AND institution_id IS NOT NULL
+                    UNION SELECT unnest(CAST(:extra AS uuid[]))
+                    UNION SELECT institution_id FROM endpoints
+                        WHERE institution_id IS NOT NULL AND :tenant = ANY(tenants)
+                    UNION SELECT institution_id FROM users
+                        WHERE institution_id IS NOT NULL AND :tenant = ANY(tenants)
+                    UNION SELECT i.id FROM institutions i
+                        WHERE :tenant = ANY(i.tenants) AND i.sector IN (
+                            SELECT sector FROM consent_scopes
+                            WHERE case_id = :case AND sector IS NOT NULL)
+                )
+                SELECT ids.id, CASE WHEN :tenant = ANY(i.tenants) THEN i.sector END
+                FROM ids LEFT JOIN institutions i ON i.id = ids.id
+                """
+            ),
+            {"case": case_id, "extra": extra, "tenant": tenant},
+        )
+        return {row[0]: row[1] for row in rows.all() if row[0] is not None}
+
+    async def add_audience(
+        self, seq: int, case_id: uuid.UUID, institutions: set[uuid.UUID]
+    ) -> None:
+        if institutions:
+            await self._run(
+                "INSERT INTO event_audience (event_seq, institution_id, case_id) "
+                "SELECT :seq, unnest(CAST(:ids AS uuid[])), :case ON CONFLICT DO NOTHING",
+                seq=seq,
+                ids=sorted(institutions),
+                case=case_id,
+            )
+
+    async def revoke(self, case_id: uuid.UUID, institutions: set[uuid.UUID], keep_seq: int) -> None:
+        if not institutions:
+            return
+        ids = sorted(institutions)
+        await self._run(
+            "DELETE FROM event_audience WHERE case_id = :case AND institution_id = ANY(:ids) "
+            "AND event_seq <> :keep",
+            case=case_id,
+            ids=ids,
+            keep=keep_seq,
+        )
+        await self._run(
+            "UPDATE deliveries d SET status = 'cancelled', last_error = 'consent withdrawn' "
+            "FROM events ev, endpoints e WHERE ev.seq = d.event_seq AND e.id = d.endpoint_id "
+            "AND ev.case_id = :case AND e.institution_id = ANY(:ids) AND d.event_seq <> :keep "
+            "AND d.status IN ('pending', 'dead')",
+            case=case_id,
+            ids=ids,
+            keep=keep_seq,
+        )
+
+    async def create_deliveries(
+        self,
+        seq: int,
+        event: CloudEvent,
+        audience: set[uuid.UUID] | None,
+        restricted_to: uuid.UUID | None,
+    ) -> int:
+        if not event.tenant:
+            return 0
+        result = await self.session.execute(
+            text(
+                "INSERT INTO deliveries (event_seq, event_id, endpoint_id, object_key) "
+                "SELECT :seq, :id, e.id, :key FROM endpoints e WHERE e.active "
+                "AND :tenant = ANY(e.tenants) "
+                "AND (cardinality(e.event_types) = 0 OR :type = ANY(e.event_types)) "
+                "AND (NOT :by_audience OR e.institution_id = ANY(:audience)) "
+                "AND (CAST(:only AS uuid) IS NULL OR e.institution_id = :only) "
+                "ON CONFLICT DO NOTHING"
+            ),
+            {
+                "seq": seq,
+                "id": event.id,
+                "key": event.subject or str(event.id),
+                "tenant": event.tenant,
+                "type": event.type,
+                "by_audience": audience is not None,
+                "audience": sorted(audience or ()),
+                "only": restricted_to,
+            },
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def people(
+        self, tenant: str | None, institutions: list[uuid.UUID], coordinators: bool
+    ) -> list[Person]:
+        rows = (
+            await self.session.execute(
+                text(
+                    """
+                    SELECT u.user_id, coalesce(u.email, cp.email), u.daily_digest
+                    FROM users u LEFT JOIN LATERAL (
+                        SELECT email FROM contact_persons
+                        WHERE user_id = u.user_id AND active LIMIT 1) cp ON true
+                    WHERE (u.institution_id = ANY(:insts))
+                       OR (:coord AND 'coordinator' = ANY(u.roles) AND :tenant = ANY(u.tenants))
+                    UNION ALL
+                    SELECT cp.user_id, cp.email, false FROM contact_persons cp
+                    WHERE cp.active AND cp.institution_id = ANY(:insts) AND (cp.user_id IS NULL
+                        OR cp.user_id NOT IN (SELECT user_id FROM users))
+                    """
+                ),
+                {"insts": institutions, "coord": coordinators, "tenant": tenant},
+            )
+        ).all()
+        user_ids = [r[0] for r in rows if r[0]]
+        prefs: dict[str, dict[tuple[str, str], bool]] = {}
+        if user_ids:
+            for uid, kind, channel, enabled in await self.session.execute(
+                text(
+                    "SELECT user_id, kind, channel, enabled FROM preferences "
+                    "WHERE user_id = ANY(:ids)"
+                ),
+                {"ids": user_ids},
+            ):
+                prefs.setdefault(uid, {})[(kind, channel)] = enabled
+        seen: set[str] = set()
+        out: list[Person] = []
+        for uid, email, digest in rows:
+            key = uid or f"mail:{email}"
+            if key in seen or not (uid or email):
+                continue
+            seen.add(key)
+            out.append(Person(uid, email, bool(digest), prefs.get(uid or "", {})))
+        return out
+
+    async def add_notice(
+        self, user_id: str, dedupe_key: str, kind: str, title: str, link: str | None
+    ) -> None:
+        await self._run(
+            "INSERT INTO notices (user_id, dedupe_key, kind, title, link) "
+            "VALUES (:u, :k, :kind, :title, :link) ON CONFLICT DO NOTHING",
+            u=user_id,
+            k=dedupe_key,
+            kind=kind,
+            title=title,
+            link=link,
+        )
+
+    async def queue_email(self, dedupe_key: str, recipient: str, subject: str, body: str) -> None:
+        await self._run(
+            "INSERT INTO emails (dedupe_key, recipient, subject, body) "
+            "VALUES (:k, :to, :subject, :body) ON CONFLICT DO NOTHING",
+            k=dedupe_key,
+            to=recipient,
+            subject=subject,
+            body=body,
+        )

@@ -1,0 +1,366 @@
+"""HTTP API of the notifications service: webhook endpoints, delivery log and dead letters, the
+pull feed and the AsyncAPI document for partner systems; the in-app inbox and preferences."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy import text
+from sse_starlette.sse import EventSourceResponse
+
+from notifications import views
+from notifications.adapters.endpoints import SqlEndpointRepository
+from notifications.adapters.network import allowed_addresses
+from notifications.adapters.people import mark_read, set_preferences
+from notifications.entrypoints.asyncapi import document
+from notifications.entrypoints.deps import Ctx, Session, SignedIn, institution_scope
+from notifications.entrypoints.schemas import (
+    AttemptOut,
+    DeliveryOut,
+    EndpointCreated,
+    EndpointIn,
+    EndpointOut,
+    EndpointPatch,
+    FeedOut,
+    InboxOut,
+    NoticeOut,
+    PreferencesIn,
+    PreferencesOut,
+    ReplayOut,
+    RotateIn,
+    SecretOut,
+    UnreadOut,
+)
+from notifications.service import webhooks
+from notifications.service.webhooks import check_event_types
+from shared.auth.deps import CurrentPrincipal
+from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.errors.problems import PROBLEM_RESPONSES
+from shared.paging import Page, Paging
+
+router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+
+
+def _checker(ctx: Ctx) -> webhooks.CheckUrl:
+    async def check(url: str) -> list[str]:
+        return await allowed_addresses(url, ctx.allowlist)
+
+    return check
+
+
+# --- webhook endpoints ------------------------------------------------------------------------
+
+
+@router.post("/endpoints", status_code=201, tags=["webhooks"], response_model=EndpointCreated)
+async def register_endpoint(
+    body: EndpointIn, principal: CurrentPrincipal, session: Session, ctx: Ctx
+) -> dict[str, Any]:
+    """Register a webhook endpoint of the caller's institution, for its municipalities."""
+    scope = institution_scope(principal)
+    owner = webhooks.require_owner(scope, principal.tenants, principal.client_id)
+    repo = SqlEndpointRepository(session)
+    values = await webhooks.register(
+        repo,
+        owner,
+        url=body.url,
+        description=body.description,
+        event_types=body.event_types,
+        secret=body.secret,
+        check=_checker(ctx),
+    )
+    await session.commit()
+    endpoint = await repo.get(values["id"])
+    assert endpoint is not None
+    return endpoint
+
+
+@router.get("/endpoints", tags=["webhooks"], response_model=list[EndpointOut])
+async def list_endpoints(principal: CurrentPrincipal, session: Session) -> list[dict[str, Any]]:
+    return await views.endpoints(session, institution_scope(principal))
+
+
+async def _owned(session: Session, principal: CurrentPrincipal, endpoint_id: uuid.UUID) -> Any:
+    return await webhooks.owned(
+        SqlEndpointRepository(session), endpoint_id, institution_scope(principal)
+    )
+
+
+@router.get("/endpoints/{endpoint_id}", tags=["webhooks"], response_model=EndpointOut)
+async def get_endpoint(
+    endpoint_id: uuid.UUID, principal: CurrentPrincipal, session: Session
+) -> dict[str, Any]:
+    endpoint: dict[str, Any] = await _owned(session, principal, endpoint_id)
+    return endpoint
+
+
+@router.patch("/endpoints/{endpoint_id}", tags=["webhooks"], response_model=EndpointOut)
+async def change_endpoint(
+    endpoint_id: uuid.UUID,
+    body: EndpointPatch,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
+) -> dict[str, Any]:
+    """Change the URL, filter or description; `active: true` re-enables a disabled endpoint."""
+    endpoint = await _owned(session, principal, endpoint_id)
+    repo = SqlEndpointRepository(session)
+    await webhooks.change(repo, endpoint, body.model_dump(exclude_unset=True), _checker(ctx))
+    await session.commit()
+    ctx.wake()
+    changed = await repo.get(endpoint_id)
+    assert changed is not None
+    return changed
+
+
+@router.delete("/endpoints/{endpoint_id}", status_code=204, tags=["webhooks"])
+async def delete_endpoint(
+    endpoint_id: uuid.UUID, principal: CurrentPrincipal, session: Session
+) -> Response:
+    await _owned(session, principal, endpoint_id)
+    await session.execute(text("DELETE FROM endpoints WHERE id = :id"), {"id": endpoint_id})
+    await session.commit()
+    return Response(status_code=204)
+
+
+@router.post("/endpoints/{endpoint_id}/secret/rotate", tags=["webhooks"], response_model=SecretOut)
+async def rotate_secret(
+    endpoint_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: Session,
+    ctx: Ctx,
+    body: RotateIn | None = None,
+) -> dict[str, Any]:
+    """A new signing secret; the previous one stays valid (both signatures are sent) for a while."""
+    endpoint = await _owned(session, principal, endpoint_id)
+    repo = SqlEndpointRepository(session)
+    secret = await webhooks.rotate(
+        repo,
+        endpoint,
+        body.secret if body else None,
+        timedelta(hours=ctx.settings.previous_secret_valid_h),
+    )
+    await session.commit()
+    changed = await repo.get(endpoint_id)
+    assert changed is not None
+    return {"secret": secret, "previous_secret_expires_at": changed["previous_secret_expires_at"]}
+
+
+@router.get(
+    "/endpoints/{endpoint_id}/deliveries", tags=["webhooks"], response_model=Page[DeliveryOut]
+)
+async def endpoint_deliveries(
+    endpoint_id: uuid.UUID,
+    principal: CurrentPrincipal,
+    session: Session,
+    paging: Paging,
+    status: Literal["pending", "delivered", "dead", "cancelled"] | None = None,
+) -> dict[str, Any]:
+    """The delivery log of an endpoint, newest first."""
+    await _owned(session, principal, endpoint_id)
+    items, total = await views.deliveries(
+        session,
+        endpoint_id=endpoint_id,
+        institution_id=None,
+        status=status,
+        limit=paging.per_page,
+        offset=paging.offset,
+    )
+    return {"items": items, "total": total, "page": paging.page, "per_page": paging.per_page}
+
+
+@router.get(
+    "/deliveries/{delivery_id}/attempts", tags=["webhooks"], response_model=list[AttemptOut]
+)
+async def delivery_attempts(
+    delivery_id: int, principal: CurrentPrincipal, session: Session
+) -> list[dict[str, Any]]:
+    await _owned_delivery(session, principal, delivery_id)
+    return await views.attempts(session, delivery_id)
+
+
+async def _owned_delivery(session: Session, principal: CurrentPrincipal, delivery_id: int) -> None:
+    endpoint_id = (
+        await session.execute(
+            text("SELECT endpoint_id FROM deliveries WHERE id = :id"), {"id": delivery_id}
+        )
+    ).scalar()
+    if endpoint_id is None:
+        raise NotFound("Nie ma takiej dostawy.")
+    await _owned(session, principal, endpoint_id)
+
+
+@router.get("/dead-letters", tags=["webhooks"], response_model=Page[DeliveryOut])
+async def dead_letters(
+    principal: CurrentPrincipal,
+    session: Session,
+    paging: Paging,
+    endpoint_id: uuid.UUID | None = None,
+) -> dict[str, Any]:
+    """Deliveries given up on (retries spent, or the receiver answered 410)."""
+    items, total = await views.deliveries(
+        session,
+        endpoint_id=endpoint_id,
+        institution_id=institution_scope(principal),
+        status="dead",
+        limit=paging.per_page,
+        offset=paging.offset,
+    )
+    return {"items": items, "total": total, "page": paging.page, "per_page": paging.per_page}
+
+
+@router.post("/dead-letters/{delivery_id}/replay", tags=["webhooks"], response_model=ReplayOut)
+async def replay_one(
+    delivery_id: int, principal: CurrentPrincipal, session: Session, ctx: Ctx
+) -> dict[str, int]:
+    await _owned_delivery(session, principal, delivery_id)
+    count = await SqlEndpointRepository(session).replay([delivery_id], None)
+    await session.commit()
+    ctx.wake()
+    return {"replayed": count}
+
+
+@router.post("/dead-letters/replay", tags=["webhooks"], response_model=ReplayOut)
+async def replay_all(
+    principal: CurrentPrincipal, session: Session, ctx: Ctx, endpoint_id: uuid.UUID
+) -> dict[str, int]:
+    """Replay every dead letter of an endpoint (re-enable it first if it was disabled)."""
+    await _owned(session, principal, endpoint_id)
+    count = await SqlEndpointRepository(session).replay(None, endpoint_id)
+    await session.commit()
+    ctx.wake()
+    return {"replayed": count}
+
+
+# --- pull feed and AsyncAPI -------------------------------------------------------------------
+
+
+@router.get("/feed", tags=["feed"], response_model=FeedOut)
+async def feed(
+    principal: CurrentPrincipal,
+    session: Session,
+    after: Annotated[
+        str, Query(description="Cursor from the previous page; 0 for the start")
+    ] = "0",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    types: Annotated[list[str] | None, Query(description="Only these event types")] = None,
+) -> dict[str, Any]:
+    """The events the caller's institution is entitled to, in order, after a cursor: the same
+    events and filtering as its webhooks."""
+    if principal.institution_id is None:
+        raise Forbidden("Strumień zdarzeń jest dostępny dla systemów instytucji partnerskich.")
+    if not after.isdigit():
+        raise InvalidInput.field("after", "Kursor musi być liczbą z poprzedniej odpowiedzi.")
+    try:
+        wanted = check_event_types(types or [])
+    except ValueError as exc:
+        raise InvalidInput.field("types", str(exc), "unknown_event_type") from exc
+    rows = await views.feed(
+        session,
+        after=int(after),
+        limit=limit,
+        tenants=sorted(principal.tenants),
+        institution_id=principal.institution_id,
+        types=wanted,
+    )
+    return {
+        "items": [json.loads(body) for _, body in rows],
+        "next_cursor": str(rows[-1][0]) if rows else after,
+    }
+
+
+@router.get("/asyncapi.json", tags=["feed"])
+async def asyncapi(request: Request) -> dict[str, Any]:
+    """AsyncAPI 3.0: every subject a partner system can receive, with its payload schema."""
+    return document(request.app.version)
+
+
+@router.get("/event-types", tags=["feed"])
+async def event_types() -> list[str]:
+    return webhooks.subscribable_types()
+
+
+# --- in-app inbox and preferences -------------------------------------------------------------
+
+
+@router.get("/inbox", tags=["inbox"], response_model=InboxOut)
+async def inbox(
+    me: SignedIn, session: Session, paging: Paging, unread: bool = False
+) -> dict[str, Any]:
+    items = await views.inbox(
+        session, me.user_id, unread_only=unread, limit=paging.per_page, offset=paging.offset
+    )
+    return {"items": items, "unread": await views.unread_count(session, me.user_id)}
+
+
+@router.get("/inbox/unread", tags=["inbox"], response_model=UnreadOut)
+async def unread(me: SignedIn, session: Session) -> dict[str, int]:
+    return {"unread": await views.unread_count(session, me.user_id)}
+
+
+@router.get("/inbox/unread/stream", tags=["inbox"])
+async def unread_stream(me: SignedIn, request: Request, ctx: Ctx) -> EventSourceResponse:
+    """Server-sent events: `unread` with the count at once and whenever it changes."""
+    sessions = request.app.state.runtime.sessions
+
+    async def counts() -> AsyncIterator[dict[str, str]]:
+        last: int | None = None
+        while True:
+            async with sessions() as session:
+                count = await views.unread_count(session, me.user_id)
+            if count != last:
+                last = count
+                yield {"event": "unread", "data": json.dumps({"unread": count})}
+            await asyncio.sleep(ctx.settings.sse_poll_s)
+
+    return EventSourceResponse(counts(), ping=15)
+
+
+@router.post("/inbox/{notice_id}/read", tags=["inbox"], response_model=NoticeOut)
+async def read_notice(notice_id: int, me: SignedIn, session: Session) -> dict[str, Any]:
+    await mark_read(session, me.user_id, notice_id)
+    await session.commit()
+    row = (
+        await session.execute(
+            text(
+                "SELECT id, kind, title, link, created_at, read_at FROM notices "
+                "WHERE id = :id AND user_id = :u"
+            ),
+            {"id": notice_id, "u": me.user_id},
+        )
+    ).first()
+    if row is None:
+        raise NotFound("Nie ma takiego powiadomienia.")
+    return dict(row._mapping)
+
+
+@router.post("/inbox/read-all", tags=["inbox"], response_model=UnreadOut)
+async def read_all(me: SignedIn, session: Session) -> dict[str, int]:
+    await mark_read(session, me.user_id, None)
+    await session.commit()
+    return {"unread": 0}
+
+
+@router.get("/preferences", tags=["inbox"], response_model=PreferencesOut)
+async def get_preferences(me: SignedIn, session: Session) -> dict[str, Any]:
+    return await views.preferences(session, me.user_id)
+
+
+@router.put("/preferences", tags=["inbox"], response_model=PreferencesOut)
+async def put_preferences(body: PreferencesIn, me: SignedIn, session: Session) -> dict[str, Any]:
+    """Which kinds of events reach the person in the app and by e-mail; daily digest or not."""
+    if body.daily_digest and not me.email:
+        raise InvalidInput.field("daily_digest", "Brak adresu e-mail w profilu użytkownika.")
+    await set_preferences(
+        session,
+        me.user_id,
+        [(c.kind, c.channel, c.enabled) for c in body.channels],
+        body.daily_digest,
+    )
+    await session.commit()
+    return await views.preferences(session, me.user_id)

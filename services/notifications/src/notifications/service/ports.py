@@ -1,0 +1,76 @@
+"""What the service layer needs from storage while taking in an event (implemented in adapters)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from notifications.domain.entitlement import Scope
+from shared.contracts import CloudEvent, EventData
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone to tell: a signed-in user (user_id), a contact person (e-mail), or both."""
+
+    user_id: str | None
+    email: str | None
+    daily_digest: bool = False
+    preferences: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    def wants(self, kind: str, channel: str) -> bool:
+        return self.preferences.get((kind, channel), True)
+
+
+class Store(Protocol):
+    async def record_event(
+        self, event: CloudEvent, case_id: uuid.UUID | None, restricted_to: uuid.UUID | None
+    ) -> int | None: ...
+
+    async def update_read_models(self, event: CloudEvent, data: EventData) -> None: ...
+
+    async def scopes(self, case_id: uuid.UUID) -> list[Scope]: ...
+
+    async def add_consent(self, event: CloudEvent, data: EventData) -> None: ...
+
+    async def withdraw(
+        self,
+        consent_id: uuid.UUID,
+        institution_ids: list[uuid.UUID],
+        sectors: list[str],
+        at: datetime,
+    ) -> None: ...
+
+    async def candidates(
+        self, case_id: uuid.UUID, tenant: str | None, extra: list[uuid.UUID]
+    ) -> dict[uuid.UUID, str | None]: ...
+
+    async def add_audience(
+        self, seq: int, case_id: uuid.UUID, institutions: set[uuid.UUID]
+    ) -> None: ...
+
+    async def revoke(self, case_id: uuid.UUID, institutions: set[uuid.UUID], keep_seq: int) -> None:
+        """Take a case away from institutions: its earlier events leave their feed and their
+        pending webhook deliveries are cancelled."""
+
+    async def create_deliveries(
+        self,
+        seq: int,
+        event: CloudEvent,
+        audience: set[uuid.UUID] | None,
+        restricted_to: uuid.UUID | None,
+    ) -> int: ...
+
+    async def people(
+        self, tenant: str | None, institutions: list[uuid.UUID], coordinators: bool
+    ) -> list[Person]: ...
+
+    async def add_notice(
+        self, user_id: str, dedupe_key: str, kind: str, title: str, link: str | None
+    ) -> None: ...
+
+    async def queue_email(
+        self, dedupe_key: str, recipient: str, subject: str, body: str
+    ) -> None: ...
