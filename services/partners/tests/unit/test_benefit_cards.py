@@ -54,7 +54,8 @@ def _seed_path() -> Path:
 def seed_text() -> str:
     path = _seed_path()
     if not path.is_file():
-        pytest.skip(f"seed not available at {path} (set CUS_SEEDS_DIR)")
+        pytest.fail(f"seed not found at {path}: shared/ lies beside the repository "
+                    "(or set CUS_SEEDS_DIR)")
     return path.read_text(encoding="utf-8")
 
 
