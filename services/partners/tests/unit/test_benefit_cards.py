@@ -54,8 +54,9 @@ def _seed_path() -> Path:
 def seed_text() -> str:
     path = _seed_path()
     if not path.is_file():
-        pytest.fail(f"seed not found at {path}: shared/ lies beside the repository "
-                    "(or set CUS_SEEDS_DIR)")
+        pytest.fail(
+            f"seed not found at {path}: shared/ lies beside the repository (or set CUS_SEEDS_DIR)"
+        )
     return path.read_text(encoding="utf-8")
 
 

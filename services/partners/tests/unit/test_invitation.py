@@ -165,7 +165,6 @@ def test_pdf_page_numbers_use_the_total() -> None:
     assert pdf.pages_count >= 3
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
 def test_pdf_text_is_polish_and_complete(pdf_bytes: bytes, tmp_path: Path) -> None:
     path = tmp_path / "invitation.pdf"
     path.write_bytes(pdf_bytes)
@@ -205,8 +204,7 @@ def test_pdf_needs_the_fonts_and_names_the_missing_one(
 
 def test_pdf_font_dir_can_be_overridden(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     source = Path("/usr/share/fonts/truetype/dejavu")
-    if not (source / "DejaVuSans.ttf").is_file():
-        pytest.skip("DejaVu fonts not installed")
+    assert (source / "DejaVuSans.ttf").is_file(), "DejaVu fonts (fonts-dejavu-core) are needed"
     for name in ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"):
         shutil.copy(source / name, tmp_path / name)
     monkeypatch.setenv(FONT_DIR_ENV, str(tmp_path))
