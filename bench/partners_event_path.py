@@ -25,6 +25,7 @@ from pathlib import Path
 
 import asyncpg
 import nats
+import uvloop
 from sqlalchemy import text
 
 from partners.adapters.orm import inbox, start_mappers
@@ -95,7 +96,7 @@ def _consumer_process(db_url: str, nats_url: str, expected: int, out: str) -> No
         await engine.dispose()
         Path(out).write_text(json.dumps(consumed))
 
-    asyncio.run(run())
+    uvloop.run(run())
 
 
 async def latency(
@@ -114,7 +115,8 @@ async def latency(
     sessions = session_factory(engine)
     broker = make_broker(nats_url, service="bench", tracer_provider=None)
     await broker.connect()
-    relay = OutboxRelay(engine, lambda: broker.connection)
+    relay_engine = create_engine(db_url, pool_size=1)  # as shared.runtime wires it
+    relay = OutboxRelay(relay_engine, lambda: broker.connection)
     relay_task = asyncio.create_task(relay.run())
     committed: dict[str, float] = {}
 
@@ -157,6 +159,7 @@ async def latency(
         ).scalar_one()
     await broker.stop()
     await engine.dispose()
+    await relay_engine.dispose()
     consumed: dict[str, float] = json.loads(Path(out).read_text())
     print(f"  offered rate: {achieved:.0f} events/s, consumed {len(consumed)}/{total}")
     print(f"  outbox insert → published: p50 {lag[0]:.1f} ms, p99 {lag[1]:.1f} ms")
@@ -268,4 +271,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # The services run under uvicorn, which uses uvloop; so does this benchmark.
+    uvloop.run(main())

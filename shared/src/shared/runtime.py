@@ -73,7 +73,11 @@ def build_runtime(service: str, settings: ServiceSettings) -> Runtime:
         http=http,
         verifier=TokenVerifier(settings.oidc_issuer, settings.oidc_audience, http=http),
     )
-    runtime.relay = OutboxRelay(engine, runtime.nats_connection)
+    # The relay has a pool of its own: under load it must not queue behind request handlers for
+    # a connection (measured: that queueing was the event path's p99).
+    runtime.relay = OutboxRelay(
+        create_engine(settings.database_url, pool_size=1), runtime.nats_connection
+    )
     declare_publishers(broker, service)
     return runtime
 
@@ -121,6 +125,7 @@ async def running(runtime: Runtime) -> AsyncIterator[None]:
         await stop_consumers(runtime.broker)
         await runtime.http.aclose()
         await runtime.engine.dispose()
+        await runtime.relay.engine.dispose()
 
 
 def create_app(
