@@ -12,14 +12,29 @@ from sqlalchemy.ext.asyncio import (
 from shared.observability.tracing import instrument_engine
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
-    """An engine for `postgresql+asyncpg://` URLs; a plain `postgresql://` URL is converted."""
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    echo: bool = False,
+    pre_ping: bool = True,
+    autocommit: bool = False,
+) -> AsyncEngine:
+    """An engine for `postgresql+asyncpg://` URLs; a plain `postgresql://` URL is converted.
+
+    `pre_ping=False, autocommit=True` suits a hot read path: no ping and no BEGIN/ROLLBACK round
+    trips around each query (a connection broken by a database restart then fails one read and is
+    dropped from the pool).
+    """
+    options: dict[str, object] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     engine = create_async_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_pre_ping=pre_ping,
+        pool_recycle=1800,
         echo=echo,
+        **options,
     )
     instrument_engine(engine)
     return engine

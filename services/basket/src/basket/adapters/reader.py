@@ -8,22 +8,13 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.db.engine import asyncpg_url
-from shared.observability.tracing import instrument_engine
+from shared.db import create_engine
 
 
 def create_read_engine(url: str, *, pool_size: int) -> AsyncEngine:
-    engine = create_async_engine(
-        asyncpg_url(url),
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_recycle=1800,
-        isolation_level="AUTOCOMMIT",
-    )
-    instrument_engine(engine)
-    return engine
+    return create_engine(url, pool_size=pool_size, pre_ping=False, autocommit=True)
 
 
 async def dispose_on_shutdown(engine: AsyncEngine) -> None:

@@ -11,18 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from basket.adapters import orm
 from basket.domain import model
 from basket.service.ports import Category, Provider
-
-
-class Tracked(list[model.Offering]):
-    """The offerings a unit of work touched, in the order it first touched them."""
-
-    def add(self, item: model.Offering) -> None:
-        if not any(x is item for x in self):
-            self.append(item)
+from shared.db.uow import Tracked
 
 
 class OfferingRepository:
-    def __init__(self, session: AsyncSession, seen: Tracked) -> None:
+    def __init__(self, session: AsyncSession, seen: Tracked[model.Offering]) -> None:
         self.session = session
         self.seen = seen
 

@@ -14,6 +14,7 @@ from basket.adapters import orm, repository
 from basket.domain import events as ev
 from basket.domain import model, polish
 from shared.contracts import CloudEvent
+from shared.db.uow import Tracked
 from shared.messaging import add_to_outbox
 
 Translator = Callable[[model.Offering, ev.DomainEvent], Awaitable[list[CloudEvent]]]
@@ -54,7 +55,7 @@ class SqlUnitOfWork:
         else:
             assert self._sessions is not None
             self.session = self._sessions()
-        self.seen = repository.Tracked()
+        self.seen: Tracked[model.Offering] = Tracked()
         self.offerings = repository.OfferingRepository(self.session, self.seen)
         self.catalogue = repository.Catalogue(self.session)
         return self

@@ -14,22 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cases.adapters import orm
 from cases.domain import model
 from cases.service.ports import AccessEntry, Institution, Offering
+from shared.db.uow import Tracked
 
 T = TypeVar("T")
-
-
-class Tracked(list[object]):
-    """The aggregates a unit of work touched, in the order it first touched them."""
-
-    def add(self, item: object) -> None:
-        if not any(x is item for x in self):
-            self.append(item)
 
 
 class SqlRepository(Generic[T]):
     entity: type[Any]
 
-    def __init__(self, session: AsyncSession, seen: Tracked) -> None:
+    def __init__(self, session: AsyncSession, seen: Tracked[Any]) -> None:
         self.session = session
         self.seen = seen
 

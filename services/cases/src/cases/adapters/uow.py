@@ -1,30 +1,15 @@
-"""The unit of work: one transaction, the repositories inside it, and the outbox written in the
-same transaction from the domain events the touched aggregates recorded."""
+"""The cases unit of work: the shared outbox unit of work with the cases repositories."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Self
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from cases.adapters import orm, repository
-from cases.domain.events import DomainEvent
-from shared.contracts import CloudEvent
-from shared.messaging import add_to_outbox
-
-Translator = Callable[[Any, object, DomainEvent], Awaitable[list[CloudEvent]]]
+from shared.db.uow import OutboxUnitOfWork
 
 
-class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], translate: Translator) -> None:
-        self._sessions = sessions
-        self._translate = translate
-        self.published: list[CloudEvent] = []
+class SqlUnitOfWork(OutboxUnitOfWork):
+    outbox = orm.outbox
 
-    async def __aenter__(self) -> Self:
-        self.session = self._sessions()
-        self.seen = repository.Tracked()
+    def open_repositories(self) -> None:
         self.cases = repository.CaseRepository(self.session, self.seen)
         self.family = repository.FamilyRepository(self.session, self.seen)
         self.consents = repository.ConsentRepository(self.session, self.seen)
@@ -35,22 +20,3 @@ class SqlUnitOfWork:
         self.meetings = repository.MeetingRepository(self.session, self.seen)
         self.directory = repository.SqlDirectory(self.session)
         self.access_log = repository.SqlAccessLog(self.session)
-        return self
-
-    async def __aexit__(self, *args: object) -> None:
-        await self.session.rollback()
-        await self.session.close()
-
-    async def commit(self) -> None:
-        await self.session.flush()
-        events: list[CloudEvent] = []
-        for aggregate in self.seen:
-            pending = getattr(aggregate, "events", None) or []
-            for domain_event in pending:
-                events.extend(await self._translate(self, aggregate, domain_event))
-            if pending:
-                aggregate.events = []  # type: ignore[attr-defined]
-        if events:
-            await add_to_outbox(self.session, orm.outbox, events)
-        await self.session.commit()
-        self.published.extend(events)

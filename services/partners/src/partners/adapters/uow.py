@@ -1,51 +1,18 @@
-"""The unit of work: one transaction, the repositories inside it, and the outbox written in the
-same transaction from the domain events the touched aggregates recorded."""
+"""The partners unit of work: the shared outbox unit of work with the partners repositories."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Self
-
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from partners.adapters import orm, repository
-from partners.domain.events import DomainEvent
-from shared.contracts import CloudEvent
-from shared.messaging import add_to_outbox
-
-Translator = Callable[[Any, object, DomainEvent], Awaitable[list[CloudEvent]]]
+from shared.db.uow import OutboxUnitOfWork
 
 
-class SqlUnitOfWork:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], translate: Translator) -> None:
-        self._sessions = sessions
-        self._translate = translate
-        self.published: list[CloudEvent] = []
+class SqlUnitOfWork(OutboxUnitOfWork):
+    outbox = orm.outbox
 
-    async def __aenter__(self) -> Self:
-        self.session = self._sessions()
-        self.seen = repository.Tracked()
+    def open_repositories(self) -> None:
         self.institutions = repository.InstitutionRepository(self.session, self.seen)
         self.partnerships = repository.PartnershipRepository(self.session, self.seen)
         self.memberships = repository.MembershipRepository(self.session, self.seen)
         self.contacts = repository.ContactRepository(self.session, self.seen)
         self.coordinators = repository.CoordinatorRepository(self.session, self.seen)
         self.meetings = repository.MeetingRepository(self.session, self.seen)
-        return self
-
-    async def __aexit__(self, *args: object) -> None:
-        await self.session.rollback()
-        await self.session.close()
-
-    async def commit(self) -> None:
-        await self.session.flush()
-        events: list[CloudEvent] = []
-        for aggregate in self.seen:
-            pending = getattr(aggregate, "events", None) or []
-            for domain_event in pending:
-                events.extend(await self._translate(self, aggregate, domain_event))
-            if pending:
-                aggregate.events = []  # type: ignore[attr-defined]
-        await add_to_outbox(self.session, orm.outbox, events)
-        await self.session.commit()
-        self.published.extend(events)
