@@ -1,5 +1,6 @@
-"""Fixtures of the web tests: the dev issuer, the partners service and the web app, each on a real
-port (the web app calls partners over HTTP and the browser talks to all of them)."""
+"""Fixtures of the web tests: the dev issuer, the partners, basket and cases services and the web
+app, each on a real port (the web app calls the services over HTTP, the services exchange events
+over NATS, and the browser talks to the web app and the issuer)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,11 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
+from basket.bootstrap import bootstrap as basket_bootstrap
+from basket.config import BasketSettings
+from cases.adapters.crypto import new_key
+from cases.bootstrap import bootstrap as cases_bootstrap
+from cases.config import CasesSettings
 from partners.bootstrap import bootstrap as partners_bootstrap
 from partners.config import PartnersSettings
 from shared.testing.issuer import RunningIssuer, start_issuer
@@ -79,6 +85,8 @@ def realm_for_port(port: int, target: Path) -> Path:
 class Stack:
     web_url: str
     partners_url: str
+    basket_url: str
+    cases_url: str
     issuer: RunningIssuer
     tokens: Tokens
 
@@ -96,26 +104,43 @@ async def stack(
         work / "issuer",
         realm_file=None if external else realm_for_port(web_port, work / "realm.json"),
     )
-    partners_app, _runtime = partners_bootstrap(
-        PartnersSettings(
-            database_url=await databases.create("partners"),
-            nats_url=nats_url,
-            oidc_issuer=issuer.issuer_url,
-            db_pool_size=3,
+    common: dict[str, object] = {
+        "nats_url": nats_url,
+        "oidc_issuer": issuer.issuer_url,
+        "db_pool_size": 3,
+    }
+    partners_app, _ = partners_bootstrap(
+        PartnersSettings(database_url=await databases.create("partners"), **common)  # type: ignore[arg-type]
+    )
+    basket_app, _ = basket_bootstrap(
+        BasketSettings(database_url=await databases.create("basket"), **common)  # type: ignore[arg-type]
+    )
+    cases_app, _ = cases_bootstrap(
+        CasesSettings(
+            database_url=await databases.create("cases"),
+            cases_pesel_key=new_key(),
+            cases_pesel_hash_key=new_key(),
+            **common,  # type: ignore[arg-type]
         )
     )
     try:
-        async with run_server(partners_app, bound_socket()) as partners_url:
+        async with (
+            run_server(partners_app, bound_socket()) as partners_url,
+            run_server(basket_app, bound_socket()) as basket_url,
+            run_server(cases_app, bound_socket()) as cases_url,
+        ):
             web_app = create_app(
                 WebSettings(
                     public_url=f"http://127.0.0.1:{web_port}",
                     oidc_issuer=issuer.issuer_url,
                     partners_url=partners_url,
+                    basket_url=basket_url,
+                    cases_url=cases_url,
                     session_secret="test-secret",
                 )
             )
             async with run_server(web_app, web_socket) as web_url:
-                yield Stack(web_url, partners_url, issuer, Tokens(issuer))
+                yield Stack(web_url, partners_url, basket_url, cases_url, issuer, Tokens(issuer))
     finally:
         web_socket.close()
         issuer.stop()

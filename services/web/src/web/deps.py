@@ -15,6 +15,8 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from shared.auth import InvalidToken, Principal, Role, TokenVerifier
+from web.clients.basket import BasketClient
+from web.clients.cases import CasesClient
 from web.clients.partners import PartnersClient
 from web.config import WebSettings
 from web.i18n import Translator
@@ -124,6 +126,12 @@ class User:
 
     def partners(self) -> PartnersClient:
         return PartnersClient(self.web.http, self.web.settings.partners_url, self.access_token)
+
+    def basket(self) -> BasketClient:
+        return BasketClient(self.web.http, self.web.settings.basket_url, self.access_token)
+
+    def cases(self) -> CasesClient:
+        return CasesClient(self.web.http, self.web.settings.cases_url, self.access_token)
 
     @property
     def is_coordinator(self) -> bool:

@@ -17,6 +17,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
+from web.messages import basket as basket_messages
+from web.messages import cases as cases_messages
+
 LANGUAGES: Final = ("pl", "en")
 DEFAULT_LANGUAGE: Final = "pl"
 LOCALES: Final = {"pl": "pl_PL", "en": "en_GB"}
@@ -408,6 +411,14 @@ STATE_NAMES: Final = {
         "left": "left",
     },
 }
+
+# Each area of the pages keeps its own catalogue in web/messages/<area>.py; one key, one owner.
+AREA_CATALOGUES: Final = (basket_messages.MESSAGES, cases_messages.MESSAGES)
+for _area in AREA_CATALOGUES:
+    for _language in LANGUAGES:
+        _clash = MESSAGES[_language].keys() & _area[_language].keys()
+        assert not _clash, f"message keys defined twice: {sorted(_clash)}"
+        MESSAGES[_language].update(_area[_language])
 
 # Polish alphabetical order: ą after a, ć after c, ..., ź and ż after z (PN-ISO/IEC 14651 in short).
 _POLISH_ALPHABET = "aąbcćdeęfghijklłmnńoóprqsśtuvwxyzźż"
