@@ -20,6 +20,7 @@ from web.clients.cases import CasesClient
 from web.clients.partners import PartnersClient
 from web.config import WebSettings
 from web.i18n import Translator
+from web.nav import items_for
 from web.oidc import OidcClient, OidcError
 from web.sessions import CookieSigner, Session, SessionStore
 
@@ -205,6 +206,7 @@ def render(
         ),
         "csrf_token": web.signer.csrf_token(session.id) if session is not None else "",
         "path": request.url.path,
+        "nav": items_for(principal),
         "flash": flash,
         "errors": {},
         "values": {},

@@ -1,0 +1,35 @@
+"""The main menu: each area of the pages lists its entries here with the roles that see them.
+An entry with no roles is shown to every signed-in user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.auth import Principal
+from shared.auth.roles import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    href: str
+    key: str  # message key of the label
+    roles: frozenset[Role] = frozenset()
+
+
+COORDINATION = frozenset({Role.COORDINATOR, Role.REGIONAL_ADMIN})
+
+NAV: list[NavItem] = [
+    NavItem("/", "nav.home"),
+    NavItem("/institutions", "nav.registry", COORDINATION),
+    NavItem("/partnership", "nav.partnership", COORDINATION),
+    NavItem("/meetings", "nav.meetings", COORDINATION),
+    NavItem("/benefit-cards", "nav.cards", COORDINATION),
+    # basket: entries go here
+    # cases: entries go here
+]
+
+
+def items_for(principal: Principal | None) -> list[NavItem]:
+    if principal is None:
+        return []
+    return [item for item in NAV if not item.roles or principal.has_role(*item.roles)]
