@@ -22,6 +22,10 @@ from basket.config import BasketSettings
 from cases.adapters.crypto import new_key
 from cases.bootstrap import bootstrap as cases_bootstrap
 from cases.config import CasesSettings
+from evaluation.bootstrap import bootstrap as evaluation_bootstrap
+from evaluation.config import EvaluationSettings
+from notifications.bootstrap import bootstrap as notifications_bootstrap
+from notifications.config import NotificationsSettings
 from partners.bootstrap import bootstrap as partners_bootstrap
 from partners.config import PartnersSettings
 from shared.testing.issuer import RunningIssuer, start_issuer
@@ -87,6 +91,8 @@ class Stack:
     partners_url: str
     basket_url: str
     cases_url: str
+    notifications_url: str
+    evaluation_url: str
     issuer: RunningIssuer
     tokens: Tokens
 
@@ -123,11 +129,24 @@ async def stack(
             **common,  # type: ignore[arg-type]
         )
     )
+    notifications_app, _ = notifications_bootstrap(
+        NotificationsSettings(
+            database_url=await databases.create("notifications"),
+            web_base_url=f"http://127.0.0.1:{web_port}",
+            smtp_port=bound_socket().getsockname()[1],  # nothing listens: mail waits and retries
+            **common,  # type: ignore[arg-type]
+        )
+    )
+    evaluation_app, _, _ = evaluation_bootstrap(
+        EvaluationSettings(database_url=await databases.create("evaluation"), **common)  # type: ignore[arg-type]
+    )
     try:
         async with (
             run_server(partners_app, bound_socket()) as partners_url,
             run_server(basket_app, bound_socket()) as basket_url,
             run_server(cases_app, bound_socket()) as cases_url,
+            run_server(notifications_app, bound_socket()) as notifications_url,
+            run_server(evaluation_app, bound_socket()) as evaluation_url,
         ):
             web_app = create_app(
                 WebSettings(
@@ -136,11 +155,22 @@ async def stack(
                     partners_url=partners_url,
                     basket_url=basket_url,
                     cases_url=cases_url,
+                    notifications_url=notifications_url,
+                    evaluation_url=evaluation_url,
                     session_secret="test-secret",
                 )
             )
             async with run_server(web_app, web_socket) as web_url:
-                yield Stack(web_url, partners_url, basket_url, cases_url, issuer, Tokens(issuer))
+                yield Stack(
+                    web_url=web_url,
+                    partners_url=partners_url,
+                    basket_url=basket_url,
+                    cases_url=cases_url,
+                    notifications_url=notifications_url,
+                    evaluation_url=evaluation_url,
+                    issuer=issuer,
+                    tokens=Tokens(issuer),
+                )
     finally:
         web_socket.close()
         issuer.stop()

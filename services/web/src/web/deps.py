@@ -17,6 +17,8 @@ from fastapi.templating import Jinja2Templates
 from shared.auth import InvalidToken, Principal, Role, TokenVerifier
 from web.clients.basket import BasketClient
 from web.clients.cases import CasesClient
+from web.clients.evaluation import EvaluationClient
+from web.clients.notifications import NotificationsClient
 from web.clients.partners import PartnersClient
 from web.config import WebSettings
 from web.i18n import Translator
@@ -133,6 +135,14 @@ class User:
 
     def cases(self) -> CasesClient:
         return CasesClient(self.web.http, self.web.settings.cases_url, self.access_token)
+
+    def notifications(self) -> NotificationsClient:
+        return NotificationsClient(
+            self.web.http, self.web.settings.notifications_url, self.access_token
+        )
+
+    def evaluation(self) -> EvaluationClient:
+        return EvaluationClient(self.web.http, self.web.settings.evaluation_url, self.access_token)
 
     @property
     def is_coordinator(self) -> bool:

@@ -19,6 +19,8 @@ from babel.numbers import format_decimal
 
 from web.messages import basket as basket_messages
 from web.messages import cases as cases_messages
+from web.messages import evaluation as evaluation_messages
+from web.messages import notifications as notifications_messages
 
 LANGUAGES: Final = ("pl", "en")
 DEFAULT_LANGUAGE: Final = "pl"
@@ -413,7 +415,12 @@ STATE_NAMES: Final = {
 }
 
 # Each area of the pages keeps its own catalogue in web/messages/<area>.py; one key, one owner.
-AREA_CATALOGUES: Final = (basket_messages.MESSAGES, cases_messages.MESSAGES)
+AREA_CATALOGUES: Final = (
+    basket_messages.MESSAGES,
+    cases_messages.MESSAGES,
+    notifications_messages.MESSAGES,
+    evaluation_messages.MESSAGES,
+)
 for _area in AREA_CATALOGUES:
     for _language in LANGUAGES:
         _clash = MESSAGES[_language].keys() & _area[_language].keys()

@@ -26,6 +26,8 @@ NAV: list[NavItem] = [
     NavItem("/benefit-cards", "nav.cards", COORDINATION),
     # basket: entries go here
     # cases: entries go here
+    # notifications: entries go here
+    # evaluation: entries go here
 ]
 
 
