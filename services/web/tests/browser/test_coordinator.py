@@ -5,66 +5,11 @@ go to tests/screenshots/ for reviewers."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
-from axe_playwright_python.async_playwright import Axe
-from playwright.async_api import Browser, Page, async_playwright, expect
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
-axe = Axe()
-# A catalogue key on the page means a message is missing from web.i18n.
-UNTRANSLATED = re.compile(
-    r"\b(?:app|auth|cards|error|field|form|hint|home|institution|lang|meeting|meetings|membership"
-    r"|nav|paging|partnership|registry|role)\.[a-z_.]+"
-)
-WIDER_THAN_SCREEN = """[...document.querySelectorAll('body *')]
-  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-  .map(e => e.tagName + ' ' + (e.textContent || '').trim().slice(0, 40))"""
-
-
-def require_chromium() -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: apt-get install -y --no-install-recommends chromium "
-            "(Playwright must not download a browser of its own)"
-        )
-
-
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    require_chromium()
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
-        )
-        yield launched
-        await launched.close()
-
-
-async def check(page: Page, screenshot: str | None = None, *, full_page: bool = True) -> None:
-    """No axe-core violations on the page (WCAG 2.1 A/AA and best practices); a screenshot."""
-    results = await axe.run(page)
-    assert results.violations_count == 0, results.generate_report()
-    untranslated = UNTRANSLATED.findall(await page.inner_text("body"))
-    assert not untranslated, f"message keys shown instead of text: {untranslated}"
-    if screenshot:
-        SCREENSHOTS.mkdir(exist_ok=True)
-        await page.screenshot(path=SCREENSHOTS / f"{screenshot}.png", full_page=full_page)
+from playwright.async_api import Browser, expect
 
 
 async def seed(stack: Any) -> None:
@@ -118,7 +63,7 @@ async def seed(stack: Any) -> None:
 
 
 async def test_coordinator_signs_in_registers_an_institution_and_signs_out(
-    stack: Any, browser: Browser
+    stack: Any, browser: Browser, ui: Any
 ) -> None:
     await seed(stack)
     context = await browser.new_context(
@@ -138,7 +83,7 @@ async def test_coordinator_signs_in_registers_an_institution_and_signs_out(
     )
 
     await page.goto(stack.web_url + "/")
-    await check(page, "01-start-public")
+    await ui.check(page, "01-start-public")
     await page.get_by_role("main").get_by_role("link", name="Zaloguj się").click()
 
     # The issuer's own login page.
@@ -153,12 +98,12 @@ async def test_coordinator_signs_in_registers_an_institution_and_signs_out(
     gaps = page.get_by_role("region", name="Brakujące zalecane sektory")
     await expect(gaps).to_contain_text("Edukacja")
     await expect(page.get_by_text("Spotkanie partnerstwa – przegląd koszyka usług")).to_be_visible()
-    await check(page, "02-start-coordinator")
+    await ui.check(page, "02-start-coordinator")
 
     nav = page.get_by_role("navigation", name="Menu główne")
     await nav.get_by_role("link", name="Rejestr partnerów").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Rejestr partnerów")
-    await check(page, "03-registry")
+    await ui.check(page, "03-registry")
 
     # Register an institution: first with a REGON that fails its checksum.
     await page.get_by_role("link", name="Zarejestruj instytucję").click()
@@ -171,7 +116,7 @@ async def test_coordinator_signs_in_registers_an_institution_and_signs_out(
     summary = page.get_by_role("alert")
     await expect(summary).to_contain_text("REGON")
     await expect(page.get_by_label("REGON")).to_have_attribute("aria-invalid", "true")
-    await check(page, "04-register-errors")
+    await ui.check(page, "04-register-errors")
     await summary.get_by_role("link").first.click()
     await expect(page.get_by_label("REGON")).to_be_focused()
 
@@ -187,7 +132,7 @@ async def test_coordinator_signs_in_registers_an_institution_and_signs_out(
     await membership.get_by_label("Nowy stan").select_option("informal")
     await membership.get_by_role("button", name="Zapisz").click()
     await expect(page.locator("#membership")).to_contain_text("uczestnik nieformalny")
-    await check(page, "05-institution")
+    await ui.check(page, "05-institution")
 
     # The registry's search: htmx swaps the results in place and keeps the URL shareable.
     await nav.get_by_role("link", name="Rejestr partnerów").click()
@@ -199,7 +144,7 @@ async def test_coordinator_signs_in_registers_an_institution_and_signs_out(
     await expect(page.get_by_role("table")).to_contain_text("Poradnia Psychologiczno-Pedagogiczna")
     await expect(page.get_by_role("table").get_by_role("row")).to_have_count(2)
     assert await page.evaluate("window.__samePage") is True  # swapped, not reloaded
-    await check(page)
+    await ui.check(page)
 
     # The invitation with the benefit card, from the partners service with the user's token.
     invitation = await context.request.get(
@@ -224,7 +169,7 @@ async def test_coordinator_signs_in_registers_an_institution_and_signs_out(
     await coordinators.get_by_role("button", name="Zapisz").click()
     await expect(page.locator("#coordinators")).to_contain_text("a.kowalska@ops.example.org")
     await expect(page.locator("#coordinators .warning")).to_contain_text("1 aktywnego")
-    await check(page, "06-partnership")
+    await ui.check(page, "06-partnership")
 
     await nav.get_by_role("link", name="Spotkania").click()
     await expect(
@@ -238,23 +183,23 @@ async def test_coordinator_signs_in_registers_an_institution_and_signs_out(
     await schedule.get_by_role("button", name="Zapisz").click()
     row = page.get_by_role("row", name=re.compile("Spotkanie noworoczne partnerstwa"))
     await expect(row).to_contain_text("14 stycznia 2027, 10:00")  # Warsaw time, as entered
-    await check(page, "07-meetings")
+    await ui.check(page, "07-meetings")
 
     await nav.get_by_role("link", name="Karty korzyści").click()
-    await check(page, "08-benefit-cards", full_page=False)
+    await ui.check(page, "08-benefit-cards", full_page=False)
 
     await page.get_by_role("link", name="English").click()
     await expect(page.locator("html")).to_have_attribute("lang", "en")
     await page.goto(stack.web_url + "/institutions")
     await expect(page.get_by_role("heading", level=1)).to_have_text("Partner registry")
-    await check(page, "09-registry-en")
+    await ui.check(page, "09-registry-en")
     await page.get_by_role("link", name="Polski").click()
     await expect(page.locator("html")).to_have_attribute("lang", "pl")
 
     await page.get_by_role("button", name="Wyloguj się").click()
     await expect(page).to_have_url(stack.web_url + "/signed-out")
     await expect(page.get_by_role("status")).to_contain_text("Wylogowano")
-    await check(page, "10-signed-out")
+    await ui.check(page, "10-signed-out")
 
     # The session is gone here and at the issuer: the registry asks for a sign-in again.
     await page.goto(stack.web_url + "/institutions")
@@ -266,7 +211,7 @@ async def test_coordinator_signs_in_registers_an_institution_and_signs_out(
 
 
 async def test_public_pages_work_on_a_phone_and_from_the_keyboard(
-    stack: Any, browser: Browser
+    stack: Any, browser: Browser, ui: Any
 ) -> None:
     context = await browser.new_context(
         viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True, locale="pl-PL"
@@ -274,9 +219,9 @@ async def test_public_pages_work_on_a_phone_and_from_the_keyboard(
     page = await context.new_page()
     for path, name in [("/", "11-phone-start"), ("/benefit-cards", "12-phone-benefit-cards")]:
         await page.goto(stack.web_url + path)
-        too_wide = await page.evaluate(WIDER_THAN_SCREEN)
+        too_wide = await ui.too_wide(page)
         assert not too_wide, f"{path} scrolls sideways on a phone: {too_wide}"
-        await check(page, name, full_page=False)
+        await ui.check(page, name, full_page=False)
 
     # The first Tab reaches the skip link, which moves focus to the main content.
     await page.keyboard.press("Tab")
