@@ -177,3 +177,36 @@ async def test_rotation_signs_with_both_secrets(service, receiver, eventually) -
     assert len(receiver.delivered()[0].headers["webhook-signature"].split(" ")) == 2
     for secret in (endpoint["secret"], new):
         assert len(receiver.verified(secret)) == 1
+
+
+async def test_a_regional_administrator_registers_an_endpoint_for_a_partner_institution(
+    service, receiver, eventually
+) -> None:
+    admin = await service.user("admin")
+    institution = uuid.uuid4()
+    missing = await service.client.post(
+        "/v1/endpoints", json={"url": receiver.url()}, headers=admin
+    )
+    assert missing.status_code == 422
+    assert missing.json()["errors"][0]["field"] == "institution_id"
+
+    endpoint = await service.endpoint(
+        admin, receiver.url(), institution_id=str(institution), tenants=[A]
+    )
+    assert endpoint["institution_id"] == str(institution)
+    assert endpoint["tenants"] == [A]
+    # The institution's own system sees it as its own; it may not name another institution.
+    own = await service.system(institution)
+    listed = await service.client.get("/v1/endpoints", headers=own)
+    assert [e["id"] for e in listed.json()] == [endpoint["id"]]
+    forged = await service.client.post(
+        "/v1/endpoints",
+        json={"url": receiver.url(), "institution_id": str(uuid.uuid4())},
+        headers=own,
+    )
+    assert forged.status_code == 403
+
+    await service.publish(registered(A), registered(B))
+    await eventually(lambda: len(receiver.delivered()) >= 1)
+    await asyncio.sleep(0.3)
+    assert [e.tenant for e in receiver.verified(endpoint["secret"])] == [A]

@@ -61,9 +61,16 @@ def _checker(ctx: Ctx) -> webhooks.CheckUrl:
 async def register_endpoint(
     body: EndpointIn, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> dict[str, Any]:
-    """Register a webhook endpoint of the caller's institution, for its municipalities."""
+    """Register a webhook endpoint of the caller's institution, for its municipalities; a
+    regional administrator registers one for a partner institution it names, with its
+    municipalities."""
     scope = institution_scope(principal)
-    owner = webhooks.require_owner(scope, principal.tenants, principal.client_id)
+    if scope is None:
+        owner = webhooks.owner_named_by_admin(body.institution_id, body.tenants)
+    else:
+        if body.institution_id is not None or body.tenants is not None:
+            raise Forbidden("Instytucję i gminy punktu odbioru wskazuje administrator regionalny.")
+        owner = webhooks.require_owner(scope, principal.tenants, principal.client_id)
     repo = SqlEndpointRepository(session)
     values = await webhooks.register(
         repo,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -32,6 +32,14 @@ class EndpointIn(BaseModel):
     )
     secret: str | None = Field(
         default=None, description="`whsec_` + base64 of 24–64 bytes; generated when omitted"
+    )
+    institution_id: uuid.UUID | None = Field(
+        default=None,
+        description="Regional administrator only: the partner institution the endpoint belongs to",
+    )
+    tenants: list[Annotated[str, Field(pattern=r"^\d{4}(\d{3})?$")]] | None = Field(
+        default=None,
+        description="Regional administrator only: the municipalities (TERYT) it hears of",
     )
 
     _url = field_validator("url")(_check_url)

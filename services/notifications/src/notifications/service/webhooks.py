@@ -148,3 +148,13 @@ def require_owner(
     if institution_id is None:
         raise Forbidden("Webhooki rejestruje system lub pracownik instytucji partnerskiej.")
     return Owner(institution_id, sorted(tenants), client)
+
+
+def owner_named_by_admin(institution_id: uuid.UUID | None, tenants: list[str] | None) -> Owner:
+    """A regional administrator registers an endpoint on behalf of a partner institution: it
+    names the institution and the municipalities the endpoint hears of."""
+    if institution_id is None:
+        raise InvalidInput.field("institution_id", "Wskaż instytucję partnerską.", "missing")
+    if not tenants:
+        raise InvalidInput.field("tenants", "Wskaż co najmniej jedną gminę.", "missing")
+    return Owner(institution_id, sorted(set(tenants)), None)
