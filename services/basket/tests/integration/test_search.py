@@ -170,3 +170,21 @@ async def test_filters_sorting_and_paging(module_basket, catalogue):
     assert no_point.status_code == 422
     for odd in ("'; DROP TABLE offerings; --", "dla i w", "???", "ł"):
         assert await titles(b, q=odd) == [], odd
+
+
+async def test_capacity_filter(module_basket, catalogue):
+    b = module_basket
+    club = catalogue["Klub seniora"]
+    response = await b.patch(
+        "coord-a", f"/v1/offerings/{club}/capacity", {"capacity_status": "waitlist"}
+    )
+    assert response.status_code == 200, response.text
+    try:
+        assert await titles(b, capacity="waitlist") == ["Klub seniora"]
+        assert "Klub seniora" not in await titles(b, capacity="available")
+        assert await titles(b, capacity="no_capacity") == []
+        bad = await b.get(None, f"/v1/public/{A}/offerings", capacity="plenty")
+        assert bad.status_code == 422
+        assert {e["field"] for e in bad.json()["errors"]} == {"capacity"}
+    finally:
+        await b.patch("coord-a", f"/v1/offerings/{club}/capacity", {"capacity_status": "available"})

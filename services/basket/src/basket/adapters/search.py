@@ -44,6 +44,7 @@ class SearchFilters:
     target_group: str | None = None
     free: bool | None = None
     accessible: bool | None = None
+    capacity: str | None = None  # available / waitlist / no_capacity
     weekday: int | None = None
     latitude: float | None = None
     longitude: float | None = None
@@ -99,6 +100,7 @@ def build_search(f: SearchFilters) -> tuple[str, dict[str, Any]]:
         ("target_group", f.target_group, "text", "o.target_groups @> ARRAY[:target_group]"),
         ("free", f.free, "boolean", "o.free = :free"),
         ("accessible", f.accessible, "boolean", "o.accessible = :accessible"),
+        ("capacity", f.capacity, "text", "o.capacity_status = :capacity"),
         ("weekday", f.weekday, "integer", ":weekday = ANY(o.weekdays)"),
         ("institution_id", f.institution_id, "uuid", "o.institution_id = :institution_id"),
     )

@@ -66,6 +66,9 @@ class SearchParams:
         accessible: Annotated[
             bool | None, Query(description="Dostępne dla osób z niepełnosprawnością")
         ] = None,
+        capacity: Annotated[
+            model.Capacity | None, Query(description="Dostępność miejsc: available, waitlist…")
+        ] = None,
         weekday: Annotated[int | None, Query(ge=1, le=7, description="Czynne w dniu 1–7")] = None,
         lat: Annotated[float | None, Query(ge=model.LAT_RANGE[0], le=model.LAT_RANGE[1])] = None,
         lon: Annotated[float | None, Query(ge=model.LON_RANGE[0], le=model.LON_RANGE[1])] = None,
@@ -87,6 +90,7 @@ class SearchParams:
             target_group=target_group,
             free=free,
             accessible=accessible,
+            capacity=capacity.value if capacity else None,
             weekday=weekday,
             latitude=lat,
             longitude=lon,
