@@ -34,14 +34,14 @@ from web.deps import (
     translator,
 )
 from web.oidc import OidcClient, OidcError
-from web.routes import auth, home, partners
+from web.routes import auth, cases, home, partners
 from web.security import Language, SecurityHeaders
 from web.sessions import CookieSigner, MemorySessionStore, SessionStore
 
 SERVICE = "web"
 HERE = Path(__file__).parent
 # One router per backend service (basket, cases, notifications, evaluation join as they settle).
-ROUTERS = (auth.router, home.router, partners.router)
+ROUTERS = (auth.router, home.router, partners.router, cases.router)
 
 log = logging.getLogger(__name__)
 

@@ -26,6 +26,8 @@ NAV: list[NavItem] = [
     NavItem("/benefit-cards", "nav.cards", COORDINATION),
     # basket: entries go here
     # cases: entries go here
+    NavItem("/cases", "cases.nav", frozenset({Role.CASE_MANAGER, Role.PARTNER_STAFF})),
+    NavItem("/referrals", "cases.nav.referrals", frozenset({Role.PARTNER_STAFF})),
     # notifications: entries go here
     # evaluation: entries go here
 ]

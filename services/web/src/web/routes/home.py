@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from web.deps import OptionalSession, User, render, signed_in_user
+from web.routes.cases import home_summary as cases_summary
 from web.routes.partners import parse_time
 
 router = APIRouter(tags=["home"])
@@ -39,6 +40,7 @@ async def home(request: Request, session: OptionalSession) -> Response:
     context: dict[str, Any] = {"roles": sorted(user.principal.roles)}
     if user.is_coordinator:
         context.update(await coordinator_summary(user))
+    context.update(await cases_summary(user))
     return render(request, "home.html", context)
 
 
