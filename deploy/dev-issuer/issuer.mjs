@@ -6,7 +6,8 @@
 // so that services, scripts and browser tests run without a JVM. All protocol work (authorization code
 // with PKCE, client credentials, refresh, discovery, JWKS, end session, revocation) is done by the
 // certified library oidc-provider; this file configures it, adds Keycloak's password grant (direct
-// access grants) and evaluates the realm's protocol mappers into token claims.
+// access grants), evaluates the realm's protocol mappers into token claims and answers a small subset
+// of Keycloak's Admin REST API (users: search, read, update attributes; see "Admin REST API" below).
 //
 // Env: ISSUER_URL (default http://127.0.0.1:8180/realms/cus), PORT (default: ISSUER_URL's port),
 // HOST (default 127.0.0.1), REALM_FILE (default ../keycloak/realm-cus.json), JWKS_FILE (private RSA
@@ -564,6 +565,156 @@ async function logoutWithRefreshToken(req, res, form) {
   return send(res, 204, '');
 }
 
+// ---- A subset of Keycloak's Admin REST API: users (search, read, update attributes) ---------------
+//
+// In production a regional administrator links an account to a partner institution in Keycloak
+// (user attribute `institution`, declared in the realm's user profile). These three routes answer as
+// Keycloak 26 does, so the same client code (python-keycloak's KeycloakAdmin) runs against both:
+//   GET /admin/realms/{realm}/users?username=&email=&search=&exact=&first=&max=&briefRepresentation=
+//   GET /admin/realms/{realm}/users/{id}
+//   PUT /admin/realms/{realm}/users/{id}   (UserRepresentation: names, email, enabled, attributes)
+// The caller is a bearer access token of this realm whose user (usually a client's service account)
+// holds the realm-management client role manage-users (PUT; also enough to read) or view-users /
+// query-users (GET), as the realm export grants them. Changes live in this process only (never
+// written back to the realm file); tokens issued after a change carry the new attributes.
+
+const ADMIN_PREFIX = `/admin/realms/${realm.realm}`;
+const userProfile = (() => {
+  const component = realm.components?.['org.keycloak.userprofile.UserProfileProvider']?.[0];
+  const raw = component?.config?.['kc.user.profile.config']?.[0];
+  return raw ? JSON.parse(raw) : { attributes: [] };
+})();
+const BUILT_IN = new Set(['username', 'email', 'firstName', 'lastName']);
+// Attributes an administrator may set (declared in the user profile, editable by "admin").
+const adminAttributes = new Map(userProfile.attributes
+  .filter((a) => !BUILT_IN.has(a.name) && (a.permissions?.edit ?? []).includes('admin'))
+  .map((a) => [a.name, a]));
+
+function realmManagementRoles(user) {
+  const roles = new Set(user?.clientRoles?.['realm-management'] ?? []);
+  if (roles.has('realm-admin')) ['manage-users', 'view-users', 'query-users'].forEach((r) => roles.add(r));
+  if (roles.has('view-users')) roles.add('query-users');
+  return roles;
+}
+
+function adminCaller(req) {
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
+  const claims = verifyAccessToken(bearer);
+  return claims ? usersById.get(claims.sub) : undefined;
+}
+
+function userRepresentation(user, brief = false) {
+  return {
+    id: user.id,
+    username: user.username,
+    firstName: user.firstName,
+    lastName: user.lastName,
+    email: user.email,
+    emailVerified: Boolean(user.emailVerified),
+    ...(brief ? {} : { attributes: structuredClone(user.attributes ?? {}) }),
+    createdTimestamp: user.createdTimestamp ?? 0,
+    enabled: user.enabled !== false,
+    totp: false,
+    disableableCredentialTypes: [],
+    requiredActions: user.requiredActions ?? [],
+    notBefore: 0,
+    access: { manageGroupMembership: true, view: true, mapRoles: true, impersonate: false, manage: true },
+  };
+}
+
+// Keycloak's user-profile validators that the realm uses: pattern and length.
+function attributeErrors(name, values) {
+  const declared = adminAttributes.get(name);
+  const errs = [];
+  if (!declared) return errs;
+  if (declared.multivalued !== true && values.length > 1) errs.push({ field: name, errorMessage: 'error-invalid-multivalued-size', params: [name] });
+  for (const value of values) {
+    const { pattern, length } = declared.validations ?? {};
+    if (pattern && !new RegExp(pattern.pattern).test(value)) errs.push({ field: name, errorMessage: pattern['error-message'] ?? 'error-pattern-no-match', params: [name, pattern.pattern] });
+    if (length && ((length.min && value.length < length.min) || (length.max && value.length > length.max))) errs.push({ field: name, errorMessage: 'error-invalid-length', params: [name, length.min, length.max] });
+  }
+  return errs;
+}
+
+async function readJson(req) {
+  const { raw } = await readForm(req);
+  try {
+    return raw ? JSON.parse(raw) : {};
+  } catch {
+    return undefined;
+  }
+}
+
+async function admin(req, res, url) {
+  const caller = adminCaller(req);
+  if (!caller) return send(res, 401, { error: 'HTTP 401 Unauthorized' });
+  const roles = realmManagementRoles(caller);
+  const rest = url.pathname.slice(ADMIN_PREFIX.length);
+  const forbidden = () => send(res, 403, { error: 'HTTP 403 Forbidden' });
+  const people = users.filter((u) => !u.serviceAccountClientId);
+  if (rest === '/users' && req.method === 'GET') {
+    if (!roles.has('query-users') && !roles.has('manage-users')) return forbidden();
+    const q = url.searchParams;
+    const exact = q.get('exact') === 'true';
+    const matches = (value, wanted) => {
+      if (wanted === null) return true;
+      const [v, w] = [String(value ?? '').toLowerCase(), wanted.toLowerCase()];
+      return exact ? v === w : v.includes(w);
+    };
+    const search = q.get('search')?.replace(/^\*|\*$/g, '').toLowerCase();
+    const found = people
+      .filter((u) => matches(u.username, q.get('username')) && matches(u.email, q.get('email')))
+      .filter((u) => matches(u.firstName, q.get('firstName')) && matches(u.lastName, q.get('lastName')))
+      .filter((u) => !search || [u.username, u.email, u.firstName, u.lastName].some((v) => String(v ?? '').toLowerCase().includes(search)))
+      .sort((a, b) => a.username.localeCompare(b.username));
+    const first = Math.max(0, Number(q.get('first') ?? 0) || 0);
+    const max = q.has('max') ? Math.max(0, Number(q.get('max')) || 0) : 100;
+    const brief = q.get('briefRepresentation') === 'true';
+    return send(res, 200, found.slice(first, first + max).map((u) => userRepresentation(u, brief)));
+  }
+  const one = /^\/users\/([^/]+)$/.exec(rest);
+  if (one) {
+    const user = people.find((u) => u.id === decodeURIComponent(one[1]));
+    if (req.method === 'GET') {
+      if (!roles.has('view-users') && !roles.has('manage-users')) return forbidden();
+      return user ? send(res, 200, userRepresentation(user)) : send(res, 404, { error: 'User not found' });
+    }
+    if (req.method === 'PUT') {
+      if (!roles.has('manage-users')) return forbidden();
+      if (!user) return send(res, 404, { error: 'User not found' });
+      const body = await readJson(req);
+      if (!body || typeof body !== 'object' || Array.isArray(body)) return send(res, 400, { error: 'Cannot parse the JSON' });
+      if (body.username !== undefined && body.username !== user.username && !realm.editUsernameAllowed) {
+        return send(res, 400, { field: 'username', errorMessage: 'error-user-attribute-read-only', params: ['username'] });
+      }
+      let attributes;
+      if (body.attributes !== undefined) {
+        if (body.attributes === null || typeof body.attributes !== 'object') return send(res, 400, { error: 'Cannot parse the JSON' });
+        // Unmanaged attributes (not in the user profile) are dropped, as Keycloak 24+ does by default.
+        attributes = Object.fromEntries(Object.entries(body.attributes)
+          .filter(([name]) => adminAttributes.has(name))
+          .map(([name, value]) => [name, [value].flat().map(String).filter((v) => v !== '')])
+          .filter(([, values]) => values.length));
+        const errs = Object.entries(attributes).flatMap(([name, values]) => attributeErrors(name, values));
+        if (errs.length === 1) return send(res, 400, errs[0]);
+        if (errs.length) return send(res, 400, { errors: errs });
+      }
+      for (const key of ['firstName', 'lastName', 'email', 'enabled', 'emailVerified']) {
+        if (body[key] !== undefined) user[key] = body[key];
+      }
+      if (attributes !== undefined) {
+        // Attributes the administrator may not edit are kept as they were.
+        const kept = Object.fromEntries(Object.entries(user.attributes ?? {}).filter(([name]) => !adminAttributes.has(name)));
+        user.attributes = { ...kept, ...attributes };
+      }
+      console.log(`dev-issuer: admin ${caller.username} updated user ${user.id}`);
+      res.writeHead(204, { 'cache-control': 'no-store' });
+      return res.end();
+    }
+  }
+  return send(res, 404, { error: 'Unable to find matching target resource method' });
+}
+
 const oidc = provider.callback();
 const realmInfo = () => ({
   realm: realm.realm,
@@ -588,6 +739,7 @@ const server = http.createServer(async (req, res) => {
       req.method = 'GET';
       req.url = `${pathname}?${raw}`;
     }
+    if (pathname.startsWith(`${ADMIN_PREFIX}/`)) return await admin(req, res, new URL(req.url, 'http://localhost'));
     if (pathname === PREFIX || pathname === `${PREFIX}/`) return send(res, 200, realmInfo());
     if (pathname.startsWith(`${PREFIX}/`)) {
       req.originalUrl = req.url;

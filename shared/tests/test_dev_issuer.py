@@ -19,8 +19,13 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import jwt
 import pytest
-from keycloak import KeycloakOpenID
-from keycloak.exceptions import KeycloakAuthenticationError, KeycloakError
+from keycloak import KeycloakAdmin, KeycloakOpenID
+from keycloak.exceptions import (
+    KeycloakAuthenticationError,
+    KeycloakError,
+    KeycloakGetError,
+    KeycloakPutError,
+)
 from keycloak.pkce_utils import generate_code_challenge, generate_code_verifier
 
 from shared.auth.roles import API_AUDIENCE, CLAIM_INSTITUTION, CLAIM_TENANTS, Role
@@ -40,6 +45,7 @@ PARTNER_INSTITUTION = "7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001"
 WEB_REDIRECT = "http://127.0.0.1:8100/auth/callback"
 WEB_SECRET = "cus-web-dev-secret"
 PARTNER_SECRET = "partner-system-demo-secret"
+ADMIN_SECRET = "cus-admin-dev-secret"
 
 # username -> (realm roles, groups, institution attribute)
 USERS: dict[str, tuple[set[str], list[str], str | None]] = {
@@ -122,6 +128,7 @@ def test_realm_users(realm: dict[str, Any]) -> None:
 
 def test_realm_clients(realm: dict[str, Any]) -> None:
     assert sorted(c["clientId"] for c in realm["clients"]) == [
+        "cus-admin",
         "cus-cli",
         "cus-web",
         "partner-system-demo",
@@ -161,8 +168,21 @@ def test_realm_clients(realm: dict[str, Any]) -> None:
     assert account["username"] == "service-account-partner-system-demo"
     assert account["realmRoles"] == ["partner-staff"]
 
+    # Account administration: a service account with realm-management manage-users/view-users
+    # only, and no audience of the platform's API (its tokens are for Keycloak's Admin REST API).
+    admin = _client(realm, "cus-admin")
+    assert (admin["publicClient"], admin["secret"]) == (False, ADMIN_SECRET)
+    assert admin["serviceAccountsEnabled"] is True
+    assert not admin["standardFlowEnabled"]
+    assert not admin["directAccessGrantsEnabled"]
+    assert "cus-api" not in admin["defaultClientScopes"]
+    (admin_account,) = [u for u in realm["users"] if u.get("serviceAccountClientId") == "cus-admin"]
+    assert admin_account["clientRoles"] == {"realm-management": ["manage-users", "view-users"]}
+    assert not admin_account["realmRoles"]
+
     for client in realm["clients"]:
-        assert {"profile", "email", "roles", "cus-api"} <= set(client["defaultClientScopes"])
+        if client["clientId"] != "cus-admin":
+            assert {"profile", "email", "roles", "cus-api"} <= set(client["defaultClientScopes"])
         assert client["consentRequired"] is False
 
 
@@ -556,3 +576,76 @@ def test_restart_keeps_the_key_from_jwks_file(tmp_path: Path) -> None:
         certs = httpx.get(f"{issuer.issuer_url}/protocol/openid-connect/certs").json()
         assert [k["kid"] for k in certs["keys"]] == [key["kid"]]
         assert "d" not in certs["keys"][0]
+
+
+# ---- The Admin REST API subset (users) -----------------------------------------------------------
+
+OTHER_INSTITUTION = "0b6f4a8e-2c1d-4e7f-9a3b-5c6d7e8f9a0b"
+PARTNER_A_ID = "f02da813-fafb-4d15-a72a-ab7fc28e9416"
+
+
+def _admin(issuer: RunningIssuer, secret: str = ADMIN_SECRET) -> KeycloakAdmin:
+    """python-keycloak's admin client as against Keycloak, as the cus-admin service account."""
+    return KeycloakAdmin(
+        server_url=issuer.base_url,
+        realm_name="cus",
+        client_id="cus-admin",
+        client_secret_key=secret,
+    )
+
+
+def test_admin_links_a_user_to_an_institution_and_new_tokens_carry_it(
+    tmp_path: Path,
+) -> None:
+    with run_issuer(data_dir=tmp_path) as issuer:  # its own issuer: the change lives in it
+        admin = _admin(issuer)
+        user_id = admin.get_user_id("partner-a")
+        assert user_id == PARTNER_A_ID
+        found = admin.get_users({"username": "partner"})
+        assert [u["username"] for u in found] == ["partner-a"]
+        assert admin.get_users({"username": "service-account-cus-admin"}) == []
+        user = admin.get_user(user_id)
+        assert user["attributes"] == {"institution": [PARTNER_INSTITUTION]}
+        assert "credentials" not in user
+
+        before = _password_claims(issuer, "partner-a")
+        assert before[CLAIM_INSTITUTION] == PARTNER_INSTITUTION
+        admin.update_user(user_id, {**user, "attributes": {"institution": [OTHER_INSTITUTION]}})
+        assert admin.get_user(user_id)["attributes"] == {"institution": [OTHER_INSTITUTION]}
+        after = _password_claims(issuer, "partner-a")
+        assert after[CLAIM_INSTITUTION] == OTHER_INSTITUTION
+        assert set(after["realm_access"]["roles"]) >= {"partner-staff", "partner-editor"}
+
+        # the user profile's validation (institution must be a UUID); nothing changes
+        with pytest.raises(KeycloakPutError) as bad:
+            admin.update_user(user_id, {"attributes": {"institution": ["not-a-uuid"]}})
+        assert bad.value.response_code == 400
+        assert admin.get_user(user_id)["attributes"] == {"institution": [OTHER_INSTITUTION]}
+        # an attribute the user profile does not declare is dropped, as Keycloak 24+ does
+        admin.update_user(user_id, {"attributes": {"institution": [OTHER_INSTITUTION], "x": ["y"]}})
+        assert admin.get_user(user_id)["attributes"] == {"institution": [OTHER_INSTITUTION]}
+        with pytest.raises(KeycloakGetError) as missing:
+            admin.get_user(str(uuid.uuid4()))
+        assert missing.value.response_code == 404
+
+
+def test_admin_api_needs_the_manage_users_role(issuer: RunningIssuer) -> None:
+    url = f"{issuer.base_url}admin/realms/cus/users"
+    assert httpx.get(url, params={"username": "partner-a"}).status_code == 401
+    assert httpx.get(url, headers={"Authorization": "Bearer forged"}).status_code == 401
+    # a platform user and a partner system hold no realm-management role
+    for token in (
+        _openid(issuer).token("admin", "demo")["access_token"],
+        _openid(issuer, "partner-system-demo", PARTNER_SECRET).token(
+            grant_type="client_credentials"
+        )["access_token"],
+    ):
+        headers = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(url, headers=headers).status_code == 403
+        user = f"{url}/{PARTNER_A_ID}"
+        assert httpx.get(user, headers=headers).status_code == 403
+        body = {"attributes": {"institution": [OTHER_INSTITUTION]}}
+        assert httpx.put(user, headers=headers, json=body).status_code == 403
+    assert _password_claims(issuer, "partner-a")[CLAIM_INSTITUTION] == PARTNER_INSTITUTION
+    with pytest.raises(KeycloakAuthenticationError):
+        _admin(issuer, "not-the-secret").get_users({})
