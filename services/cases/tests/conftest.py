@@ -5,6 +5,8 @@ event the tests make the service publish."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -170,6 +172,22 @@ class Cases:
     def forge_staff(self, name: str, institution: uuid.UUID) -> str:
         self.forged[name] = self.tokens.forge(staff_claims(institution, name))
         return name
+
+    def forge_user(self, name: str, role: str, tenant: str = A) -> str:
+        """A signed token for a user the realm does not have (e.g. a second case manager of
+        municipality A); returns the user's subject."""
+        subject = str(uuid.uuid5(uuid.NAMESPACE_URL, name))
+        self.forged[name] = self.tokens.forge(
+            {"preferred_username": name, "sub": subject, "realm_access": {"roles": [role]},
+             "tenants": [tenant]}
+        )  # fmt: skip
+        return subject
+
+    async def subject_of(self, user: str) -> str:
+        token = (await self.as_(user))["Authorization"].split()[1]
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        return str(claims["sub"])
 
     async def request(
         self, method: str, user: str, url: str, headers: dict[str, str] | None = None, **kw: Any

@@ -278,6 +278,24 @@ async def referral_list(uow: UnitOfWork, auth: Authorized) -> list[s.ReferralOut
     return await referrals(uow.session, auth.case.id, _referral_scope(auth))
 
 
+async def reassignments(uow: UnitOfWork, auth: Authorized) -> list[s.ReassignmentOut]:
+    items = sorted(await uow.reassignments.of_case(auth.case.id), key=lambda r: r.at)
+    return [
+        s.ReassignmentOut(
+            id=r.id,
+            at=r.at,
+            from_username=r.from_username,
+            to_username=r.to_username,
+            reason_code=r.reason_code,
+            reason_name=model.REASSIGN_REASON_NAMES_PL[r.reason_code],
+            reason=r.reason,
+            by_username=r.by_username,
+            by_relation=r.by_relation,
+        )
+        for r in items
+    ]
+
+
 def consent_status(consent: model.Consent, now: datetime) -> str:
     if consent.withdrawn_at is not None and consent.withdrawn_at <= now:
         return "withdrawn"

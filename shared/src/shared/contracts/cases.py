@@ -37,6 +37,9 @@ OutcomeCode = Literal["goal_achieved", "partially_achieved", "not_achieved", "ot
 CloseReason = Literal[
     "goals_achieved", "family_withdrew", "moved_away", "transferred", "no_cooperation", "other"
 ]
+ReassignReason = Literal[
+    "absence", "staff_change", "workload", "conflict_of_interest", "family_request", "other"
+]
 CapacityStatus = Literal["available", "waitlist", "no_capacity"]
 
 
@@ -55,6 +58,26 @@ class CaseClosed(EventData):
     opened_at: datetime
     closed_at: datetime
     reason_code: CloseReason
+
+
+class CaseReassigned(EventData):
+    """The case was handed over to another case manager of the same municipality; the previous
+    one no longer has access to it."""
+
+    event_type = "cases.case.reassigned"
+
+    case_id: uuid.UUID
+    reassigned_at: datetime
+    case_manager_user_id: str = Field(description="Keycloak subject of the new case manager")
+    previous_case_manager_user_id: str = Field(
+        description="Keycloak subject of the case manager who handed the case over"
+    )
+    reason_code: ReassignReason = Field(
+        description="Category of the reason; the free text stays in the service"
+    )
+    by_relation: Literal["case_manager", "director"] = Field(
+        description="Who handed it over: the case manager or the welfare centre's director"
+    )
 
 
 class FamilyConsented(EventData):

@@ -66,6 +66,23 @@ cases = Table(
     Index("ix_cases_tenant_manager", "tenant", "manager_subject"),
 )
 
+case_reassignments = Table(
+    "case_reassignments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("tenant", Text, nullable=False),
+    _ts("at", False),
+    Column("from_subject", Text, nullable=False),
+    Column("from_username", Text, nullable=False),
+    Column("to_subject", Text, nullable=False),
+    Column("to_username", Text, nullable=False),
+    Column("reason_code", _enum(model.ReassignReason, "reassign_reason"), nullable=False),
+    Column("reason", Text),
+    Column("by_username", Text, nullable=False),
+    Column("by_relation", Text, nullable=False),
+)
+
 family_members = Table(
     "family_members",
     metadata,
@@ -259,6 +276,7 @@ def start_mappers() -> None:
         return
     _mapped = True
     mapper_registry.map_imperatively(model.Case, cases)
+    mapper_registry.map_imperatively(model.CaseReassignment, case_reassignments)
     mapper_registry.map_imperatively(model.FamilyMember, family_members)
     mapper_registry.map_imperatively(model.Consent, consents)
     mapper_registry.map_imperatively(model.TeamMember, team_members)

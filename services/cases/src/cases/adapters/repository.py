@@ -130,6 +130,10 @@ class CaseRepository(SqlRepository[model.Case]):
         return _case(row[0]), [_consent(x) for x in row[1]], [_member(t) for t in row[2]]
 
 
+class ReassignmentRepository(SqlRepository[model.CaseReassignment]):
+    entity = model.CaseReassignment
+
+
 class FamilyRepository(SqlRepository[model.FamilyMember]):
     entity = model.FamilyMember
 

@@ -11,6 +11,7 @@ class SqlUnitOfWork(OutboxUnitOfWork):
 
     def open_repositories(self) -> None:
         self.cases = repository.CaseRepository(self.session, self.seen)
+        self.reassignments = repository.ReassignmentRepository(self.session, self.seen)
         self.family = repository.FamilyRepository(self.session, self.seen)
         self.consents = repository.ConsentRepository(self.session, self.seen)
         self.team = repository.TeamRepository(self.session, self.seen)

@@ -24,6 +24,15 @@ class CaseClosed(DomainEvent):
 
 
 @dataclass(frozen=True)
+class CaseReassigned(DomainEvent):
+    case_id: uuid.UUID
+    previous_subject: str
+    reason_code: str
+    by_relation: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class ConsentGiven(DomainEvent):
     consent_id: uuid.UUID
 

@@ -53,6 +53,27 @@ class CloseReason(StrEnum):
     OTHER = "other"
 
 
+class ReassignReason(StrEnum):
+    """Why a case passes to another case manager (the free text, if any, stays in the service)."""
+
+    ABSENCE = "absence"  # leave, illness
+    STAFF_CHANGE = "staff_change"  # the case manager changed jobs or left
+    WORKLOAD = "workload"
+    CONFLICT_OF_INTEREST = "conflict_of_interest"
+    FAMILY_REQUEST = "family_request"
+    OTHER = "other"
+
+
+REASSIGN_REASON_NAMES_PL = {
+    ReassignReason.ABSENCE: "nieobecność prowadzącego",
+    ReassignReason.STAFF_CHANGE: "zmiana kadrowa",
+    ReassignReason.WORKLOAD: "wyrównanie obciążenia pracą",
+    ReassignReason.CONFLICT_OF_INTEREST: "konflikt interesów",
+    ReassignReason.FAMILY_REQUEST: "prośba rodziny",
+    ReassignReason.OTHER: "inny powód",
+}
+
+
 class DataKind(StrEnum):
     """The kinds of case data a consent may share with a partner institution."""
 
@@ -159,6 +180,63 @@ class Case(Aggregate):
         self.close_reason = reason
         self.close_note = note
         self.record(ev.CaseClosed(self.id))
+
+    def reassign(
+        self,
+        *,
+        to_subject: str,
+        to_username: str,
+        reason_code: ReassignReason,
+        reason: str | None,
+        by_username: str,
+        by_relation: str,
+        at: datetime,
+    ) -> CaseReassignment:
+        """Hand the case over to another case manager; the previous one loses access at once
+        (the consent policy recognises the case manager by the token subject alone). A closed
+        case may be handed over too: its access log must stay producible for the family."""
+        if to_subject == self.manager_subject:
+            raise InvalidInput.field(
+                "manager_subject", "Ta osoba już prowadzi tę sprawę.", "same_manager"
+            )
+        handover = CaseReassignment(
+            id=uuid.uuid4(),
+            case_id=self.id,
+            tenant=self.tenant,
+            at=at,
+            from_subject=self.manager_subject,
+            from_username=self.manager_username,
+            to_subject=to_subject,
+            to_username=to_username,
+            reason_code=reason_code,
+            reason=reason,
+            by_username=by_username,
+            by_relation=by_relation,
+        )
+        self.manager_subject = to_subject
+        self.manager_username = to_username
+        self.record(
+            ev.CaseReassigned(self.id, handover.from_subject, reason_code.value, by_relation, at)
+        )
+        return handover
+
+
+@dataclass(eq=False)
+class CaseReassignment:
+    """One handover of a case from one case manager to another, kept as the case's history."""
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    tenant: str
+    at: datetime
+    from_subject: str
+    from_username: str
+    to_subject: str
+    to_username: str
+    reason_code: ReassignReason
+    reason: str | None
+    by_username: str
+    by_relation: str
 
 
 @dataclass(eq=False)

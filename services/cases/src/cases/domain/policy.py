@@ -17,12 +17,14 @@ from cases.domain.model import Case, CaseState, Consent, DataKind, MemberState, 
 
 CASE_MANAGER_ROLE = "case-manager"
 PARTNER_STAFF_ROLE = "partner-staff"
+DIRECTOR_ROLE = "director"
 
 
 class Relation(StrEnum):
     CASE_MANAGER = "case_manager"
     TEAM_MEMBER = "team_member"
     RECEIVING_PARTNER = "receiving_partner"  # staff of an institution a referral was sent to
+    DIRECTOR = "director"  # head of the municipality's welfare centre: hands cases over, sees none
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,22 @@ def decide(
             return Access(Relation.TEAM_MEMBER, kinds, institution, member)
     if institution in set(receiving_institutions) and DataKind.REFERRALS in kinds:
         return Access(Relation.RECEIVING_PARTNER, frozenset({DataKind.REFERRALS}), institution)
+    return None
+
+
+def may_reassign(actor: Actor, case: Case) -> Relation | None:
+    """Who may hand the case over to another case manager: its own case manager, or the director
+    of the welfare centre of the case's municipality (who employs the case managers and must be
+    able to act when one is absent or gone). The director gains no sight of the case's data by it.
+    Network coordinators, other case managers, partner staff and regional roles may not."""
+    if (
+        CASE_MANAGER_ROLE in actor.roles
+        and actor.subject == case.manager_subject
+        and case.tenant in actor.tenants
+    ):
+        return Relation.CASE_MANAGER
+    if DIRECTOR_ROLE in actor.roles and case.tenant in actor.tenants:
+        return Relation.DIRECTOR
     return None
 
 

@@ -105,6 +105,38 @@ async def close_case(
     return {"state": model.CaseState.CLOSED.value}
 
 
+@router.post(
+    "/cases/{case_id}/reassign",
+    tags=["cases"],
+    summary="Przekaż sprawę innemu pracownikowi socjalnemu",
+    description="Prowadzący sprawę albo dyrektor ośrodka tej gminy. Dotychczasowy prowadzący "
+    "traci dostęp od następnego żądania.",
+)
+async def reassign_case(
+    case_id: CaseId, body: s.CaseReassign, actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> s.CaseReassigned:
+    await handlers.reassign_case(
+        c.ReassignCase(
+            case_id, body.manager_subject, body.manager_username, body.reason_code, body.reason,
+            purpose,
+        ),
+        uow=uow,
+        actor=actor,
+    )  # fmt: skip
+    return s.CaseReassigned(case_id=case_id, manager_username=body.manager_username)
+
+
+@router.get("/cases/{case_id}/reassignments", tags=["cases"], summary="Historia przekazań sprawy")
+async def list_reassignments(
+    case_id: CaseId, actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> list[s.ReassignmentOut]:
+    out: list[s.ReassignmentOut] = await _read(
+        uow, actor, case_id, "reassignments", None, purpose, views.reassignments,
+        manager_only=True,
+    )  # fmt: skip
+    return out
+
+
 @router.get("/cases/{case_id}/family", tags=["cases"], summary="Osoby w rodzinie")
 async def get_family(
     case_id: CaseId, actor: CurrentActor, uow: UoW, vault: Vault, purpose: Purpose
@@ -583,4 +615,5 @@ RELATION_NAMES_PL = {
     Relation.CASE_MANAGER.value: "pracownik socjalny (prowadzący)",
     Relation.TEAM_MEMBER.value: "członek zespołu",
     Relation.RECEIVING_PARTNER.value: "instytucja przyjmująca skierowanie",
+    Relation.DIRECTOR.value: "dyrektor ośrodka",
 }

@@ -79,6 +79,32 @@ class CaseClose(Strict):
     note: LongText | None = None
 
 
+class CaseReassign(Strict):
+    manager_subject: Annotated[str, Field(min_length=1, max_length=200)] = Field(
+        description="Identyfikator (Keycloak `sub`) pracownika socjalnego, który przejmuje sprawę"
+    )
+    manager_username: ShortText = Field(description="Jego nazwa użytkownika")
+    reason_code: model.ReassignReason = Field(description="Powód przekazania")
+    reason: LongText | None = Field(default=None, description="Opis (zostaje w usłudze)")
+
+
+class CaseReassigned(BaseModel):
+    case_id: uuid.UUID
+    manager_username: str
+
+
+class ReassignmentOut(BaseModel):
+    id: uuid.UUID
+    at: datetime
+    from_username: str
+    to_username: str
+    reason_code: model.ReassignReason
+    reason_name: str
+    reason: str | None
+    by_username: str
+    by_relation: str
+
+
 class FamilyMemberOut(BaseModel):
     id: uuid.UUID
     first_name: str

@@ -54,6 +54,16 @@ class CloseCase:
 
 
 @dataclass(frozen=True)
+class ReassignCase:
+    case_id: uuid.UUID
+    manager_subject: str
+    manager_username: str
+    reason_code: model.ReassignReason
+    reason: str | None = None
+    purpose: str = DEFAULT_PURPOSE
+
+
+@dataclass(frozen=True)
 class GiveConsent:
     case_id: uuid.UUID
     given_by_member_id: uuid.UUID

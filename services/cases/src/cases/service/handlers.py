@@ -306,6 +306,43 @@ async def close_case(cmd: c.CloseCase, *, uow: UnitOfWork, actor: Actor) -> None
         await uow.commit()
 
 
+async def reassign_case(cmd: c.ReassignCase, *, uow: UnitOfWork, actor: Actor) -> None:
+    """Hand the case over to another case manager of the same municipality, with a reason. The
+    previous manager loses access on their next request; the access log records the handover."""
+    at = now()
+    async with uow:
+        case = await uow.cases.get(cmd.case_id)
+        if case is None:
+            raise NotFound(NOT_FOUND)
+        relation = policy.may_reassign(actor, case)
+        if relation is None:
+            # Someone who can see the case (a team member) learns they may not do this; for
+            # everyone else the case does not exist.
+            await authorize(uow, actor, cmd.case_id, at, for_change=False)
+            raise Forbidden("Sprawę przekazuje jej prowadzący albo dyrektor ośrodka.")
+        if cmd.manager_subject == actor.subject and policy.CASE_MANAGER_ROLE not in actor.roles:
+            raise InvalidInput.field(
+                "manager_subject",
+                "Sprawę można przekazać tylko pracownikowi socjalnemu (case managerowi).",
+                "not_a_case_manager",
+            )
+        handover = case.reassign(
+            to_subject=cmd.manager_subject,
+            to_username=cmd.manager_username,
+            reason_code=cmd.reason_code,
+            reason=cmd.reason,
+            by_username=actor.username,
+            by_relation=relation.value,
+            at=at,
+        )
+        await uow.reassignments.add(handover)
+        auth = Authorized(case, Access(relation, frozenset(), actor.institution_id), [], [])
+        await _log(
+            uow, actor, auth, action="change", what="case.reassign", purpose=cmd.purpose, at=at
+        )
+        await uow.commit()
+
+
 # --- consent --------------------------------------------------------------------------------
 
 

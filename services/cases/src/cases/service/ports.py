@@ -134,6 +134,9 @@ class UnitOfWork(Protocol):
     def meetings(self) -> OfCase[model.Meeting]: ...
 
     @property
+    def reassignments(self) -> OfCase[model.CaseReassignment]: ...
+
+    @property
     def directory(self) -> Directory: ...
 
     @property

@@ -68,6 +68,16 @@ async def translate(uow: Any, aggregate: object, event: ev.DomainEvent) -> list[
                 reason_code=k.close_reason.value,
             )
             return [_wrap(data, k.tenant, k.id)]
+        case ev.CaseReassigned() as e, model.Case() as k:
+            data = contract.CaseReassigned(
+                case_id=k.id,
+                reassigned_at=e.at,
+                case_manager_user_id=k.manager_subject,
+                previous_case_manager_user_id=e.previous_subject,
+                reason_code=e.reason_code,
+                by_relation=e.by_relation,
+            )
+            return [_wrap(data, k.tenant, k.id)]
         case ev.ConsentGiven(), model.Consent() as cs:
             data = contract.FamilyConsented(
                 case_id=cs.case_id,
