@@ -31,6 +31,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import uvloop
 from sqlalchemy import insert, text
 
 from notifications.adapters.orm import endpoints
@@ -201,6 +202,7 @@ async def run(args: argparse.Namespace, nats_url: str, db_url: str, ports: list[
         await asyncio.wait_for(runtime.broker_ready.wait(), 30)
         await asyncio.sleep(1.0)
         print(f"producing {total} events at {args.rate:.0f}/s to {args.endpoints} endpoints …")
+        cpu_start = time.process_time()
         producer = await asyncio.create_subprocess_exec(
             sys.executable, str(script), db_url.replace("+asyncpg", ""), str(args.rate),
             str(total), str(args.objects), str(out),
@@ -217,6 +219,7 @@ async def run(args: argparse.Namespace, nats_url: str, db_url: str, ports: list[
                 for port in ports:
                     seen += (await client.get(f"http://127.0.0.1:{port}/stats")).json()
                 if len(seen) >= expected or time.monotonic() > deadline:
+                    cpu_used = time.process_time() - cpu_start
                     break
                 await asyncio.sleep(2.0)
         stages: dict[str, list[float]] = {"published": [], "taken_in": []}
@@ -231,6 +234,15 @@ async def run(args: argparse.Namespace, nats_url: str, db_url: str, ports: list[
             for eid, published, taken in rows:
                 stages["published"].append((float(published) - committed[str(eid)]) * 1000)
                 stages["taken_in"].append((float(taken) - committed[str(eid)]) * 1000)
+            failures = {
+                str(error)[:80]: n
+                for error, n in await conn.execute(
+                    text(
+                        "SELECT error, count(*) FROM delivery_attempts WHERE error IS NOT NULL "
+                        "GROUP BY error ORDER BY 2 DESC LIMIT 5"
+                    )
+                )
+            }
     latencies = [(at - committed[eid]) * 1000 for eid, _, at in seen if eid in committed]
     first = min(committed.values())
     last = max(at for _, _, at in seen)
@@ -252,6 +264,10 @@ async def run(args: argparse.Namespace, nats_url: str, db_url: str, ports: list[
                     "max": round(max(latencies), 1),
                 },
                 "goal_p99_ms": 500,
+                "failed_attempts_by_error": failures,
+                # CPU of the service's process (consumer, relay, workers) per delivery: a figure
+                # that a busy machine changes much less than the rates and latencies above.
+                "service_cpu_ms_per_delivery": round(cpu_used * 1000 / max(1, len(seen)), 3),
                 "stages_ms_p50_p99": {
                     name: [round(statistics.median(v), 1), round(percentile(v, 0.99), 1)]
                     for name, v in stages.items()
@@ -264,4 +280,5 @@ async def run(args: argparse.Namespace, nats_url: str, db_url: str, ports: list[
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # The services run under uvicorn, which uses uvloop; so does this benchmark.
+    uvloop.run(main())

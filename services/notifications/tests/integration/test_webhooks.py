@@ -102,6 +102,26 @@ async def test_a_receiver_down_for_a_while_gets_everything_in_order_per_object(
     assert failed >= 2
 
 
+async def test_an_endpoint_with_a_backlog_does_not_hold_up_the_others(
+    service, receivers, eventually
+) -> None:
+    """Each endpoint has its share of every claimed batch: a busy or failing endpoint's pending
+    rows (here many, behind a receiver that is down) do not delay another endpoint's deliveries."""
+    system = await service.system()
+    down, healthy = receivers(), receivers()
+    await service.endpoint(system, down.url())
+    endpoint = await service.endpoint(system, healthy.url())
+    down.stop()
+
+    events = [capacity(uuid.uuid4(), "available") for _ in range(60)]
+    await service.publish(*events)
+    await service.applied(60)
+    await eventually(lambda: len(healthy.delivered()) >= 60, timeout=20)
+    got = healthy.verified(endpoint["secret"])
+    assert sorted(str(e.id) for e in got) == sorted(str(e.id) for e in events)
+    assert down.delivered() == []
+
+
 async def test_410_disables_the_endpoint_and_dead_letters_are_replayed(
     service, receiver, eventually
 ) -> None:

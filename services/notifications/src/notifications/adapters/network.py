@@ -81,6 +81,7 @@ class WebhookClients:
         self.timeout = aiohttp.ClientTimeout(total=timeout, connect=min(timeout, 5.0))
         self.per_endpoint = per_endpoint
         self.sessions: dict[object, aiohttp.ClientSession] = {}
+        self._allowed_literals: set[str] = set()  # IP literals already checked (fixed allowlist)
 
     def _session(self, endpoint_id: object) -> aiohttp.ClientSession:
         session = self.sessions.get(endpoint_id)
@@ -103,9 +104,11 @@ class WebhookClients:
     ) -> int:
         """POST and return the status code; raises ForbiddenAddress or aiohttp/OS errors."""
         host = urlsplit(url).hostname or ""
-        literal = _literal(host)
-        if literal is not None:
-            check_addresses(host, [literal], self.allowlist)
+        if host not in self._allowed_literals:
+            literal = _literal(host)
+            if literal is not None:
+                check_addresses(host, [literal], self.allowlist)
+                self._allowed_literals.add(host)
         async with self._session(endpoint_id).post(
             url, data=body, headers=headers, allow_redirects=False
         ) as response:
