@@ -42,11 +42,14 @@ async def institution_names(
 
 
 async def family(
-    session: AsyncSession, case_id: uuid.UUID, vault: Vault | None
+    session: AsyncSession, case_id: uuid.UUID, vault: Vault | None, include_removed: bool = False
 ) -> list[s.FamilyMemberOut]:
-    rows = await session.execute(
-        select(orm.family_members).where(f_.case_id == case_id).order_by(f_.last_name, f_.id)
-    )
+    """The people of the family record; those removed from it only when asked (the giver of a
+    past consent, for the consent's history)."""
+    query = select(orm.family_members).where(f_.case_id == case_id)
+    if not include_removed:
+        query = query.where(f_.removed_at.is_(None))
+    rows = await session.execute(query.order_by(f_.last_name, f_.id))
     out = []
     for row in rows:
         blob = row.pesel_encrypted
@@ -190,7 +193,7 @@ _VIEW_PARTS = {
     "names": """(SELECT coalesce(json_object_agg(i.id, i.name), '{}'::json) FROM institutions i
                  WHERE i.id IN (SELECT institution_id FROM team_members WHERE case_id = :id))""",
     "family": """(SELECT coalesce(json_agg(f ORDER BY f.last_name, f.id), '[]'::json)
-                  FROM family_members f WHERE f.case_id = :id)""",
+                  FROM family_members f WHERE f.case_id = :id AND f.removed_at IS NULL)""",
     "plan": """(SELECT row_to_json(p) FROM (SELECT version, created_by, created_at, goals
                 FROM plan_versions WHERE case_id = :id ORDER BY version DESC LIMIT 1) p)""",
     "referrals": """(SELECT coalesce(json_agg(r ORDER BY r.created_at), '[]'::json) FROM (

@@ -98,6 +98,7 @@ family_members = Table(
     Column("address", Text),
     Column("pesel_encrypted", LargeBinary, comment="AES-256-GCM: nonce || ciphertext+tag"),
     Column("pesel_hash", Text, comment="HMAC-SHA256 of the PESEL under a separate key"),
+    _ts("removed_at"),
     Index("ix_family_members_tenant_pesel_hash", "tenant", "pesel_hash"),
 )
 

@@ -137,6 +137,10 @@ class ReassignmentRepository(SqlRepository[model.CaseReassignment]):
 class FamilyRepository(SqlRepository[model.FamilyMember]):
     entity = model.FamilyMember
 
+    async def delete(self, item: model.FamilyMember) -> None:
+        await self.session.delete(item)
+        await self.session.flush()
+
     async def cases_with_pesel(self, tenants: frozenset[str], pesel_hash: str) -> list[uuid.UUID]:
         f = orm.family_members.c
         rows = await self.session.execute(

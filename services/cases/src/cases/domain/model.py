@@ -256,6 +256,59 @@ class FamilyMember:
     address: str | None = None
     pesel_encrypted: bytes | None = None
     pesel_hash: str | None = None
+    removed_at: datetime | None = None
+
+    EDITABLE = frozenset(
+        {"first_name", "last_name", "year_of_birth", "relation", "phone", "email", "address"}
+    )
+    REQUIRED = frozenset({"first_name", "last_name"})
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None
+
+    def edit(self, changes: dict[str, Any]) -> None:
+        """Change the person's details (already validated for shape); names cannot be emptied."""
+        errors = [
+            FieldError(name, "To pole jest wymagane.", "missing")
+            for name in sorted(self.REQUIRED)
+            if name in changes and changes[name] is None
+        ]
+        if errors:
+            raise InvalidInput(*errors)
+        for name, value in changes.items():
+            if name not in self.EDITABLE:
+                raise InvalidInput.field(name, "Tego pola nie można zmienić.", "not_editable")
+            setattr(self, name, value)
+
+    def set_pesel(self, encrypted: bytes | None, lookup_hash: str | None) -> None:
+        self.pesel_encrypted = encrypted
+        self.pesel_hash = lookup_hash
+
+    def check_removable(
+        self, family: list[FamilyMember], consents: list[Consent], now: datetime
+    ) -> bool:
+        """Whether the person may leave the family record, and whether the record must be kept
+        (True) because a consent names them as its giver. Refuses the last person and anyone
+        whose consent is in force: that consent is withdrawn first (and, if the family still
+        wants the sharing, a new one given by another person is recorded before)."""
+        if not any(p.id != self.id and not p.removed for p in family):
+            raise Conflict("Nie można usunąć ostatniej osoby z rodziny.")
+        given = [x for x in consents if x.given_by_member_id == self.id]
+        if any(x.valid_at(now) for x in given):
+            raise Conflict(
+                "Ta osoba wyraziła obowiązującą zgodę. Najpierw odnotuj wycofanie tej zgody "
+                "(a jeśli rodzina chce dalszej współpracy, najpierw nową zgodę innej osoby)."
+            )
+        return bool(given)
+
+    def remove(self, now: datetime) -> None:
+        """Leave the record but keep the names for the consents this person gave (their history
+        must stay readable); contact details and the PESEL are erased."""
+        self.removed_at = now
+        self.phone = self.email = self.address = None
+        self.pesel_encrypted = None
+        self.pesel_hash = None
 
 
 # --- consent --------------------------------------------------------------------------------

@@ -169,6 +169,55 @@ async def add_family_member(
     return s.Created(id=member_id)
 
 
+@router.patch(
+    "/cases/{case_id}/family/{member_id}", tags=["cases"], summary="Popraw dane osoby z rodziny"
+)
+async def edit_family_member(
+    case_id: CaseId,
+    member_id: uuid.UUID,
+    body: s.FamilyMemberPatch,
+    actor: CurrentActor,
+    uow: UoW,
+    vault: Vault,
+    purpose: Purpose,
+) -> s.FamilyMemberOut:
+    member = await handlers.edit_family_member(
+        c.EditFamilyMember(case_id, member_id, body.changes(), purpose),
+        uow=uow,
+        actor=actor,
+        vault=vault,
+    )
+    return s.FamilyMemberOut(
+        id=member.id,
+        first_name=member.first_name,
+        last_name=member.last_name,
+        year_of_birth=member.year_of_birth,
+        relation=member.relation,
+        phone=member.phone,
+        email=member.email,
+        address=member.address,
+        has_pesel=member.pesel_encrypted is not None,
+    )
+
+
+@router.delete(
+    "/cases/{case_id}/family/{member_id}",
+    status_code=204,
+    tags=["cases"],
+    summary="Usuń osobę z rodziny",
+    description="409 dla ostatniej osoby i dla osoby, której zgoda obowiązuje (najpierw jej "
+    "wycofanie). Osoba, która kiedyś wyraziła zgodę, zostaje w historii zgód z imieniem i "
+    "nazwiskiem; jej dane kontaktowe i PESEL są usuwane.",
+)
+async def remove_family_member(
+    case_id: CaseId, member_id: uuid.UUID, actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> Response:
+    await handlers.remove_family_member(
+        c.RemoveFamilyMember(case_id, member_id, purpose), uow=uow, actor=actor
+    )
+    return Response(status_code=204)
+
+
 class PeselQuery(s.Strict):
     pesel: s.Pesel
 
@@ -249,7 +298,8 @@ async def _consent_document(
         if consent is None:
             raise NotFound("Nie znaleziono zgody.")
         people = await views.family(u.session, auth.case.id, None)
-        giver = next((p for p in people if p.id == consent.given_by_member_id), None)
+        everyone = await views.family(u.session, auth.case.id, None, include_removed=True)
+        giver = next((p for p in everyone if p.id == consent.given_by_member_id), None)
         names = await views.institution_names(u.session, list(consent.institution_ids))
         return documents.consent_form(
             documents.ConsentFormContext(

@@ -63,6 +63,26 @@ class FamilyMemberIn(Strict):
     )
 
 
+class FamilyMemberPatch(Strict):
+    """Only the fields sent change; null clears an optional one (names cannot be cleared)."""
+
+    first_name: ShortText | None = None
+    last_name: ShortText | None = None
+    year_of_birth: YearOfBirth | None = None
+    relation: ShortText | None = None
+    phone: Annotated[str, Field(min_length=3, max_length=40)] | None = None
+    email: (
+        Annotated[str, Field(min_length=3, max_length=200, pattern=r"^[^@\s]+@[^@\s]+$")] | None
+    ) = None
+    address: ShortText | None = None
+    pesel: Pesel | None = Field(
+        default=None, description="Nowy PESEL (sprawdzany, szyfrowany) albo null, by go usunąć"
+    )
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
 class CaseCreate(Strict):
     tenant: Annotated[str, Field(pattern=r"^\d{4}(\d{3})?$")] | None = Field(
         default=None, description="Gmina (TERYT); domyślnie gmina zalogowanego"

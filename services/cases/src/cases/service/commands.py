@@ -39,6 +39,24 @@ class AddFamilyMember:
 
 
 @dataclass(frozen=True)
+class EditFamilyMember:
+    """`changes` holds only the fields the caller sent (None clears an optional one); `pesel`
+    is in it when sent: a validated number, or None to erase it."""
+
+    case_id: uuid.UUID
+    member_id: uuid.UUID
+    changes: dict[str, Any]
+    purpose: str = DEFAULT_PURPOSE
+
+
+@dataclass(frozen=True)
+class RemoveFamilyMember:
+    case_id: uuid.UUID
+    member_id: uuid.UUID
+    purpose: str = DEFAULT_PURPOSE
+
+
+@dataclass(frozen=True)
 class ChangeCaseState:
     case_id: uuid.UUID
     state: model.CaseState

@@ -271,6 +271,64 @@ async def add_family_member(
         return member.id
 
 
+async def _family_member_of(
+    uow: UnitOfWork, auth: Authorized, member_id: uuid.UUID
+) -> model.FamilyMember:
+    member = await uow.family.get(member_id)
+    if member is None or member.case_id != auth.case.id or member.removed:
+        raise NotFound("Nie znaleziono tej osoby w rodzinie.")
+    return member
+
+
+async def edit_family_member(
+    cmd: c.EditFamilyMember, *, uow: UnitOfWork, actor: Actor, vault: Vault
+) -> model.FamilyMember:
+    """The case manager corrects a person's details; a new PESEL is encrypted and hashed exactly
+    as at intake. No event: the family record is never published (ADR 0024)."""
+    if not cmd.changes:
+        raise InvalidInput.field("body", "Podaj co najmniej jedno pole do zmiany.", "empty")
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at, for_change=False)
+        _require_manager(auth)
+        auth.case.check_open()
+        member = await _family_member_of(uow, auth, cmd.member_id)
+        changes = dict(cmd.changes)
+        if "pesel" in changes:
+            pesel = changes.pop("pesel")
+            member.set_pesel(
+                vault.encrypt(pesel) if pesel else None,
+                vault.lookup_hash(pesel) if pesel else None,
+            )
+        member.edit(changes)
+        await _log(
+            uow, actor, auth, action="change", what="family.edit", purpose=cmd.purpose, at=at
+        )
+        await uow.commit()
+        return member
+
+
+async def remove_family_member(cmd: c.RemoveFamilyMember, *, uow: UnitOfWork, actor: Actor) -> None:
+    """A person leaves the family record. Refused (409) for the last person and for the giver of
+    a consent in force; the giver of past consents keeps a row with the names only (ADR 0024)."""
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        _require_manager(auth)
+        auth.case.check_open()
+        member = await _family_member_of(uow, auth, cmd.member_id)
+        family = list(await uow.family.of_case(auth.case.id))
+        if member.check_removable(family, auth.consents, at):
+            member.remove(at)
+        else:
+            await uow.family.delete(member)
+        auth.case.family_size = max(auth.case.family_size - 1, 1)
+        await _log(
+            uow, actor, auth, action="change", what="family.remove", purpose=cmd.purpose, at=at
+        )
+        await uow.commit()
+
+
 async def change_case_state(cmd: c.ChangeCaseState, *, uow: UnitOfWork, actor: Actor) -> None:
     at = now()
     async with uow:
@@ -353,7 +411,7 @@ async def give_consent(cmd: c.GiveConsent, *, uow: UnitOfWork, actor: Actor) -> 
         _require_manager(auth)
         auth.case.check_open()
         giver = await uow.family.get(cmd.given_by_member_id)
-        if giver is None or giver.case_id != auth.case.id:
+        if giver is None or giver.case_id != auth.case.id or giver.removed:
             raise InvalidInput.field(
                 "given_by_member_id", "Zgodę wyraża osoba z tej rodziny.", "not_in_family"
             )

@@ -46,6 +46,8 @@ class ReferralRepository(OfCase[model.Referral], Protocol):
 
 
 class FamilyRepository(OfCase[model.FamilyMember], Protocol):
+    async def delete(self, item: model.FamilyMember) -> None: ...
+
     async def cases_with_pesel(
         self, tenants: frozenset[str], pesel_hash: str
     ) -> list[uuid.UUID]: ...
