@@ -60,6 +60,7 @@ SERVICE_PORT_OFFSETS = {
 DEFAULT_PORT_BASE = 8100
 ISSUER_PORT_OFFSET = 80
 NATS_PORT = 4230
+SMTP_PORT = 8025  # the development mail server (notifications sends e-mail to it)
 POSTGRES_PORT = 5440
 HEALTH_TIMEOUT_S = 30.0
 TIME_WAIT_GRACE_S = 75.0  # Linux keeps closed connections in TIME_WAIT for 60 s
@@ -313,6 +314,18 @@ def start_nats(data_dir: Path, stack: contextlib.ExitStack) -> str:
     return nats.url
 
 
+def start_mail(data_dir: Path, stack: contextlib.ExitStack) -> tuple[int, Path]:
+    """The development SMTP server: every e-mail the platform sends lands in .run/mail as .eml."""
+    from notifications import devsmtp
+
+    folder = data_dir / "mail"
+    port = SMTP_PORT if port_free(SMTP_PORT) else free_port()
+    controller, _ = devsmtp.start(port, folder)
+    stack.callback(_quietly("SMTP", controller.stop))
+    say(f"SMTP (development): 127.0.0.1:{port}, messages in {folder}")
+    return port, folder
+
+
 def start_issuer(data_dir: Path, port: int, stack: contextlib.ExitStack) -> str:
     external = os.environ.get("OIDC_ISSUER")
     if external:
@@ -361,7 +374,11 @@ def _link_log(data_dir: Path, name: str, target: Path) -> None:
 
 
 def service_env(
-    service: Service, nats_url: str, issuer_url: str, urls: dict[str, str]
+    service: Service,
+    nats_url: str,
+    issuer_url: str,
+    urls: dict[str, str],
+    smtp_port: int = SMTP_PORT,
 ) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -375,6 +392,11 @@ def service_env(
         env[f"{name.upper()}_URL"] = url
     if service.name == "web":
         env["PUBLIC_URL"] = service.url  # the front end builds its OIDC redirect URIs from it
+    if service.name == "notifications":
+        env["SMTP_PORT"] = str(smtp_port)
+        env["WEB_BASE_URL"] = urls.get("web", "")  # links in e-mails lead to the front end
+        # Partner systems' webhooks on this machine (a receiver you run locally) are allowed.
+        env.setdefault("WEBHOOK_ALLOWLIST", '["127.0.0.1", "::1", "localhost"]')
     return env
 
 
@@ -387,6 +409,7 @@ def start_services(
     data_dir: Path,
     stack: contextlib.ExitStack,
     health_timeout: float,
+    smtp_port: int = SMTP_PORT,
 ) -> list[Service]:
     services = [
         Service(
@@ -425,7 +448,7 @@ def start_services(
                 str(service.port),
             ],
             cwd=REPO,
-            env=service_env(service, nats_url, issuer_url, every_url),
+            env=service_env(service, nats_url, issuer_url, every_url, smtp_port),
             stdin=subprocess.DEVNULL,
             stdout=service._log,
             stderr=subprocess.STDOUT,
@@ -644,6 +667,7 @@ def summary_block(
     database: Database,
     data_dir: Path,
     check: bool,
+    mail: tuple[int, Path] | None = None,
 ) -> str:
     line = "=" * 78
     rows: list[tuple[str, str]] = []
@@ -656,6 +680,8 @@ def summary_block(
     rows.append(("NATS", nats_url))
     databases = ", ".join(f"{database.prefix}{s.name}" for s in services)
     rows.append(("PostgreSQL", f"{database.shown()}  (databases: {databases})"))
+    if mail is not None:
+        rows.append(("E-mail (dev SMTP)", f"127.0.0.1:{mail[0]}  (messages: {mail[1]})"))
     rows.append(("Data", str(data_dir)))
     rows.append(("Logs", str(data_dir / "logs")))
     state = "started for a check" if check else "is running – Ctrl-C stops everything"
@@ -726,14 +752,27 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     prepare_databases(database, names)
     nats_url = start_nats(data_dir, stack)
     issuer_url = start_issuer(data_dir, args.port_base + ISSUER_PORT_OFFSET, stack)
+    smtp_port, mail_dir = start_mail(data_dir, stack)
     services = start_services(
-        names, args.port_base, database, nats_url, issuer_url, data_dir, stack, args.health_timeout
+        names,
+        args.port_base,
+        database,
+        nats_url,
+        issuer_url,
+        data_dir,
+        stack,
+        args.health_timeout,
+        smtp_port,
     )
     urls = {s.name: s.url for s in services}
     token_for = DemoTokens(issuer_url)
     if not args.no_demo:
         load_demo(data_dir, urls, token_for)
-    print(summary_block(services, issuer_url, nats_url, database, data_dir, args.check))
+    print(
+        summary_block(
+            services, issuer_url, nats_url, database, data_dir, args.check, (smtp_port, mail_dir)
+        )
+    )
     if args.check:
         verify(urls, token_for, demo=not args.no_demo)
         say("check passed; stopping")
