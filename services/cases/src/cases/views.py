@@ -132,6 +132,41 @@ async def plan_versions(session: AsyncSession, case_id: uuid.UUID) -> list[s.Pla
     return [_plan_out(row) for row in rows]
 
 
+async def reviews(uow: UnitOfWork, auth: Authorized) -> list[s.ReviewOut]:
+    """The monitoring reviews of the case, newest first, with the titles of the goals as the
+    assessed plan version had them."""
+    items = sorted(
+        await uow.reviews.of_case(auth.case.id),
+        key=lambda r: (r.reviewed_on, r.recorded_at),
+        reverse=True,
+    )
+    rows = await uow.session.execute(select(p_.version, p_.goals).where(p_.case_id == auth.case.id))
+    titles = {(row.version, str(g.get("id"))): g.get("title") for row in rows for g in row.goals}
+    return [
+        s.ReviewOut(
+            id=r.id,
+            plan_version=r.plan_version,
+            reviewed_on=r.reviewed_on,
+            goals=[
+                s.GoalReviewOut(
+                    goal_id=str(g["goal_id"]),
+                    title=titles.get((r.plan_version, str(g["goal_id"]))),
+                    status=model.GoalProgress(g["status"]),
+                    status_name=model.GOAL_PROGRESS_NAMES_PL[model.GoalProgress(g["status"])],
+                    note=g.get("note"),
+                )
+                for g in r.goals
+            ],
+            family_assessment=r.family_assessment,
+            notes=r.notes,
+            next_review_on=r.next_review_on,
+            recorded_by=r.recorded_by,
+            recorded_at=r.recorded_at,
+        )
+        for r in items
+    ]
+
+
 async def referrals(
     session: AsyncSession, case_id: uuid.UUID, only_institution: uuid.UUID | None = None
 ) -> list[s.ReferralOut]:

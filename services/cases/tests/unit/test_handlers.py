@@ -92,6 +92,7 @@ class FakeUoW:
         self.cases, self.family, self.consents = FakeRepo(self), FakeRepo(self), FakeRepo(self)
         self.team, self.diagnosis, self.plans = FakeRepo(self), FakeRepo(self), FakeRepo(self)
         self.referrals, self.meetings = FakeRepo(self), FakeRepo(self)
+        self.reviews, self.reassignments = FakeRepo(self), FakeRepo(self)
         self.directory = FakeDirectory()
         self.access_log = FakeLog()
         self.session = None

@@ -91,3 +91,28 @@ def test_plan_actions_are_due_after_the_case_opened_and_a_closed_case_is_frozen(
 
 def test_every_sector_of_the_contracts_has_a_polish_name():
     assert set(model.SECTOR_NAMES_PL) == set(Sector.__args__)
+
+
+def test_goals_reached_follow_the_latest_review_of_each_goal():
+    opened = datetime(2026, 1, 5, tzinfo=UTC)
+    case = model.Case(id=uuid.uuid4(), tenant="1219053", manager_subject="m",
+                      manager_username="m", opened_at=opened)  # fmt: skip
+    goals = [{"id": "a", "title": "A", "actions": []}, {"id": "b", "title": "B", "actions": []}]
+    plan = model.PlanVersion.draw_up(case=case, version=1, goals=goals, active_members=set(),
+                                     created_by="m", now=opened)  # fmt: skip
+
+    def review(on: date, **statuses: str) -> model.MonitoringReview:
+        return model.MonitoringReview.conduct(
+            case=case, plan=plan, reviewed_on=on, family_assessment=None, notes=None,
+            next_review_on=None, recorded_by="m", now=datetime(2026, 6, 1, tzinfo=UTC),
+            goals=[{"goal_id": g, "status": s} for g, s in statuses.items()],
+        )  # fmt: skip
+
+    early = review(date(2026, 2, 1), a="reached", b="reached")
+    late = review(date(2026, 4, 1), b="not_reached")
+    assert model.goals_reached(plan, [late, early]) == 1
+    assert model.goals_reached(plan, []) == 0
+    assert (early.count(model.GoalProgress.REACHED), late.count(model.GoalProgress.REACHED)) == (
+        2,
+        0,
+    )

@@ -8,7 +8,7 @@ reason. A consumer that needs more asks the cases API, where consent is checked.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import Field
@@ -135,6 +135,34 @@ class PlanUpdated(EventData):
     actions_done: int
     responsible_institution_ids: list[uuid.UUID]
     updated_at: datetime
+    goals_total: int | None = Field(
+        default=None, description="Goals in this plan version (as goal_count; absent in old events)"
+    )
+    goals_achieved: int | None = Field(
+        default=None,
+        description="Goals of this version the latest monitoring review assessing each marked "
+        "reached (absent in old events)",
+    )
+
+
+class ReviewRecorded(EventData):
+    """The case manager recorded a monitoring review of the support plan with the family. Counts
+    only: the goals, the family's assessment and notes stay in the service."""
+
+    event_type = "cases.review.recorded"
+
+    case_id: uuid.UUID
+    review_id: uuid.UUID
+    plan_version: int = Field(description="The plan version the review assessed")
+    reviewed_on: date
+    next_review_on: date | None = None
+    recorded_at: datetime
+    goals_total: int = Field(description="Goals in the plan version reviewed")
+    goals_reviewed: int
+    goals_progressed: int
+    goals_reached: int
+    goals_not_reached: int
+    family_assessed: bool = Field(description="Whether the family's own assessment was recorded")
 
 
 class MeetingScheduled(EventData):

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -169,6 +170,22 @@ plan_versions = Table(
     UniqueConstraint("case_id", "version", name="uq_plan_versions_case_version"),
 )
 
+monitoring_reviews = Table(
+    "monitoring_reviews",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("tenant", Text, nullable=False),
+    Column("plan_version", Integer, nullable=False),
+    Column("reviewed_on", Date, nullable=False),
+    Column("goals", JSONB, nullable=False),
+    Column("family_assessment", Text),
+    Column("notes", Text),
+    Column("next_review_on", Date),
+    Column("recorded_by", Text, nullable=False),
+    _ts("recorded_at", False),
+)
+
 referrals = Table(
     "referrals",
     metadata,
@@ -283,6 +300,7 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.TeamMember, team_members)
     mapper_registry.map_imperatively(model.DiagnosisEntry, diagnosis_entries)
     mapper_registry.map_imperatively(model.PlanVersion, plan_versions)
+    mapper_registry.map_imperatively(model.MonitoringReview, monitoring_reviews)
     mapper_registry.map_imperatively(model.Referral, referrals)
     mapper_registry.map_imperatively(model.Meeting, meetings)
 
@@ -291,6 +309,7 @@ def start_mappers() -> None:
         model.Consent,
         model.TeamMember,
         model.PlanVersion,
+        model.MonitoringReview,
         model.Referral,
         model.Meeting,
     ):

@@ -175,6 +175,10 @@ class PlanRepository(SqlRepository[model.PlanVersion]):
         return rows.scalar_one_or_none()
 
 
+class ReviewRepository(SqlRepository[model.MonitoringReview]):
+    entity = model.MonitoringReview
+
+
 class ReferralRepository(SqlRepository[model.Referral]):
     entity = model.Referral
 

@@ -17,6 +17,7 @@ class SqlUnitOfWork(OutboxUnitOfWork):
         self.team = repository.TeamRepository(self.session, self.seen)
         self.diagnosis = repository.DiagnosisRepository(self.session, self.seen)
         self.plans = repository.PlanRepository(self.session, self.seen)
+        self.reviews = repository.ReviewRepository(self.session, self.seen)
         self.referrals = repository.ReferralRepository(self.session, self.seen)
         self.meetings = repository.MeetingRepository(self.session, self.seen)
         self.directory = repository.SqlDirectory(self.session)

@@ -59,6 +59,11 @@ class PlanUpdated(DomainEvent):
 
 
 @dataclass(frozen=True)
+class ReviewRecorded(DomainEvent):
+    review_id: uuid.UUID
+
+
+@dataclass(frozen=True)
 class ReferralMoved(DomainEvent):
     """A referral reached `state` (requested, accepted, … cancelled)."""
 

@@ -542,6 +542,130 @@ class PlanVersion(Aggregate):
         return [a for g in self.goals for a in g.get("actions", [])]
 
 
+# --- monitoring reviews -----------------------------------------------------------------------
+
+
+class GoalProgress(StrEnum):
+    PROGRESSED = "progressed"
+    REACHED = "reached"
+    NOT_REACHED = "not_reached"
+
+
+GOAL_PROGRESS_NAMES_PL = {
+    GoalProgress.PROGRESSED: "postęp",
+    GoalProgress.REACHED: "cel osiągnięty",
+    GoalProgress.NOT_REACHED: "cel nieosiągnięty",
+}
+
+
+@dataclass(eq=False)
+class MonitoringReview(Aggregate):
+    """A periodic review of the support plan with the family: how each goal of the current plan
+    version stands, the family's own assessment, and when to look again.
+
+    `goals` is a list of {"goal_id", "status": "progressed" | "reached" | "not_reached", "note"}.
+    """
+
+    id: uuid.UUID
+    case_id: uuid.UUID
+    tenant: str
+    plan_version: int
+    reviewed_on: date
+    goals: list[dict[str, Any]]
+    recorded_by: str
+    recorded_at: datetime
+    family_assessment: str | None = None
+    notes: str | None = None
+    next_review_on: date | None = None
+
+    @classmethod
+    def conduct(
+        cls,
+        *,
+        case: Case,
+        plan: PlanVersion | None,
+        reviewed_on: date,
+        goals: list[dict[str, Any]],
+        family_assessment: str | None,
+        notes: str | None,
+        next_review_on: date | None,
+        recorded_by: str,
+        now: datetime,
+    ) -> MonitoringReview:
+        case.check_open()
+        if plan is None:
+            raise InvalidInput.field(
+                "goals", "Sprawa nie ma jeszcze planu wsparcia do oceny.", "no_plan"
+            )
+        errors: list[FieldError] = []
+        if reviewed_on < case.opened_at.date():
+            errors.append(
+                FieldError(
+                    "reviewed_on",
+                    "Przegląd nie może być wcześniejszy niż otwarcie sprawy.",
+                    "before_case_opened",
+                )
+            )
+        elif reviewed_on > now.date():
+            errors.append(
+                FieldError("reviewed_on", "Data przeglądu nie może być z przyszłości.", "in_future")
+            )
+        known = {str(g.get("id")) for g in plan.goals}
+        seen: set[str] = set()
+        for i, goal in enumerate(goals):
+            goal_id = str(goal.get("goal_id"))
+            if goal_id not in known:
+                errors.append(
+                    FieldError(
+                        f"goals.{i}.goal_id",
+                        "Nie ma takiego celu w aktualnym planie wsparcia.",
+                        "unknown_goal",
+                    )
+                )
+            elif goal_id in seen:
+                errors.append(
+                    FieldError(f"goals.{i}.goal_id", "Ten cel oceniono już wyżej.", "duplicate")
+                )
+            seen.add(goal_id)
+        if next_review_on is not None and next_review_on <= reviewed_on:
+            errors.append(
+                FieldError(
+                    "next_review_on",
+                    "Następny przegląd musi być później niż ten.",
+                    "not_after_review",
+                )
+            )
+        if errors:
+            raise InvalidInput(*errors)
+        review = cls(
+            id=uuid.uuid4(),
+            case_id=case.id,
+            tenant=case.tenant,
+            plan_version=plan.version,
+            reviewed_on=reviewed_on,
+            goals=goals,
+            recorded_by=recorded_by,
+            recorded_at=now,
+            family_assessment=family_assessment,
+            notes=notes,
+            next_review_on=next_review_on,
+        )
+        review.record(ev.ReviewRecorded(review.id))
+        return review
+
+    def count(self, status: GoalProgress) -> int:
+        return sum(1 for g in self.goals if g.get("status") == status.value)
+
+
+def goals_reached(plan: PlanVersion, reviews: list[MonitoringReview]) -> int:
+    """How many goals of this plan version the latest review that assessed each calls reached."""
+    latest: dict[str, str] = {}
+    for review in sorted(reviews, key=lambda r: (r.reviewed_on, r.recorded_at)):
+        for goal in review.goals:
+            latest[str(goal.get("goal_id"))] = str(goal.get("status"))
+    return sum(1 for g in plan.goals if latest.get(str(g.get("id"))) == GoalProgress.REACHED.value)
+
+
 # --- referrals --------------------------------------------------------------------------------
 
 

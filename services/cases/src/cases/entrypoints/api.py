@@ -472,6 +472,46 @@ async def update_plan(
     return PlanSaved(version=version)
 
 
+@router.get(
+    "/cases/{case_id}/reviews",
+    tags=["plan"],
+    summary="Przeglądy monitorujące planu wsparcia",
+    description="Dla prowadzącego i członków zespołu, którym zgoda udostępnia plan.",
+)
+async def list_reviews(
+    case_id: CaseId, actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> list[s.ReviewOut]:
+    out: list[s.ReviewOut] = await _read(
+        uow, actor, case_id, "reviews", model.DataKind.PLAN, purpose, views.reviews
+    )
+    return out
+
+
+@router.post(
+    "/cases/{case_id}/reviews",
+    status_code=201,
+    tags=["plan"],
+    summary="Odnotuj przegląd monitorujący planu (z rodziną)",
+)
+async def record_review(
+    case_id: CaseId, body: s.ReviewIn, actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> s.Created:
+    review_id = await handlers.record_review(
+        c.RecordReview(
+            case_id=case_id,
+            reviewed_on=body.reviewed_on,
+            goals=[g.model_dump(mode="json") for g in body.goals],
+            family_assessment=body.family_assessment,
+            notes=body.notes,
+            next_review_on=body.next_review_on,
+            purpose=purpose,
+        ),
+        uow=uow,
+        actor=actor,
+    )
+    return s.Created(id=review_id)
+
+
 # --- offerings and referrals ------------------------------------------------------------------
 
 

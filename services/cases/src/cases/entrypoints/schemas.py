@@ -354,6 +354,45 @@ class PlanIn(Strict):
         ]
 
 
+# --- monitoring reviews -----------------------------------------------------------------------
+
+
+class GoalReviewIn(Strict):
+    goal_id: ShortText = Field(description="Identyfikator celu z aktualnej wersji planu")
+    status: model.GoalProgress
+    note: LongText | None = None
+
+
+class ReviewIn(Strict):
+    reviewed_on: date = Field(description="Dzień przeglądu (nie z przyszłości)")
+    goals: list[GoalReviewIn] = Field(min_length=1, max_length=50)
+    family_assessment: LongText | None = Field(
+        default=None, description="Ocena rodziny, jej własnymi słowami"
+    )
+    notes: LongText | None = None
+    next_review_on: date | None = Field(default=None, description="Termin następnego przeglądu")
+
+
+class GoalReviewOut(BaseModel):
+    goal_id: str
+    title: str | None = Field(description="Tytuł celu w ocenianej wersji planu")
+    status: model.GoalProgress
+    status_name: str
+    note: str | None = None
+
+
+class ReviewOut(BaseModel):
+    id: uuid.UUID
+    plan_version: int
+    reviewed_on: date
+    goals: list[GoalReviewOut]
+    family_assessment: str | None
+    notes: str | None
+    next_review_on: date | None
+    recorded_by: str
+    recorded_at: datetime
+
+
 # --- referrals --------------------------------------------------------------------------------
 
 

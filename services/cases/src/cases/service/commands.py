@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from cases.domain import model
@@ -137,6 +137,17 @@ class AddDiagnosisEntry:
 class UpdatePlan:
     case_id: uuid.UUID
     goals: list[dict[str, Any]]
+    purpose: str = DEFAULT_PURPOSE
+
+
+@dataclass(frozen=True)
+class RecordReview:
+    case_id: uuid.UUID
+    reviewed_on: date
+    goals: list[dict[str, Any]]
+    family_assessment: str | None = None
+    notes: str | None = None
+    next_review_on: date | None = None
     purpose: str = DEFAULT_PURPOSE
 
 

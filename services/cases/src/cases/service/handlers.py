@@ -614,6 +614,31 @@ async def update_plan(cmd: c.UpdatePlan, *, uow: UnitOfWork, actor: Actor) -> in
         return plan.version
 
 
+async def record_review(cmd: c.RecordReview, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
+    """The case manager records a monitoring review of the current plan with the family."""
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at, for_change=False)
+        _require_manager(auth)
+        review = model.MonitoringReview.conduct(
+            case=auth.case,
+            plan=await uow.plans.latest(auth.case.id),
+            reviewed_on=cmd.reviewed_on,
+            goals=cmd.goals,
+            family_assessment=cmd.family_assessment,
+            notes=cmd.notes,
+            next_review_on=cmd.next_review_on,
+            recorded_by=actor.username,
+            now=at,
+        )
+        await uow.reviews.add(review)
+        await _log(
+            uow, actor, auth, action="change", what="review.record", purpose=cmd.purpose, at=at
+        )
+        await uow.commit()
+        return review.id
+
+
 # --- referrals --------------------------------------------------------------------------------
 
 

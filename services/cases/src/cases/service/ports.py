@@ -130,6 +130,9 @@ class UnitOfWork(Protocol):
     def plans(self) -> PlanRepository: ...
 
     @property
+    def reviews(self) -> OfCase[model.MonitoringReview]: ...
+
+    @property
     def referrals(self) -> ReferralRepository: ...
 
     @property

@@ -129,9 +129,12 @@ async def translate(uow: Any, aggregate: object, event: ev.DomainEvent) -> list[
                 if (a.get("responsible") or {}).get("kind") == "member"
                 and uuid.UUID(str(a["responsible"]["member_id"])) in team
             ]
+            reviews = list(await uow.reviews.of_case(p.case_id))
             data = contract.PlanUpdated(
                 case_id=p.case_id,
                 version=p.version,
+                goals_total=len(p.goals),
+                goals_achieved=model.goals_reached(p, reviews),
                 goal_count=len(p.goals),
                 action_count=len(actions),
                 actions_done=sum(1 for a in actions if a.get("status") == "done"),
@@ -139,6 +142,23 @@ async def translate(uow: Any, aggregate: object, event: ev.DomainEvent) -> list[
                 updated_at=p.created_at,
             )
             return [_wrap(data, p.tenant, p.case_id)]
+        case ev.ReviewRecorded(), model.MonitoringReview() as rv:
+            plan = await uow.plans.latest(rv.case_id)
+            data = contract.ReviewRecorded(
+                case_id=rv.case_id,
+                review_id=rv.id,
+                plan_version=rv.plan_version,
+                reviewed_on=rv.reviewed_on,
+                next_review_on=rv.next_review_on,
+                recorded_at=rv.recorded_at,
+                goals_total=len(plan.goals) if plan is not None else len(rv.goals),
+                goals_reviewed=len(rv.goals),
+                goals_progressed=rv.count(model.GoalProgress.PROGRESSED),
+                goals_reached=rv.count(model.GoalProgress.REACHED),
+                goals_not_reached=rv.count(model.GoalProgress.NOT_REACHED),
+                family_assessed=bool(rv.family_assessment),
+            )
+            return [_wrap(data, rv.tenant, rv.case_id)]
         case ev.ReferralMoved() as e, model.Referral() as r:
             return [_wrap(_referral_event(r, e), r.tenant, r.id)]
         case ev.MeetingScheduled(), model.Meeting() as mt:
