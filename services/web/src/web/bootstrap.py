@@ -35,13 +35,22 @@ from web.deps import (
 )
 from web.oidc import OidcClient, OidcError
 from web.routes import auth, cases, home, partners
+from web.routes import evaluation as evaluation_routes
+from web.routes import notifications as notifications_routes
 from web.security import Language, SecurityHeaders
 from web.sessions import CookieSigner, MemorySessionStore, SessionStore
 
 SERVICE = "web"
 HERE = Path(__file__).parent
 # One router per backend service (basket, cases, notifications, evaluation join as they settle).
-ROUTERS = (auth.router, home.router, partners.router, cases.router)
+ROUTERS = (
+    auth.router,
+    home.router,
+    partners.router,
+    cases.router,
+    notifications_routes.router,
+    evaluation_routes.router,
+)
 
 log = logging.getLogger(__name__)
 

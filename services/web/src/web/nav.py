@@ -17,6 +17,9 @@ class NavItem:
 
 
 COORDINATION = frozenset({Role.COORDINATOR, Role.REGIONAL_ADMIN})
+EVALUATION_READERS = frozenset(
+    {Role.COORDINATOR, Role.DIRECTOR, Role.ANALYST, Role.REGIONAL_ADMIN}
+)
 
 NAV: list[NavItem] = [
     NavItem("/", "nav.home"),
@@ -29,7 +32,11 @@ NAV: list[NavItem] = [
     NavItem("/cases", "cases.nav", frozenset({Role.CASE_MANAGER, Role.PARTNER_STAFF})),
     NavItem("/referrals", "cases.nav.referrals", frozenset({Role.PARTNER_STAFF})),
     # notifications: entries go here
+    NavItem("/notifications", "nav.notifications"),
+    NavItem("/webhooks", "nav.webhooks", frozenset({Role.REGIONAL_ADMIN, Role.PARTNER_EDITOR})),
     # evaluation: entries go here
+    NavItem("/evaluation", "nav.monitoring", EVALUATION_READERS),
+    NavItem("/surveys", "nav.surveys", EVALUATION_READERS),
 ]
 
 

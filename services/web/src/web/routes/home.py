@@ -10,6 +10,8 @@ from fastapi.responses import Response
 
 from web.deps import OptionalSession, User, render, signed_in_user
 from web.routes.cases import home_summary as cases_summary
+from web.routes.evaluation import monitoring_summary
+from web.routes.notifications import unread_summary
 from web.routes.partners import parse_time
 
 router = APIRouter(tags=["home"])
@@ -41,6 +43,8 @@ async def home(request: Request, session: OptionalSession) -> Response:
     if user.is_coordinator:
         context.update(await coordinator_summary(user))
     context.update(await cases_summary(user))
+    context.update(await unread_summary(user))
+    context.update(await monitoring_summary(user))
     return render(request, "home.html", context)
 
 
