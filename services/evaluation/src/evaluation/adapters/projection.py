@@ -14,9 +14,11 @@ projector may also group a batch by statement and run each statement once for th
 
 from __future__ import annotations
 
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -281,15 +283,29 @@ _REFERRAL = text(
 )
 
 
-def _version(event: CloudEvent) -> Params:
+class EventMeta(Protocol):
+    """What the projection reads of an event's envelope: a CloudEvent, or the rebuild's typed
+    envelope (building a CloudEvent per event cost the rebuild a third of its CPU)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+    @property
+    def time(self) -> datetime: ...
+
+    @property
+    def tenant(self) -> str | None: ...
+
+
+def _version(event: EventMeta) -> Params:
     return {"version": event.time, "version_id": event.id}
 
 
-def _tenant(event: CloudEvent) -> str:
+def _tenant(event: EventMeta) -> str:
     return event.tenant or ""
 
 
-def rows_for(event: CloudEvent, payload: EventData) -> list[tuple[Any, Params]]:
+def rows_for(event: EventMeta, payload: EventData) -> list[tuple[Any, Params]]:
     """The statements (and their parameters) that project one event; none for other events."""
     tenant = _tenant(event)
     match payload:
@@ -510,7 +526,7 @@ async def take_projection_lock(session: AsyncSession) -> None:
         session.info["projection_lock"] = True
 
 
-async def project(session: AsyncSession, events: Sequence[tuple[CloudEvent, EventData]]) -> int:
+async def project(session: AsyncSession, events: Sequence[tuple[EventMeta, EventData]]) -> int:
     """Apply events to the read models in the session's transaction, one executemany per
     statement. Returns how many events had an effect on the read models."""
     grouped: dict[Any, list[Params]] = defaultdict(list)
