@@ -751,7 +751,7 @@ async def consent_form(
 @router.get("/cases/{case_id}/access-log/pdf")
 async def access_report(user: SignedIn, case_id: str) -> Response:
     content, media_type = await user.cases().document(
-        f"{case_id}/access-log/pdf", "application/pdf"
+        f"{case_id}/access-log.pdf", "application/pdf"
     )
     return document_response(content, media_type, "rejestr-dostepu.pdf")
 
