@@ -6,7 +6,7 @@ to, and reads the access log; the partner's specialist then rejects the referral
 reason (the service's field error is shown by the field), and sees only what the consent allows.
 
 Everything runs on real servers (the `stack` fixture); axe-core checks every page visited
-(`ui.check`); screenshots go to tests/screenshots/ (70-... for this file)."""
+(`ui.check`); screenshots go to tests/screenshots/ (case-NN-... for this file)."""
 
 from __future__ import annotations
 
@@ -137,16 +137,16 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
     console, failed = watch(page, web)
     await ui.sign_in(page, web, issuer, "manager-a")
     await expect(page.get_by_role("heading", name="Moje sprawy")).to_be_visible()
-    await ui.check(page, "70-start-case-manager")
+    await ui.check(page, "case-01-start-case-manager")
 
     # a new case: the form names the missing field, then the case opens
     await page.get_by_role("link", name="Sprawy rodzin", exact=True).first.click()
-    await ui.check(page, "71-cases-empty")
+    await ui.check(page, "case-02-cases-empty")
     await page.get_by_role("link", name="Przyjmij nową sprawę").click()
     await page.get_by_role("button", name="Przyjmij sprawę").click()
     summary = page.get_by_role("alert")
     await expect(summary).to_contain_text("Osoba 1: Imię")
-    await ui.check(page, "72-new-case-errors")
+    await ui.check(page, "case-03-new-case-errors")
     await page.locator("#f-case-p0_first_name").fill("Anna")
     await page.locator("#f-case-p0_last_name").fill("Kowalska")
     await page.locator("#f-case-p0_relation").fill("matka")
@@ -160,7 +160,7 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
     case_url = page.url
     case_id = case_url.rsplit("/", 1)[-1]
     await expect(page.get_by_role("cell", name="Anna Kowalska")).to_be_visible()
-    await ui.check(page, "73-case-overview")
+    await ui.check(page, "case-04-case-overview")
 
     # consent: an empty scope is refused naming the field; then a consent for the partner
     nav = page.get_by_role("navigation", name="Części sprawy")
@@ -169,7 +169,7 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
     await page.get_by_role("checkbox", name="skierowania").uncheck()
     await page.get_by_role("button", name="Zapisz zgodę").click()
     await expect(page.get_by_role("alert")).to_contain_text("Jakie dane można udostępnić")
-    await ui.check(page, "74-consent-errors")
+    await ui.check(page, "case-05-consent-errors")
     await page.get_by_role("checkbox", name="Powiatowy Urząd Pracy w Wieliczce").check()
     for kind in ("diagnoza", "plan wsparcia", "skierowania", "spotkania i ustalenia"):
         await page.get_by_role("checkbox", name=kind, exact=True).check()
@@ -177,7 +177,7 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
     await page.get_by_role("button", name="Zapisz zgodę").click()
     await expect(page.locator("p.notice")).to_contain_text("Zapisano zgodę")
     await expect(page.locator(".consent--valid")).to_have_count(1)
-    await ui.check(page, "75-consent")
+    await ui.check(page, "case-06-consent")
     form_link = page.get_by_role("link", name=re.compile("^Formularz zgody do druku"))
     printed = await page.request.get(web + str(await form_link.get_attribute("href")))
     assert printed.status == 200
@@ -196,7 +196,7 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
     await page.get_by_label("Funkcja w zespole").fill("doradca zawodowy")
     await page.get_by_role("button", name="Wyślij zaproszenie").click()
     await expect(page.get_by_role("cell", name="zaproszony")).to_be_visible()
-    await ui.check(page, "76-team")
+    await ui.check(page, "case-07-team")
 
     # the diagnosis: the family's own view beside the specialist's, by area
     await nav.get_by_role("link", name="Diagnoza").click()
@@ -211,7 +211,7 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
     work = page.locator("#area-work")
     await expect(work.locator(".view--family")).to_contain_text("Chcę wrócić do pracy")
     await expect(work.locator(".view--specialists")).to_contain_text("doświadczenie w handlu")
-    await ui.check(page, "77-diagnosis")
+    await ui.check(page, "case-08-diagnosis")
 
     # the plan: version 1, then version 2 with a changed status and a new action
     await nav.get_by_role("link", name="Plan wsparcia").click()
@@ -228,13 +228,13 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
     await page.get_by_role("button", name="Zapisz nową wersję planu").click()
     alert = page.get_by_role("alert")
     await expect(alert).to_contain_text("Cel 1, działanie 2: Termin")
-    await ui.check(page, "78-plan-errors")
+    await ui.check(page, "case-09-plan-errors")
     await page.locator("#f-plan-g0_a1_due_on").fill(due)
     await page.get_by_role("button", name="Zapisz nową wersję planu").click()
     await expect(page.locator("p.notice")).to_contain_text("Zapisano wersję 2")
     await expect(page.get_by_role("heading", name=re.compile("Wersja 2"))).to_be_visible()
     await expect(page.get_by_role("cell", name="w trakcie")).to_be_visible()
-    await ui.check(page, "79-plan")
+    await ui.check(page, "case-10-plan")
     await page.get_by_role("link", name="Wersja 1").click()
     await expect(page.get_by_role("heading", name="Wersja 1", exact=True)).to_be_visible()
     await expect(page.get_by_role("cell", name="zaplanowane")).to_be_visible()
@@ -243,10 +243,10 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
     # a referral: the capacity is shown before sending
     await nav.get_by_role("link", name="Skierowania").click()
     await expect(page.get_by_role("cell", name="są wolne miejsca")).to_be_visible()
-    await ui.check(page, "80-referrals-choose")
+    await ui.check(page, "case-11-referrals-choose")
     await page.locator(f"a[href$='service_id={service_id}']").click()
     await expect(page.get_by_text("są wolne miejsca")).to_be_visible()
-    await ui.check(page, "81-referral-capacity")
+    await ui.check(page, "case-12-referral-capacity")
     await page.get_by_label("Informacja dla instytucji").fill("Matka prosi o termin po 15:00.")
     await page.get_by_role("button", name="Wyślij skierowanie").click()
     await expect(page.locator("p.notice")).to_contain_text("Wysłano skierowanie")
@@ -265,23 +265,23 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
     await page.locator("[id$='-d0_text']").fill("Syn będzie chodził na świetlicę do 17:00.")
     await page.get_by_role("button", name="Zapisz przebieg spotkania").click()
     await expect(page.get_by_role("alert")).to_contain_text("Ustalenie 1: Czy rodzina się zgodziła")
-    await ui.check(page, "82-meeting-errors")
+    await ui.check(page, "case-13-meeting-errors")
     await page.locator("[id$='-d0_family_consent-1']").check()
     await page.get_by_role("button", name="Zapisz przebieg spotkania").click()
     await expect(page.locator("p.notice")).to_contain_text("Zapisano przebieg")
     await expect(page.locator(".decisions")).to_contain_text("rodzina się zgodziła")
-    await ui.check(page, "83-meetings")
+    await ui.check(page, "case-14-meetings")
 
     # the access log for the family: on the page and as the service's PDF
     await nav.get_by_role("link", name="Rejestr dostępu").click()
     await expect(page.get_by_role("cell", name="odnotowanie zgody")).to_be_visible()
-    await ui.check(page, "84-access-log")
+    await ui.check(page, "case-15-access-log")
     report = await page.request.get(f"{web}/cases/{case_id}/access-log/pdf")
     assert report.status == 200
     assert (await report.body()).startswith(b"%PDF")
     await page.goto(f"{case_url}/referrals?lang=en")
     await expect(page.get_by_role("heading", name=re.compile("Referrals"))).to_be_visible()
-    await ui.check(page, "85-referrals-en")
+    await ui.check(page, "case-16-referrals-en")
     await page.goto(f"{case_url}?lang=pl")
 
     # the partner's specialist: accepts the invitation, sees what the consent allows
@@ -290,13 +290,13 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
     p_console, p_failed = watch(partner, web)
     await ui.sign_in(partner, web, issuer, "partner-a")
     await expect(partner.get_by_role("heading", name="Skierowania do odpowiedzi")).to_be_visible()
-    await ui.check(partner, "86-start-partner")
+    await ui.check(partner, "case-17-start-partner")
     await partner.get_by_role("link", name="Sprawy rodzin", exact=True).first.click()
     await partner.get_by_role("button", name=re.compile("^Przyjmij")).click()
     await expect(partner.locator("p.notice")).to_contain_text("Dołączono do zespołu")
     await partner.get_by_role("link", name=re.compile("^Sprawa ")).first.click()
     await expect(partner.get_by_text("Zgoda rodziny nie obejmuje danych osobowych")).to_be_visible()
-    await ui.check(partner, "87-partner-case")
+    await ui.check(partner, "case-18-partner-case")
     await partner.goto(f"{web}/cases/{case_id}/diagnosis")
     await expect(partner.locator("#area-work .view--family")).to_contain_text("wrócić do pracy")
     await partner.goto(f"{web}/cases/{case_id}/consent")
@@ -309,13 +309,13 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
     alert = partner.get_by_role("alert")
     await expect(alert).to_contain_text("Powód:")
     await expect(partner.locator("select[aria-invalid='true']")).to_have_count(1)
-    await ui.check(partner, "88-reject-without-reason")
+    await ui.check(partner, "case-19-reject-without-reason")
     rejecting = partner.locator("details[open]")
     await rejecting.get_by_label("Powód").select_option("no_capacity")
     await rejecting.get_by_label("Wyjaśnienie").fill("Grupa na ten miesiąc jest pełna.")
     await partner.get_by_role("button", name="Odrzuć", exact=True).click()
     await expect(partner.locator("p.notice")).to_contain_text("odrzucone")
-    await ui.check(partner, "89-referrals-partner")
+    await ui.check(partner, "case-20-referrals-partner")
 
     # the case manager sees the answer with its reason
     await page.goto(f"{case_url}/referrals")
