@@ -72,7 +72,7 @@ async def load(url: str, n: int, vault: PeselVault) -> list[tuple[uuid.UUID, str
         [{"from": None, "to": "draft", "at": opened.isoformat(), "by": "m", "party": "sender"}]
     )
     pesel = with_check_digit("8503150123")
-    blob, digest = vault.encrypt(pesel), vault.lookup_hash(pesel)
+    sealed = vault.seal(pesel)
     index = []
     for i in range(n):
         case_id, mother, member = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
@@ -80,9 +80,10 @@ async def load(url: str, n: int, vault: PeselVault) -> list[tuple[uuid.UUID, str
         index.append((case_id, subject))
         cases.append((case_id, TENANT, subject, subject, "support", opened, None, None, None, 2))
         family.append((mother, case_id, TENANT, "Ewa", f"Testowa{i}", 1985, "matka", "+48 1",
-                       None, "ul. Fikcyjna 1", blob, digest))  # fmt: skip
+                       None, "ul. Fikcyjna 1", sealed.ciphertext, sealed.lookup_hash, None,
+                       sealed.key_id, sealed.hash_key_id))  # fmt: skip
         family.append((uuid.uuid4(), case_id, TENANT, "Jan", f"Testowy{i}", 2014, "syn", None,
-                       None, None, None, None))  # fmt: skip
+                       None, None, None, None, None, None, None))  # fmt: skip
         consents.append((uuid.uuid4(), case_id, TENANT, mother, opened, "paper", [SCHOOL], [],
                          ["diagnosis", "plan", "referrals", "meetings", "contact"], subject,
                          opened, None, None, None, None))  # fmt: skip

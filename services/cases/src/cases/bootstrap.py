@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from cases.adapters.crypto import PeselVault, decode_key
+from cases.adapters.crypto import PeselVault, decode_key, decode_keys
 from cases.adapters.orm import start_mappers
 from cases.config import CasesSettings
 from cases.entrypoints.api import router
@@ -26,16 +26,22 @@ TAGS = [
 ]
 
 
+def pesel_vault(settings: CasesSettings) -> PeselVault:
+    assert settings.cases_pesel_key is not None
+    assert settings.cases_pesel_hash_key is not None
+    previous = settings.cases_pesel_previous_keys
+    return PeselVault(
+        decode_key(settings.cases_pesel_key.get_secret_value(), "CASES_PESEL_KEY"),
+        decode_key(settings.cases_pesel_hash_key.get_secret_value(), "CASES_PESEL_HASH_KEY"),
+        decode_keys(previous.get_secret_value() if previous else None, "CASES_PESEL_PREVIOUS_KEYS"),
+    )
+
+
 def bootstrap(settings: CasesSettings | None = None) -> tuple[FastAPI, Runtime]:
     settings = settings or CasesSettings()
     start_mappers()
     runtime = build_runtime(SERVICE, settings)
-    assert settings.cases_pesel_key is not None
-    assert settings.cases_pesel_hash_key is not None
-    vault = PeselVault(
-        decode_key(settings.cases_pesel_key.get_secret_value(), "CASES_PESEL_KEY"),
-        decode_key(settings.cases_pesel_hash_key.get_secret_value(), "CASES_PESEL_HASH_KEY"),
-    )
+    vault = pesel_vault(settings)
     register_consumers(runtime.broker, runtime.sessions, settings.consumer_prefix)
     app = create_app(
         runtime,

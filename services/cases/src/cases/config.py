@@ -4,6 +4,7 @@ CASES_PESEL_KEY and CASES_PESEL_HASH_KEY (base64, 32 bytes each, different) prot
 numbers. They are required when CASES_ENVIRONMENT=production. Elsewhere (development, tests),
 when unset, a random pair is generated at start: encrypted numbers then cannot be read after a
 restart, which is acceptable for demo data and makes a forgotten key visible at once.
+CASES_PESEL_PREVIOUS_KEYS lists the keys being rotated away from (ADR 0026).
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ class CasesSettings(ServiceSettings):
     cases_environment: str = Field(default="development", description="production | development")
     cases_pesel_key: SecretStr | None = Field(default=None, description="AES-256-GCM key, base64")
     cases_pesel_hash_key: SecretStr | None = Field(default=None, description="HMAC key, base64")
+    cases_pesel_previous_keys: SecretStr | None = Field(
+        default=None,
+        description="Old PESEL keys still readable during a rotation: base64, comma-separated",
+    )
     consumer_prefix: str = Field(default="cases", description="Prefix of durable consumer names")
 
     @model_validator(mode="after")

@@ -64,7 +64,9 @@ async def family(
                 email=row.email,
                 address=row.address,
                 has_pesel=blob is not None,
-                pesel=vault.decrypt(blob) if vault is not None and blob is not None else None,
+                pesel=vault.decrypt(blob, row.pesel_key_id)
+                if vault is not None and blob is not None
+                else None,
             )
         )
     return out
@@ -257,7 +259,9 @@ def _family_from_json(row: dict[str, Any], vault: Vault | None) -> s.FamilyMembe
         email=row["email"],
         address=row["address"],
         has_pesel=raw is not None,
-        pesel=vault.decrypt(raw) if vault is not None and raw is not None else None,
+        pesel=vault.decrypt(raw, row.get("pesel_key_id"))
+        if vault is not None and raw is not None
+        else None,
     )
 
 

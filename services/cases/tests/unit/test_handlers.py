@@ -14,7 +14,7 @@ from cases.domain import model
 from cases.domain.policy import Actor
 from cases.service import commands as c
 from cases.service import handlers
-from cases.service.ports import AccessEntry, Institution, Offering
+from cases.service.ports import AccessEntry, Institution, Offering, SealedPesel
 from cases.service.publishing import translate
 from shared.contracts import CloudEvent
 from shared.errors import InvalidInput, NotFound
@@ -59,8 +59,14 @@ class FakeRepo:
     async def cases_sent_to(self, institution_id: uuid.UUID) -> list[uuid.UUID]:
         return [r.case_id for r in self.items.values() if r.institution_id == institution_id]
 
-    async def cases_with_pesel(self, tenants: frozenset[str], pesel_hash: str) -> list[uuid.UUID]:
-        return [m.case_id for m in self.items.values() if m.pesel_hash == pesel_hash]
+    async def cases_with_pesel(
+        self, tenants: frozenset[str], hashes: list[tuple[str, str]]
+    ) -> list[uuid.UUID]:
+        return [m.case_id for m in self.items.values() if (m.pesel_hash_key_id, m.pesel_hash)
+                in hashes]  # fmt: skip
+
+    async def delete(self, item: Any) -> None:
+        self.items.pop(item.id)
 
 
 @dataclass
@@ -117,14 +123,14 @@ class FakeUoW:
 
 
 class Vault:
-    def encrypt(self, pesel: str) -> bytes:
-        return b"x" + pesel[::-1].encode()
+    def seal(self, pesel: str) -> SealedPesel:
+        return SealedPesel(b"x" + pesel[::-1].encode(), "k1", "h" + pesel, "h1")
 
-    def decrypt(self, blob: bytes) -> str:
+    def decrypt(self, blob: bytes, key_id: str | None = None) -> str:
         return blob[1:].decode()[::-1]
 
-    def lookup_hash(self, pesel: str) -> str:
-        return "h" + pesel
+    def lookup_hashes(self, pesel: str) -> list[tuple[str, str]]:
+        return [("h1", "h" + pesel)]
 
 
 MANAGER = Actor("m-1", "manager-a", frozenset({"case-manager"}), frozenset({A}), None)

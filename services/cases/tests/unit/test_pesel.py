@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import os
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from cases.adapters.crypto import PeselVault, decode_key, new_key
 from cases.domain import pesel
@@ -50,12 +52,15 @@ def test_vault_encrypts_with_a_fresh_nonce_and_hashes_with_its_own_key():
     first, second = vault.encrypt("44051401359"), vault.encrypt("44051401359")
     assert first != second
     assert b"44051401359" not in first
-    assert vault.decrypt(first) == vault.decrypt(second) == "44051401359"
+    assert (
+        vault.decrypt(first, vault.key_id) == vault.decrypt(second, vault.key_id) == "44051401359"
+    )
     assert vault.lookup_hash("44051401359") == vault.lookup_hash("44051401359")
     other = PeselVault(decode_key(new_key(), "k"), decode_key(new_key(), "h"))
     assert other.lookup_hash("44051401359") != vault.lookup_hash("44051401359")
     assert "key" not in repr(vault).replace("keys hidden", "")
-    assert other.decrypt(first) is None  # another key: unreadable, not an error
+    assert other.decrypt(first, vault.key_id) is None  # another key: unreadable, not an error
+    assert other.decrypt(first, other.key_id) is None
 
 
 def test_keys_must_be_32_bytes_and_different():
@@ -64,3 +69,27 @@ def test_keys_must_be_32_bytes_and_different():
     key = decode_key(new_key(), "k")
     with pytest.raises(ValueError, match="differ"):
         PeselVault(key, key)
+
+
+def test_previous_keys_stay_readable_and_findable_and_legacy_blobs_open():
+    old_key, old_hash = decode_key(new_key(), "k"), decode_key(new_key(), "h")
+    old = PeselVault(old_key, old_hash)
+    sealed = old.seal("44051401359")
+    assert (sealed.key_id, sealed.hash_key_id) == (old.key_id, old.hash_key_id)
+    assert sealed.key_id != sealed.hash_key_id
+    new = PeselVault(decode_key(new_key(), "k"), decode_key(new_key(), "h"), [old_key, old_hash])
+    assert new.key_id != old.key_id
+    assert new.decrypt(sealed.ciphertext, sealed.key_id) == "44051401359"
+    hashes = dict(new.lookup_hashes("44051401359"))
+    assert hashes[old.hash_key_id] == sealed.lookup_hash
+    assert hashes[new.hash_key_id] == new.lookup_hash("44051401359")
+    # A ciphertext cannot be relabelled with another key id.
+    assert new.decrypt(sealed.ciphertext, new.key_id) is None
+    # Numbers stored before key ids (associated data v1, no id): every known key is tried.
+    nonce = os.urandom(12)
+    legacy = nonce + AESGCM(old_key).encrypt(nonce, b"44051401359", b"cus-cases-pesel-v1")
+    assert new.decrypt(legacy) == "44051401359"
+    assert (
+        PeselVault(decode_key(new_key(), "k"), decode_key(new_key(), "h")).decrypt(legacy) is None
+    )
+    assert "=" not in repr(new)

@@ -3,6 +3,12 @@
 Two independent keys (settings CASES_PESEL_KEY and CASES_PESEL_HASH_KEY, base64 of 32 bytes).
 The hash key lets the service find a family by PESEL without decrypting every row; it is a
 separate key so that the lookup index alone does not reveal numbers (PESEL has a small space).
+
+Each ciphertext and each hash is stored with the id of the key that made it (ADR 0026). Old keys
+listed in CASES_PESEL_PREVIOUS_KEYS stay readable: ciphertexts under them are decrypted and
+hashes under them are found, until `python -m cases.rotate_pesel_keys` has moved every stored
+number to the current keys. A key id is derived from the key (a keyed fingerprint that reveals
+nothing about it), so configuration cannot pair a key with a wrong id.
 """
 
 from __future__ import annotations
@@ -12,14 +18,20 @@ import hashlib
 import hmac
 import logging
 import os
+from collections.abc import Iterable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from cases.service.ports import SealedPesel
+
 log = logging.getLogger(__name__)
 
 NONCE_BYTES = 12
-_AAD = b"cus-cases-pesel-v1"
+# Ciphertexts made before key ids existed (key id NULL) are bound to this string alone.
+_LEGACY_AAD = b"cus-cases-pesel-v1"
+_AAD = b"cus-cases-pesel-v2:"  # + key id: a ciphertext cannot be relabelled with another key
+_KEY_ID_LABEL = b"cus-cases-pesel-key-id"
 
 
 def decode_key(value: str, name: str) -> bytes:
@@ -29,31 +41,73 @@ def decode_key(value: str, name: str) -> bytes:
     return key
 
 
+def decode_keys(value: str | None, name: str) -> list[bytes]:
+    """A comma-separated list of base64 keys (CASES_PESEL_PREVIOUS_KEYS)."""
+    return [decode_key(part.strip(), name) for part in (value or "").split(",") if part.strip()]
+
+
 def new_key() -> str:
     return base64.b64encode(os.urandom(32)).decode()
 
 
+def key_id(key: bytes) -> str:
+    """A short public name for a key: HMAC of a fixed label under the key."""
+    return hmac.new(key, _KEY_ID_LABEL, hashlib.sha256).hexdigest()[:16]
+
+
 class PeselVault:
-    def __init__(self, encryption_key: bytes, hash_key: bytes) -> None:
+    def __init__(
+        self, encryption_key: bytes, hash_key: bytes, previous_keys: Iterable[bytes] = ()
+    ) -> None:
         if encryption_key == hash_key:
             raise ValueError("the PESEL encryption and hash keys must differ")
+        self.key_id = key_id(encryption_key)
+        self.hash_key_id = key_id(hash_key)
         self._aead = AESGCM(encryption_key)
         self._hash_key = hash_key
+        # Every key this vault can read with, current first. An old key may have been either an
+        # encryption or a hash key; the stored key id says which row needs which.
+        keys = dict.fromkeys([encryption_key, hash_key, *previous_keys])
+        self._readers = {key_id(k): AESGCM(k) for k in keys if k != hash_key}
+        self._hashers = {key_id(k): k for k in keys if k != encryption_key}
+
+    def seal(self, pesel: str) -> SealedPesel:
+        """The PESEL encrypted and hashed under the current keys, with their ids."""
+        return SealedPesel(self.encrypt(pesel), self.key_id, self.lookup_hash(pesel),
+                           self.hash_key_id)  # fmt: skip
 
     def encrypt(self, pesel: str) -> bytes:
         nonce = os.urandom(NONCE_BYTES)
-        return nonce + self._aead.encrypt(nonce, pesel.encode(), _AAD)
+        return nonce + self._aead.encrypt(nonce, pesel.encode(), _AAD + self.key_id.encode())
 
-    def decrypt(self, blob: bytes) -> str | None:
-        """The PESEL, or None when this key cannot open it (the key was changed or lost)."""
-        try:
-            return self._aead.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], _AAD).decode()
-        except InvalidTag:
-            log.warning("a PESEL could not be decrypted with the current key")
-            return None
+    def decrypt(self, blob: bytes, key_id: str | None = None) -> str | None:
+        """The PESEL, or None when no key of this vault opens it (a key changed or lost).
+        Without a key id (a number stored before key ids), every known key is tried."""
+        nonce, body = blob[:NONCE_BYTES], blob[NONCE_BYTES:]
+        if key_id is None:
+            candidates = [(aead, _LEGACY_AAD) for aead in self._readers.values()]
+        elif key_id in self._readers:
+            candidates = [(self._readers[key_id], _AAD + key_id.encode())]
+        else:
+            candidates = []
+        for aead, aad in candidates:
+            try:
+                return aead.decrypt(nonce, body, aad).decode()
+            except InvalidTag:
+                continue
+        log.warning("a PESEL could not be decrypted with the configured keys")
+        return None
 
     def lookup_hash(self, pesel: str) -> str:
         return hmac.new(self._hash_key, pesel.encode(), hashlib.sha256).hexdigest()
+
+    def lookup_hashes(self, pesel: str) -> list[tuple[str, str]]:
+        """(hash key id, hash) under the current and every previous key, to find numbers stored
+        under any of them while a rotation is under way."""
+        return [
+            (kid, hmac.new(key, pesel.encode(), hashlib.sha256).hexdigest())
+            for kid, key in self._hashers.items()
+        ]
 
     def __repr__(self) -> str:  # never show keys in logs or tracebacks
         return "PeselVault(<keys hidden>)"

@@ -98,7 +98,9 @@ family_members = Table(
     Column("email", Text),
     Column("address", Text),
     Column("pesel_encrypted", LargeBinary, comment="AES-256-GCM: nonce || ciphertext+tag"),
+    Column("pesel_key_id", Text, comment="Id of the key of pesel_encrypted; NULL: before ids"),
     Column("pesel_hash", Text, comment="HMAC-SHA256 of the PESEL under a separate key"),
+    Column("pesel_hash_key_id", Text, comment="Id of the key of pesel_hash; NULL: before ids"),
     _ts("removed_at"),
     Index("ix_family_members_tenant_pesel_hash", "tenant", "pesel_hash"),
 )

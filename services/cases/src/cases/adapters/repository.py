@@ -8,7 +8,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import JSON, column, func, insert, select, text
+from sqlalchemy import JSON, and_, column, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.adapters import orm
@@ -141,10 +141,18 @@ class FamilyRepository(SqlRepository[model.FamilyMember]):
         await self.session.delete(item)
         await self.session.flush()
 
-    async def cases_with_pesel(self, tenants: frozenset[str], pesel_hash: str) -> list[uuid.UUID]:
+    async def cases_with_pesel(
+        self, tenants: frozenset[str], hashes: list[tuple[str, str]]
+    ) -> list[uuid.UUID]:
+        """Cases holding the number, by its hash under any key the vault knows (each hash is
+        matched with its own key id; numbers stored before key ids have none)."""
         f = orm.family_members.c
+        matches = [
+            and_(f.pesel_hash == h, or_(f.pesel_hash_key_id == kid, f.pesel_hash_key_id.is_(None)))
+            for kid, h in hashes
+        ]
         rows = await self.session.execute(
-            select(f.case_id).where(f.pesel_hash == pesel_hash, f.tenant.in_(tenants)).distinct()
+            select(f.case_id).where(f.tenant.in_(tenants), or_(*matches)).distinct()
         )
         return list(rows.scalars())
 

@@ -257,6 +257,8 @@ class FamilyMember:
     pesel_encrypted: bytes | None = None
     pesel_hash: str | None = None
     removed_at: datetime | None = None
+    pesel_key_id: str | None = None
+    pesel_hash_key_id: str | None = None
 
     EDITABLE = frozenset(
         {"first_name", "last_name", "year_of_birth", "relation", "phone", "email", "address"}
@@ -281,9 +283,15 @@ class FamilyMember:
                 raise InvalidInput.field(name, "Tego pola nie można zmienić.", "not_editable")
             setattr(self, name, value)
 
-    def set_pesel(self, encrypted: bytes | None, lookup_hash: str | None) -> None:
-        self.pesel_encrypted = encrypted
-        self.pesel_hash = lookup_hash
+    def set_pesel(
+        self,
+        encrypted: bytes | None,
+        key_id: str | None,
+        lookup_hash: str | None,
+        hash_key_id: str | None,
+    ) -> None:
+        self.pesel_encrypted, self.pesel_key_id = encrypted, key_id
+        self.pesel_hash, self.pesel_hash_key_id = lookup_hash, hash_key_id
 
     def check_removable(
         self, family: list[FamilyMember], consents: list[Consent], now: datetime
@@ -307,8 +315,7 @@ class FamilyMember:
         must stay readable); contact details and the PESEL are erased."""
         self.removed_at = now
         self.phone = self.email = self.address = None
-        self.pesel_encrypted = None
-        self.pesel_hash = None
+        self.set_pesel(None, None, None, None)
 
 
 # --- consent --------------------------------------------------------------------------------

@@ -162,7 +162,7 @@ async def find_cases_by_pesel(
         return []
     at = now()
     async with uow:
-        found = await uow.family.cases_with_pesel(actor.tenants, vault.lookup_hash(pesel))
+        found = await uow.family.cases_with_pesel(actor.tenants, vault.lookup_hashes(pesel))
         visible: list[uuid.UUID] = []
         for case_id in found:
             try:
@@ -239,7 +239,7 @@ async def open_case(cmd: c.OpenCase, *, uow: UnitOfWork, actor: Actor, vault: Va
 
 
 def _family_member(case: model.Case, person: c.FamilyMemberIn, vault: Vault) -> model.FamilyMember:
-    return model.FamilyMember(
+    member = model.FamilyMember(
         id=uuid.uuid4(),
         case_id=case.id,
         tenant=case.tenant,
@@ -250,9 +250,11 @@ def _family_member(case: model.Case, person: c.FamilyMemberIn, vault: Vault) -> 
         phone=person.phone,
         email=person.email,
         address=person.address,
-        pesel_encrypted=vault.encrypt(person.pesel) if person.pesel else None,
-        pesel_hash=vault.lookup_hash(person.pesel) if person.pesel else None,
     )
+    if person.pesel:
+        sealed = vault.seal(person.pesel)
+        member.set_pesel(sealed.ciphertext, sealed.key_id, sealed.lookup_hash, sealed.hash_key_id)
+    return member
 
 
 async def add_family_member(
@@ -296,10 +298,13 @@ async def edit_family_member(
         changes = dict(cmd.changes)
         if "pesel" in changes:
             pesel = changes.pop("pesel")
-            member.set_pesel(
-                vault.encrypt(pesel) if pesel else None,
-                vault.lookup_hash(pesel) if pesel else None,
-            )
+            if pesel:
+                sealed = vault.seal(pesel)
+                member.set_pesel(
+                    sealed.ciphertext, sealed.key_id, sealed.lookup_hash, sealed.hash_key_id
+                )
+            else:
+                member.set_pesel(None, None, None, None)
         member.edit(changes)
         await _log(
             uow, actor, auth, action="change", what="family.edit", purpose=cmd.purpose, at=at

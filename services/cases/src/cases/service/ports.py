@@ -49,7 +49,7 @@ class FamilyRepository(OfCase[model.FamilyMember], Protocol):
     async def delete(self, item: model.FamilyMember) -> None: ...
 
     async def cases_with_pesel(
-        self, tenants: frozenset[str], pesel_hash: str
+        self, tenants: frozenset[str], hashes: list[tuple[str, str]]
     ) -> list[uuid.UUID]: ...
 
 
@@ -102,12 +102,22 @@ class AccessLog(Protocol):
     async def record(self, entry: AccessEntry) -> None: ...
 
 
+@dataclass(frozen=True)
+class SealedPesel:
+    """A PESEL as it is stored: ciphertext and lookup hash, each with the id of its key."""
+
+    ciphertext: bytes
+    key_id: str
+    lookup_hash: str
+    hash_key_id: str
+
+
 class Vault(Protocol):
-    def encrypt(self, pesel: str) -> bytes: ...
+    def seal(self, pesel: str) -> SealedPesel: ...
 
-    def decrypt(self, blob: bytes) -> str | None: ...
+    def decrypt(self, blob: bytes, key_id: str | None = None) -> str | None: ...
 
-    def lookup_hash(self, pesel: str) -> str: ...
+    def lookup_hashes(self, pesel: str) -> list[tuple[str, str]]: ...
 
 
 class UnitOfWork(Protocol):
