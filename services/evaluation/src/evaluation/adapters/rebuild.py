@@ -24,7 +24,7 @@ from datetime import datetime
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from sqlalchemy import text
@@ -60,31 +60,66 @@ async def last_sequence(js: JetStreamContext, stream: str) -> int:
 
 
 async def read_stream(
-    js: JetStreamContext, stream: str, *, after: int, until: int, batch: int = 2000
+    js: JetStreamContext,
+    stream: str,
+    *,
+    after: int,
+    until: int,
+    batch: int = 2000,
+    idle: float = 5.0,
 ) -> AsyncIterator[list[Msg]]:
-    """Messages of `stream` with sequence > `after`, in order, in batches, up to at least `until`
-    (an ephemeral pull consumer; JetStream's flow is bounded by what is asked for)."""
+    """Messages of `stream` with sequence > `after`, in order, in batches, up to `until` (or the
+    last one there is, when the rest was deleted: nothing more arrives for `idle` seconds).
+
+    An ordered push consumer with a callback (no acknowledgements; nats-py re-creates it from
+    the last sequence seen if a message goes missing). Pulling with `fetch` cost 2.6 times the
+    CPU per message: nats-py creates a task and a timer for every message it fetches. The
+    callback waits while the reader is two batches ahead of the database; while it waits, the
+    client does not answer the server's flow control, so the server stops sending: memory stays
+    bounded however long the stream is.
+    """
     if until <= after:
         return
+    ready: asyncio.Queue[list[Msg] | None] = asyncio.Queue(maxsize=2)
+    current: list[Msg] = []
+    finished = False
+
+    async def take(msg: Msg) -> None:
+        nonlocal current, finished
+        if finished:
+            return
+        seq = msg.metadata.sequence.stream
+        if seq <= until:
+            current.append(msg)
+        if seq >= until:
+            finished = True
+            if current:
+                await ready.put(current)
+            await ready.put(None)
+        elif len(current) >= batch:
+            full, current = current, []
+            await ready.put(full)
+
     config = ConsumerConfig(
-        ack_policy=AckPolicy.NONE,
         deliver_policy=DeliverPolicy.BY_START_SEQUENCE if after else DeliverPolicy.ALL,
         opt_start_seq=after + 1 if after else None,
-        inactive_threshold=30.0,
-        max_waiting=1,
     )
     spec = next(s for s in STREAMS.values() if s.name == stream)
-    sub = await js.pull_subscribe(spec.subjects[0], stream=stream, config=config)
-    seen = after
+    sub = await js.subscribe(
+        spec.subjects[0], stream=stream, cb=take, ordered_consumer=True, config=config
+    )
     try:
-        while seen < until:
+        while True:
             try:
-                msgs = await sub.fetch(min(batch, until - seen), timeout=5.0)
-            except TimeoutError:
-                break  # the rest was deleted from the stream
-            if not msgs:
+                msgs = await asyncio.wait_for(ready.get(), idle)
+            except TimeoutError:  # the rest was deleted from the stream
+                finished = True
+                if current:
+                    msgs, current = current, []
+                    yield msgs
                 break
-            seen = msgs[-1].metadata.sequence.stream
+            if msgs is None:
+                break
             yield msgs
     finally:
         with contextlib.suppress(Exception):
