@@ -246,7 +246,9 @@ async def stale(
         return []
     page = await search(
         session,
-        SearchFilters(tenant=tenant, limit=len(ids), readable_tenants=frozenset({tenant})),
+        SearchFilters(
+            ids=tuple(ids), limit=len(ids), readable_tenants=frozenset({tenant}), sort="name"
+        ),
         today=today,
         stale_after_days=stale_after_days,
     )

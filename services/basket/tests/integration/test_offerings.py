@@ -121,3 +121,20 @@ async def test_stale_offerings_are_flagged_and_listed(basket, new_offering):
     assert (await b.post("coord-a", f"/v1/offerings/{old}/verify")).status_code == 200
     assert (await b.get("coord-a", "/v1/offerings/stale", tenant=A)).json() == []
     assert (await b.get("coord-b", "/v1/offerings/stale", tenant=A)).json() == []
+
+
+async def test_stale_list_is_not_crowded_out_by_fresh_offerings(basket, new_offering):
+    """The stale list holds every stale offering, also when fresh ones sort before them."""
+    b, offering = basket, new_offering
+    provider = await b.partner(A)
+    for title in ("Aaa świeża usługa", "Abc świeża usługa"):
+        await b.add("coord-a", offering(provider, title))
+    old = await b.add("coord-a", offering(provider, "Zzz dawno niesprawdzana"))
+    await b.sql(
+        "UPDATE offerings SET last_verified_on = :d WHERE id = :id",
+        d=date.today() - timedelta(days=91),
+        id=old,
+    )
+    stale = (await b.get("coord-a", "/v1/offerings/stale", tenant=A)).json()
+    assert old in [s["id"] for s in stale]
+    assert all(s["stale"] for s in stale)

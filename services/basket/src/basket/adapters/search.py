@@ -54,6 +54,7 @@ class SearchFilters:
     published_only: bool = False
     readable_tenants: frozenset[str] | None = None  # None: every tenant (regional staff)
     modified_after: Any = None
+    ids: tuple[uuid.UUID, ...] | None = None  # only these offerings
     sort: Sort = "relevance"
     limit: int = 20
     offset: int = 0
@@ -108,6 +109,9 @@ def build_search(f: SearchFilters) -> tuple[str, dict[str, Any]]:
         params[name] = value
         typed = condition.replace(f":{name}", f"CAST(:{name} AS {sql_type})")
         where.append(f"(CAST(:{name} AS {sql_type}) IS NULL OR {typed})")
+    if f.ids is not None:
+        params["ids"] = list(f.ids)
+        where.append("o.id = ANY(CAST(:ids AS uuid[]))")
     if f.modified_after is not None:
         params["modified_after"] = f.modified_after
         where.append("o.updated_at > :modified_after")
