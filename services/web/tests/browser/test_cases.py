@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from playwright.async_api import Browser, Page, expect
 
 PARTNER_INSTITUTION = "7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001"  # partner-a's, in the realm
@@ -126,6 +127,8 @@ def watch(page: Page, web_url: str) -> tuple[list[str], list[str]]:
     return console, failed
 
 
+# A whole story across four browser sessions and six servers: longer than the default 120 s.
+@pytest.mark.timeout(360)
 async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) -> None:
     codes = await categories(stack)
     category = next((c for c in codes if "unemploy" in c), codes[0])
