@@ -1,0 +1,196 @@
+"""The logic of the case pages that needs no browser: the plan form both ways, the service's field
+paths back to the form's fields, labels of repeated rows, the referral moves each party is offered,
+and the message catalogue of the case pages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from web.clients.base import ApiProblem
+from web.i18n import MESSAGES, Translator
+from web.messages.cases import MESSAGES as CASES_MESSAGES
+from web.routes import cases as pages
+
+TEMPLATES = Path(pages.__file__).resolve().parents[1] / "templates" / "cases"
+
+
+def test_the_plan_form_drops_blank_rows_and_keeps_ids() -> None:
+    form = {
+        "g0_id": ["goal-a"],
+        "g0_title": ["Powrót do pracy"],
+        "g0_a0_id": ["act-1"],
+        "g0_a0_title": ["Doradca zawodowy"],
+        "g0_a0_responsible": ["member:3b9f0d0e-0000-4000-8000-000000000001"],
+        "g0_a0_due_on": ["2026-12-07"],
+        "g0_a0_status": ["in_progress"],
+        "g0_a1_title": [""],  # the empty row under a goal
+        "g0_a1_responsible": ["case_manager"],
+        "g0_a2_title": ["Świetlica dla syna"],
+        "g0_a2_responsible": ["family"],
+        "g1_title": [""],  # the empty new goal
+        "g1_a0_title": [""],
+    }
+    plan = pages.parse_plan(form)
+    assert plan.body == {
+        "goals": [
+            {
+                "id": "goal-a",
+                "title": "Powrót do pracy",
+                "actions": [
+                    {
+                        "id": "act-1",
+                        "title": "Doradca zawodowy",
+                        "responsible": {
+                            "kind": "member",
+                            "member_id": "3b9f0d0e-0000-4000-8000-000000000001",
+                        },
+                        "due_on": "2026-12-07",
+                        "status": "in_progress",
+                    },
+                    {
+                        "title": "Świetlica dla syna",
+                        "responsible": {"kind": "family"},
+                        "status": "planned",
+                    },
+                ],
+            }
+        ]
+    }
+    # the service numbers what it got; the form's rows are 0 and 2
+    problem = ApiProblem(
+        422,
+        errors=[
+            {"field": "goals.0.actions.1.due_on", "detail": "Za wcześnie."},
+            {"field": "goals.0.actions.0.responsible.member_id", "detail": "Nie członek."},
+            {"field": "goals", "detail": "Co najmniej jeden cel."},
+        ],
+    )
+    assert pages.plan_errors(problem, plan) == {
+        "g0_a2_due_on": "Za wcześnie.",
+        "g0_a0_responsible": "Nie członek.",
+        "_form": "Co najmniej jeden cel.",
+    }
+
+
+def test_the_plan_form_shows_the_current_version_with_room_for_more() -> None:
+    versions = [
+        {
+            "version": 2,
+            "goals": [
+                {
+                    "id": "g",
+                    "title": "Cel",
+                    "actions": [
+                        {
+                            "id": "a",
+                            "title": "Działanie",
+                            "responsible": {"kind": "member", "member_id": "m-1"},
+                            "due_on": None,
+                            "status": "planned",
+                        }
+                    ],
+                }
+            ],
+        }
+    ]
+    rows, values = pages.plan_form(versions, {})
+    assert rows == [(0, [0, 1]), (1, [0, 1])]  # one empty action, one empty goal with two
+    assert values["g0_a0_responsible"] == "member:m-1"
+    assert values["g0_a0_due_on"] == ""
+    # after an error the posted rows come back as they were
+    posted = {"g0_title": "x", "g0_a0_title": "y", "g0_a3_title": "", "g2_title": ""}
+    assert pages.plan_form(versions, posted) == ([(0, [0, 3]), (2, [])], posted)
+
+
+def test_a_problem_other_than_bad_input_is_not_a_form_error() -> None:
+    with pytest.raises(ApiProblem):
+        pages.errors_of(ApiProblem(404, title="Not Found"), ("note",))
+    conflict = ApiProblem(409, detail="Ta zgoda została już wycofana.")
+    assert pages.errors_of(conflict, ("note",)) == {"_form": "Ta zgoda została już wycofana."}
+    scope = ApiProblem(422, errors=[{"field": "scope.data_kinds", "detail": "Wskaż dane."}])
+    assert pages.errors_of(scope, pages.CONSENT_FIELDS) == {"data_kinds": "Wskaż dane."}
+
+
+@pytest.mark.parametrize(
+    ("name", "polish", "english"),
+    [
+        ("p1_first_name", "Osoba 2: Imię", "Person 2: First name"),
+        ("g0_a1_due_on", "Cel 1, działanie 2: Termin", "Goal 1, action 2: Due date"),
+        ("g2_title", "Cel 3: Cel", "Goal 3: Goal"),
+        (
+            "d0_family_consent",
+            "Ustalenie 1: Czy rodzina się zgodziła",
+            "Decision 1: Did the family agree",
+        ),
+        ("reason_code", "Powód", "Reason"),
+        ("institution_ids", "Instytucje objęte zgodą", "Institutions covered"),
+    ],
+)
+def test_the_error_summary_names_the_field_and_its_row(
+    name: str, polish: str, english: str
+) -> None:
+    assert pages.field_label(Translator("pl"), name) == polish
+    assert pages.field_label(Translator("en"), name) == english
+
+
+def test_each_party_is_offered_only_its_own_moves() -> None:
+    assert pages.moves_for("requested", pages.RECEIVER) == ["accepted", "rejected", "cancelled"]
+    assert pages.moves_for("requested", pages.SENDER) == ["cancelled"]
+    assert pages.moves_for("draft", pages.SENDER) == ["requested", "cancelled"]
+    assert pages.moves_for("draft", pages.RECEIVER) == []
+    assert pages.moves_for("on-hold", pages.RECEIVER) == [
+        "in-progress",
+        "completed",
+        "failed",
+        "cancelled",
+    ]
+    for final in ("rejected", "cancelled", "completed", "failed"):
+        assert pages.moves_for(final, pages.SENDER) == pages.moves_for(final, pages.RECEIVER) == []
+    # every move that needs a reason offers the reason form (all but accept, start, send)
+    needing = {to for table in pages.REFERRAL_MOVES.values() for to in table} - {
+        "accepted",
+        "in-progress",
+        "requested",
+        "completed",
+    }
+    assert needing == pages.REASON_REQUIRED
+
+
+def test_the_access_log_names_every_kind_of_entry_in_both_languages() -> None:
+    whats = [
+        "case", "family", "consents", "consent-form", "team", "diagnosis", "plan",
+        "plan.versions", "referrals", "referrals.incoming", "meetings", "case.open",
+        "case.state", "case.close", "family.add", "family.pesel-lookup", "consent.give",
+        "consent.withdraw", "team.invite", "team.accept", "team.decline", "team.leave",
+        "referral.create", "referral.accepted", "referral.rejected", "meeting.schedule",
+        "meeting.held",
+    ]  # fmt: skip
+    for language in ("pl", "en"):
+        t = Translator(language)
+        for what in whats:
+            assert f"access.what.{what}" in MESSAGES[language], (language, what)
+            assert pages.what_label(t, what) == MESSAGES[language][f"access.what.{what}"]
+    # an entry the pages do not know yet is shown without looking like a message key
+    assert pages.what_label(Translator("pl"), "plan.review") == "plan – review"
+
+
+def test_the_case_catalogue_has_both_languages_and_every_key_the_templates_use() -> None:
+    assert CASES_MESSAGES["pl"].keys() == CASES_MESSAGES["en"].keys()
+    used: set[str] = set()
+    for template in TEMPLATES.glob("*.html"):
+        used |= set(re.findall(r'\bt\("([a-z_.-]+[a-z_])"\)', template.read_text(encoding="utf-8")))
+    missing = sorted(k for k in used if k not in MESSAGES["pl"] or k not in MESSAGES["en"])
+    assert not missing, missing
+    # the option lists the pages build from codes resolve too
+    context = pages.ui_context(Translator("en"))
+    for key, options in context.items():
+        if key.endswith("_options"):
+            for code, text in options:
+                assert "." not in text or " " in text, (key, code, text)
+
+
+def test_a_case_number_is_short_and_shows_no_personal_data() -> None:
+    assert pages.case_no("27273d1b-94c2-4d2c-9a55-0d8c1e7f0a11") == "27273D1B"
