@@ -49,6 +49,11 @@ class CaseOpened(EventData):
     case_id: uuid.UUID
     opened_at: datetime
     family_size: int = Field(description="Number of people in the family record")
+    case_manager_user_id: str | None = Field(
+        default=None,
+        description="Keycloak subject of the case manager (staff, not the family's data); absent "
+        "in older events",
+    )
 
 
 class CaseClosed(EventData):
@@ -113,6 +118,11 @@ class TeamMemberJoined(EventData):
     institution_id: uuid.UUID
     sector: Sector | None
     joined_at: datetime
+    user_id: str | None = Field(
+        default=None,
+        description="Keycloak subject of the specialist who joined (staff, not the family's "
+        "data); absent in older events",
+    )
 
 
 class TeamMemberLeft(EventData):

@@ -55,7 +55,10 @@ async def translate(uow: Any, aggregate: object, event: ev.DomainEvent) -> list[
     match event, aggregate:
         case ev.CaseOpened(), model.Case() as k:
             data: EventData = contract.CaseOpened(
-                case_id=k.id, opened_at=k.opened_at, family_size=k.family_size
+                case_id=k.id,
+                opened_at=k.opened_at,
+                family_size=k.family_size,
+                case_manager_user_id=k.manager_subject,
             )
             return [_wrap(data, k.tenant, k.id)]
         case ev.CaseClosed(), model.Case() as k:
@@ -108,6 +111,7 @@ async def translate(uow: Any, aggregate: object, event: ev.DomainEvent) -> list[
                 institution_id=m.institution_id,
                 sector=m.sector,
                 joined_at=m.joined_at,
+                user_id=m.user_subject,
             )
             return [_wrap(data, m.tenant, m.case_id)]
         case ev.MemberLeft(), model.TeamMember() as m:
