@@ -127,7 +127,8 @@ async def test_director_monitoring_report_exports_and_analyst_region(
     )
     await ui.check(page, "82-report-month")
     href = await page.locator("a[href^='/evaluation/export.xlsx']").get_attribute("href")
-    assert href is not None and "period=" in href
+    assert href is not None
+    assert "period=" in href
     response = await page.request.get(stack.web_url + href)
     assert response.status == 200
     await page.goto(stack.web_url + "/evaluation/reports?lang=en")
@@ -204,7 +205,8 @@ async def test_coordinator_sends_a_survey_answered_through_the_public_link(
     await ui.check(page, "88-survey-thanks")
     # The link works once.
     response = await page.goto(link)
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     await expect(page.get_by_text("nieważny albo został już wykorzystany")).to_be_visible()
     await ui.check(page, "89-survey-link-used")
     await context.close()

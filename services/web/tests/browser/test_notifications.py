@@ -237,7 +237,8 @@ async def test_admin_registers_a_webhook_endpoint_sees_the_secret_once_and_rotat
     other_context, other = await ui.new_page(browser)
     await ui.sign_in(other, stack.web_url, stack.issuer.issuer_url, "director-a")
     response = await other.goto(stack.web_url + "/webhooks")
-    assert response is not None and response.status == 403
+    assert response is not None
+    assert response.status == 403
     await other_context.close()
 
     await context.close()

@@ -187,7 +187,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "webhooks.event.partners.meeting.cancelled": "Partnerzy: odwołano spotkanie partnerstwa",
         "webhooks.event.partners.meeting.held": "Partnerzy: odbyło się spotkanie partnerstwa",
         "webhooks.event.partners.meeting.scheduled": "Partnerzy: zaplanowano spotkanie partnerstwa",
-        "webhooks.event.partners.membership.changed": "Partnerzy: zmiana członkostwa w partnerstwie",
+        "webhooks.event.partners.membership.changed": (
+            "Partnerzy: zmiana członkostwa w partnerstwie"
+        ),
         "webhooks.event.partners.partnership.established": "Partnerzy: zawiązano partnerstwo",
         "webhooks.event.partners.partnership.updated": "Partnerzy: zmieniono dane partnerstwa",
     },
