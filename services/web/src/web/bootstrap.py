@@ -34,7 +34,7 @@ from web.deps import (
     translator,
 )
 from web.oidc import OidcClient, OidcError
-from web.routes import auth, cases, home, partners
+from web.routes import auth, basket, cases, home, partners, public
 from web.routes import evaluation as evaluation_routes
 from web.routes import notifications as notifications_routes
 from web.security import Language, SecurityHeaders
@@ -48,6 +48,8 @@ ROUTERS = (
     home.router,
     partners.router,
     cases.router,
+    basket.router,
+    public.router,
     notifications_routes.router,
     evaluation_routes.router,
 )

@@ -28,6 +28,8 @@ NAV: list[NavItem] = [
     NavItem("/meetings", "nav.meetings", COORDINATION),
     NavItem("/benefit-cards", "nav.cards", COORDINATION),
     # basket: entries go here
+    NavItem("/basket", "basket.nav"),
+    NavItem("/basket/stale", "basket.nav.stale", frozenset({*COORDINATION, Role.PARTNER_EDITOR})),
     # cases: entries go here
     NavItem("/cases", "cases.nav", frozenset({Role.CASE_MANAGER, Role.PARTNER_STAFF})),
     NavItem("/referrals", "cases.nav.referrals", frozenset({Role.PARTNER_STAFF})),

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from web.deps import OptionalSession, User, render, signed_in_user
+from web.routes.basket import stale_summary as basket_stale_summary
 from web.routes.cases import home_summary as cases_summary
 from web.routes.evaluation import monitoring_summary
 from web.routes.notifications import unread_summary
@@ -42,6 +43,7 @@ async def home(request: Request, session: OptionalSession) -> Response:
     context: dict[str, Any] = {"roles": sorted(user.principal.roles)}
     if user.is_coordinator:
         context.update(await coordinator_summary(user))
+        context.update(await basket_stale_summary(user))
     context.update(await cases_summary(user))
     context.update(await unread_summary(user))
     context.update(await monitoring_summary(user))
