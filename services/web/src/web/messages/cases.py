@@ -69,6 +69,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "cases.missing": "To pole jest wymagane.",
         "cases.new_window": "otwiera się w nowym oknie",
         "cases.home.my_cases": "Moje sprawy",
+        "cases.home.unavailable": "Nie udało się teraz pobrać spraw i skierowań. "
+        "Spróbuj za chwilę.",
         "cases.home.open_cases": "Otwarte sprawy: {count}.",
         "cases.home.meetings_this_week": "Spotkania w tym tygodniu",
         "cases.home.no_meetings_week": "Brak spotkań zespołów w najbliższych 7 dniach.",
@@ -480,6 +482,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "cases.missing": "This field is required.",
         "cases.new_window": "opens in a new window",
         "cases.home.my_cases": "My cases",
+        "cases.home.unavailable": "Cases and referrals could not be loaded just now. "
+        "Try again shortly.",
         "cases.home.open_cases": "Open cases: {count}.",
         "cases.home.meetings_this_week": "Meetings this week",
         "cases.home.no_meetings_week": "No team meetings in the next 7 days.",

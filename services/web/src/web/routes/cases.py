@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from shared.auth import Role
-from web.clients.base import ApiProblem
+from web.clients.base import ApiProblem, ServiceUnavailable
 from web.clients.cases import CasesClient
 from web.deps import SignedIn, T, User, redirect, render, safe_return_path, translator
 from web.i18n import SECTORS, TIMEZONE, Translator
@@ -1187,7 +1187,17 @@ async def meeting_held(
 
 async def home_summary(user: User) -> JSON:
     """The start page's block: referrals to answer (partner staff), pending team invitations,
-    and for case managers their open cases and the meetings of this week."""
+    and for case managers their open cases and the meetings of this week. The start page must
+    open even when the cases service does not answer: the block then says so."""
+    if not (is_partner_staff(user) or is_case_manager(user)):
+        return {}
+    try:
+        return await _home_summary(user)
+    except (ServiceUnavailable, ApiProblem):
+        return {"cases_unavailable": True}
+
+
+async def _home_summary(user: User) -> JSON:
     out: JSON = {"case_no": case_no}
     client = user.cases()
     if is_partner_staff(user):
