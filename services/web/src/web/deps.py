@@ -22,6 +22,7 @@ from web.clients.notifications import NotificationsClient
 from web.clients.partners import PartnersClient
 from web.config import WebSettings
 from web.i18n import Translator
+from web.nav import current as current_nav
 from web.nav import items_for
 from web.oidc import OidcClient, OidcError
 from web.sessions import CookieSigner, Session, SessionStore
@@ -216,7 +217,8 @@ def render(
         ),
         "csrf_token": web.signer.csrf_token(session.id) if session is not None else "",
         "path": request.url.path,
-        "nav": items_for(principal),
+        "nav": (nav := items_for(principal)),
+        "nav_current": current_nav(nav, request.url.path),
         "flash": flash,
         "errors": {},
         "values": {},

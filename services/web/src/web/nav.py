@@ -17,9 +17,7 @@ class NavItem:
 
 
 COORDINATION = frozenset({Role.COORDINATOR, Role.REGIONAL_ADMIN})
-EVALUATION_READERS = frozenset(
-    {Role.COORDINATOR, Role.DIRECTOR, Role.ANALYST, Role.REGIONAL_ADMIN}
-)
+EVALUATION_READERS = frozenset({Role.COORDINATOR, Role.DIRECTOR, Role.ANALYST, Role.REGIONAL_ADMIN})
 
 NAV: list[NavItem] = [
     NavItem("/", "nav.home"),
@@ -46,3 +44,14 @@ def items_for(principal: Principal | None) -> list[NavItem]:
     if principal is None:
         return []
     return [item for item in NAV if not item.roles or principal.has_role(*item.roles)]
+
+
+def current(items: list[NavItem], path: str) -> str | None:
+    """The entry the page belongs to: the longest href that the path starts with, so that
+    /basket/stale marks only "stale entries", not also "basket"."""
+    matching = [
+        item.href
+        for item in items
+        if path == item.href or (item.href != "/" and path.startswith(item.href.rstrip("/") + "/"))
+    ]
+    return max(matching, key=len, default=None)

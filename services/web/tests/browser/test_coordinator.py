@@ -125,7 +125,7 @@ async def test_coordinator_signs_in_registers_an_institution_and_signs_out(
     await expect(page.get_by_role("heading", level=1)).to_have_text(
         "Poradnia Psychologiczno-Pedagogiczna w Wieliczce"
     )
-    await expect(page.get_by_role("status").first).to_have_text("Zapisano.")
+    await expect(page.get_by_role("main").get_by_role("status").first).to_have_text("Zapisano.")
 
     # Take it into the partnership as an informal participant.
     membership = page.locator("#membership")
@@ -198,7 +198,7 @@ async def test_coordinator_signs_in_registers_an_institution_and_signs_out(
 
     await page.get_by_role("button", name="Wyloguj się").click()
     await expect(page).to_have_url(stack.web_url + "/signed-out")
-    await expect(page.get_by_role("status")).to_contain_text("Wylogowano")
+    await expect(page.get_by_role("main").get_by_role("status")).to_contain_text("Wylogowano")
     await ui.check(page, "10-signed-out")
 
     # The session is gone here and at the issuer: the registry asks for a sign-in again.
