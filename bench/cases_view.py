@@ -1,7 +1,7 @@
 """Benchmark of the cases service's hot paths against a bare baseline, in the same run.
 
 1. A case manager's view of a case (case, family, team, plan, referrals — with the consent check
-   and the access-log write in one transaction, exactly as GET /v1/cases/{id} runs it) at 50
+   and the access-log write, exactly as GET /v1/cases/{id} runs it on the autocommit engine) at 50
    concurrent clients, with 100,000 cases in the database; baseline: the same statements bare
    on an asyncpg pool.
 2. Referral creation through the handler (consent check, offering read model, the referral, the
@@ -188,6 +188,9 @@ async def main(n: int, clients: int, requests: int, without_notify: bool = False
               f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
         engine = create_engine(db_url, pool_size=clients)
         sessions = session_factory(engine)
+        # Reads run on the autocommit engine, as the API's GET endpoints do (ADR 0007).
+        read_engine = create_engine(db_url, pool_size=clients, pre_ping=False, autocommit=True)
+        read_sessions = session_factory(read_engine)
         pool = await asyncpg.create_pool(plain_url(db_url), min_size=clients, max_size=clients)
         by_manager: dict[str, list[uuid.UUID]] = {}
         for case_id, subject in index:
@@ -206,14 +209,14 @@ async def main(n: int, clients: int, requests: int, without_notify: bool = False
 
             await handlers.read_case_data(
                 c.ReadCaseData(case_id, "case", None),
-                uow=SqlUnitOfWork(sessions, translate),
+                uow=SqlUnitOfWork(read_sessions, translate),
                 actor=actor,
                 fetch=fetch,
             )
 
         async def bare_view(k: int) -> None:
             case_id = random.choice(by_manager[manager(k)])
-            async with pool.acquire() as conn, conn.transaction():
+            async with pool.acquire() as conn:  # autocommit statements, as the service's reads
                 await conn.fetch(BARE_SNAPSHOT, case_id)
                 await conn.fetch(BARE_VIEW, case_id, None)
                 await conn.execute(
@@ -272,6 +275,7 @@ async def main(n: int, clients: int, requests: int, without_notify: bool = False
         print(f"  outbox rows written: {outbox}; access-log entries: {logged}")
         await pool.close()
         await engine.dispose()
+        await read_engine.dispose()
     finally:
         admin = await asyncpg.connect(plain_url(url))
         await admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')

@@ -47,6 +47,11 @@ class Runtime:
     verifier: TokenVerifier
     background: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     broker_ready: asyncio.Event = field(default_factory=asyncio.Event)
+    # Reads that write nothing transactional (at most one statement that stands alone, like an
+    # access-log entry) go through an autocommit engine without pre-ping: no BEGIN, COMMIT or
+    # ping round trips around them (ADR 0007). Its pool opens connections only when used.
+    read_engine: AsyncEngine | None = None
+    read_sessions: async_sessionmaker[AsyncSession] | None = None
 
     def nats_connection(self) -> NatsClient | None:
         if not self.broker_ready.is_set():
@@ -78,6 +83,10 @@ def build_runtime(service: str, settings: ServiceSettings) -> Runtime:
     runtime.relay = OutboxRelay(
         create_engine(settings.database_url, pool_size=1), runtime.nats_connection
     )
+    runtime.read_engine = create_engine(
+        settings.database_url, pool_size=settings.db_pool_size, pre_ping=False, autocommit=True
+    )
+    runtime.read_sessions = session_factory(runtime.read_engine)
     declare_publishers(broker, service)
     return runtime
 
@@ -126,6 +135,8 @@ async def running(runtime: Runtime) -> AsyncIterator[None]:
         await runtime.http.aclose()
         await runtime.engine.dispose()
         await runtime.relay.engine.dispose()
+        if runtime.read_engine is not None:
+            await runtime.read_engine.dispose()
 
 
 def create_app(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -254,9 +254,26 @@ class SqlDirectory:
         return Offering(*row) if row else None
 
 
+# One compiled statement for every entry (a `.values(...)` per call was compiled each time).
+_ACCESS_INSERT = insert(orm.access_log)
+_ACCESS_FIELDS = tuple(f.name for f in fields(AccessEntry))
+
+
 class SqlAccessLog:
+    """Entries are written when the unit of work commits, all in one statement: with the change
+    in its transaction, or — for a read on the autocommit engine — after the data was fetched
+    and before it is returned, so a read that failed half-way leaves no entry behind."""
+
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.pending: list[dict[str, object]] = []
 
     async def record(self, entry: AccessEntry) -> None:
-        await self.session.execute(insert(orm.access_log).values(**asdict(entry)))
+        self.pending.append({name: getattr(entry, name) for name in _ACCESS_FIELDS})
+
+    async def flush(self) -> None:
+        rows, self.pending = self.pending, []
+        if len(rows) == 1:
+            await self.session.execute(_ACCESS_INSERT, rows[0])
+        elif rows:
+            await self.session.execute(_ACCESS_INSERT, rows)

@@ -22,3 +22,7 @@ class SqlUnitOfWork(OutboxUnitOfWork):
         self.meetings = repository.MeetingRepository(self.session, self.seen)
         self.directory = repository.SqlDirectory(self.session)
         self.access_log = repository.SqlAccessLog(self.session)
+
+    async def commit(self) -> None:
+        await self.access_log.flush()
+        await super().commit()

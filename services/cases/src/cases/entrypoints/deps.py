@@ -33,7 +33,13 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 def _uow(request: Request) -> SqlUnitOfWork:
-    return SqlUnitOfWork(_runtime(request).sessions, translate)
+    """Reads (GET) run on the autocommit engine: they change nothing but the access log, one
+    INSERT that stands alone, so no BEGIN/COMMIT round trips are needed around them (ADR 0007).
+    The entry is written before the answer leaves, as inside a transaction."""
+    runtime = _runtime(request)
+    if request.method in ("GET", "HEAD") and runtime.read_sessions is not None:
+        return SqlUnitOfWork(runtime.read_sessions, translate)
+    return SqlUnitOfWork(runtime.sessions, translate)
 
 
 def _vault(request: Request) -> PeselVault:
