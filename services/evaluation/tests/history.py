@@ -221,19 +221,34 @@ def build(today: date) -> list[CloudEvent]:
     close("c2", A, day(7, 5), day(9, 4), "family_withdrew")
     close("c3", A, day(7, 10), day(8, 10), "no_cooperation")
     # Plans: 3 cases with a plan, goals 3 + 2 + 2 = 7, actions 5 + 3 + 2 = 10, done 4 + 3 + 0 = 7.
-    for cid, version, goals, actions, done in (
-        ("c1", 1, 3, 4, 1),
-        ("c1", 2, 3, 5, 4),
-        ("c2", 1, 2, 3, 3),
-        ("c4", 1, 2, 2, 0),
+    # Goals reached (latest plan event carrying them): c1 2 of 3 (version 2; version 1 said 0),
+    # c2 1 of 2 (version 1; its version 2 is an event without the fields, which keeps them),
+    # c4 0 of 2 → reached 3 of 7 = 42.9 %.
+    for cid, version, goals, actions, done, reached in (
+        ("c1", 1, 3, 4, 1, 0),
+        ("c1", 2, 3, 5, 4, 2),
+        ("c2", 1, 2, 3, 3, 1),
+        ("c2", 2, 2, 3, 3, None),
+        ("c4", 1, 2, 2, 0, 0),
     ):
         h.add(
             c.PlanUpdated(
                 case_id=u(cid), version=version, goal_count=goals, action_count=actions,
                 actions_done=done, responsible_institution_ids=[], updated_at=day(8, version),
+                goals_total=None if reached is None else goals, goals_achieved=reached,
             ),
             A, CS,
         )  # fmt: skip
+    # A review: consumed, with no figure of its own (ADR 0044).
+    h.add(
+        c.ReviewRecorded(
+            case_id=u("c4"), review_id=u("review-c4"), plan_version=1,
+            reviewed_on=date(2026, 8, 20), next_review_on=None, recorded_at=day(8, 20),
+            goals_total=2, goals_reviewed=2,
+            goals_progressed=1, goals_reached=1, goals_not_reached=0, family_assessed=True,
+        ),
+        A, CS,
+    )  # fmt: skip
     case("cb1", B, day(7, 3), True)
 
     # --- referrals --------------------------------------------------------------------------

@@ -364,7 +364,9 @@ async def _cases(q: _Q) -> Section:
     plans = await q.one(
         f"""
         SELECT count(*), COALESCE(sum(p.goal_count), 0), COALESCE(sum(p.action_count), 0),
-               COALESCE(sum(p.actions_done), 0)
+               COALESCE(sum(p.actions_done), 0),
+               COALESCE(sum(p.goals_total) FILTER (WHERE p.goals_achieved IS NOT NULL), 0),
+               COALESCE(sum(p.goals_achieved), 0)
         FROM ev_plans p JOIN ev_cases c USING (case_id)
         WHERE {q.scope("p.tenant")} AND {q.scope("c.tenant")} AND {_within("c.opened_at")}
         """
@@ -391,6 +393,21 @@ async def _cases(q: _Q) -> Section:
     summary.add("plan_actions_done", "Działania zrealizowane", Count(plans[3]))
     summary.add(
         "plan_actions_done_share", "Odsetek działań zrealizowanych (%)", Rate(plans[3], plans[2])
+    )
+    # Goals reached are known only for plans whose events carry them (ADR 0025, 0044): the share
+    # is of the goals of those plans, not of every goal above.
+    summary.add(
+        "plan_goals_set",
+        "Cele wyznaczone w planach z danymi o osiągnięciu celów",
+        Count(plans[4]),
+    )
+    summary.add(
+        "plan_goals_reached", "Cele osiągnięte (według przeglądów z rodziną)", Count(plans[5])
+    )
+    summary.add(
+        "plan_goals_reached_share",
+        "Odsetek celów osiągniętych wśród wyznaczonych (%)",
+        Rate(plans[5], plans[4]),
     )
     summary.add(
         "closed_goals_achieved", "Sprawy zamknięte z osiągnięciem celów", Count(goals_closed)

@@ -119,6 +119,9 @@ async def test_case_figures(q3_a):
     assert s["plan_goals"][1] == Count(7)
     assert s["plan_actions"][1] == Count(10)
     assert s["plan_actions_done"][1] == Count(7)
+    assert s["plan_goals_set"][1] == Count(7)
+    assert s["plan_goals_reached"][1] == Count(3)
+    assert s["plan_goals_reached_share"][1] == Rate(3, 7)
     assert s["closed_goals_achieved"][1] == Count(1)
     reasons = {k: r[1] for k, r in raw(q3_a, "cases_closed_by_reason").items() if r[1].n}
     assert reasons == {
@@ -210,6 +213,8 @@ async def test_api_shows_the_same_figures_with_small_cells_suppressed(evaluation
     assert c["withdrawals"][1] == "< 3"
     assert c["consent_share"][1] == "< 3"  # 4 of 5: the remainder (1) would give a family away
     assert c["plan_actions_done_share"][1] == 70.0
+    assert c["plan_goals_reached"][1] == 3
+    assert c["plan_goals_reached_share"][1] == 42.9
     assert c["duration_median"][1] == 60.0
     # Zero stays zero; every other small count about families is hidden.
     assert support.table(report, "rejection_reasons")["duplicate"][1] == 0

@@ -171,6 +171,13 @@ plans = Table(
     Column("goal_count", Integer, nullable=False),
     Column("action_count", Integer, nullable=False),
     Column("actions_done", Integer, nullable=False),
+    # Goals reached, from the latest plan event that carries them (cases.plan.updated gained
+    # them later, ADR 0025): they have their own version, so an event without them — older or
+    # newer — never erases them, and the result does not depend on the order of arrival.
+    Column("goals_total", Integer),
+    Column("goals_achieved", Integer),
+    Column("goals_version", Integer),
+    _ts("goals_updated_at"),
     Index("ix_ev_plans_tenant", "tenant"),
 )
 

@@ -226,16 +226,39 @@ _WITHDRAWN = text(
     """
 )
 
+_NEWER_PLAN = "((t.version, t.updated_at) < (EXCLUDED.version, EXCLUDED.updated_at))"
+# Goals reached are optional in cases.plan.updated (absent in older events): they carry their own
+# version, set only by an event that has them, so an event without them never erases them.
+_NEWER_GOALS = (
+    "(EXCLUDED.goals_version IS NOT NULL AND (t.goals_version IS NULL"
+    " OR (t.goals_version, t.goals_updated_at)"
+    " < (EXCLUDED.goals_version, EXCLUDED.goals_updated_at)))"
+)
+_CARRIES_GOALS = "CAST(:goals_achieved AS integer) IS NOT NULL"
+
 _PLAN = text(
-    """
+    f"""
     INSERT INTO ev_plans AS t
-        (case_id, tenant, version, updated_at, goal_count, action_count, actions_done)
-    VALUES (:case_id, :tenant, :version, :updated_at, :goal_count, :action_count, :actions_done)
+        (case_id, tenant, version, updated_at, goal_count, action_count, actions_done,
+         goals_total, goals_achieved, goals_version, goals_updated_at)
+    VALUES (:case_id, :tenant, :version, :updated_at, :goal_count, :action_count, :actions_done,
+            CASE WHEN {_CARRIES_GOALS}
+                 THEN COALESCE(CAST(:goals_total AS integer), CAST(:goal_count AS integer)) END,
+            CAST(:goals_achieved AS integer),
+            CASE WHEN {_CARRIES_GOALS} THEN CAST(:version AS integer) END,
+            CASE WHEN {_CARRIES_GOALS} THEN CAST(:updated_at AS timestamptz) END)
     ON CONFLICT (case_id) DO UPDATE SET
-        version = EXCLUDED.version, updated_at = EXCLUDED.updated_at,
-        goal_count = EXCLUDED.goal_count, action_count = EXCLUDED.action_count,
-        actions_done = EXCLUDED.actions_done
-    WHERE (t.version, t.updated_at) < (EXCLUDED.version, EXCLUDED.updated_at)
+        {
+        _if_newer(
+            _NEWER_PLAN, "version", "updated_at", "goal_count", "action_count", "actions_done"
+        )
+    },
+        {_if_newer(_NEWER_GOALS, "goals_total", "goals_achieved")},
+        goals_version = CASE WHEN {_NEWER_GOALS}
+            THEN EXCLUDED.goals_version ELSE t.goals_version END,
+        goals_updated_at = CASE WHEN {_NEWER_GOALS}
+            THEN EXCLUDED.goals_updated_at ELSE t.goals_updated_at END
+    WHERE {_NEWER_PLAN} OR {_NEWER_GOALS}
     """
 )
 
@@ -481,6 +504,8 @@ def rows_for(event: EventMeta, payload: EventData) -> list[tuple[Any, Params]]:
                         "goal_count": payload.goal_count,
                         "action_count": payload.action_count,
                         "actions_done": payload.actions_done,
+                        "goals_total": payload.goals_total,
+                        "goals_achieved": payload.goals_achieved,
                     },
                 )
             ]
