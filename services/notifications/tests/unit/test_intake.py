@@ -30,6 +30,9 @@ class FakeStore:
     emails: list[tuple[str, str]] = field(default_factory=list)
     staff: dict[uuid.UUID, list[Person]] = field(default_factory=dict)
     coordinators: list[Person] = field(default_factory=list)
+    manager: Person | None = None
+    team: dict[uuid.UUID, list[Person]] = field(default_factory=dict)
+    staff_asked: list[tuple[bool, bool, set[uuid.UUID] | None]] = field(default_factory=list)
 
     async def record_event(self, event: CloudEvent, case_id: Any, restricted_to: Any) -> int | None:
         if any(e.id == event.id for e in self.events):
@@ -72,6 +75,26 @@ class FakeStore:
     ) -> list[Person]:
         out = [p for i in institutions for p in self.staff.get(i, [])]
         return out + (self.coordinators if coordinators else [])
+
+    async def case_staff(
+        self,
+        case_id: uuid.UUID,
+        *,
+        manager: bool,
+        team: bool,
+        institutions: set[uuid.UUID] | None,
+        at: datetime,
+    ) -> list[Person]:
+        self.staff_asked.append((manager, team, institutions))
+        out = [self.manager] if manager and self.manager else []
+        if team:
+            out += [
+                p
+                for i, people in self.team.items()
+                if institutions is None or i in institutions
+                for p in people
+            ]
+        return out
 
     async def add_notice(self, user_id: str, key: str, kind: str, title: str, link: Any) -> None:
         self.notices.append((user_id, kind, title))
@@ -130,3 +153,47 @@ async def test_referral_then_withdrawal() -> None:
     again = len(store.notices)
     await take_in(store, gone, gone.payload(), "http://cus.test")  # the same event: no effect
     assert len(store.notices) == again
+
+
+async def test_case_staff_hear_within_the_consent_and_all_of_a_withdrawal() -> None:
+    store = FakeStore(
+        manager=Person("manager", None),
+        team={INSIDE: [Person("member-in", None)], OUTSIDE: [Person("member-out", None)]},
+        staff={INSIDE: [Person("member-in", "in@example.org")]},  # also staff of the institution
+    )
+    case_id, consent_id = uuid.uuid4(), uuid.uuid4()
+    consent = c.FamilyConsented(
+        case_id=case_id, consent_id=consent_id, given_at=NOW, method="paper",
+        institution_ids=[INSIDE], sectors=[], data_kinds=["referrals"],
+    )  # fmt: skip
+    meeting = c.MeetingScheduled(
+        case_id=case_id, meeting_id=uuid.uuid4(), kind="meeting", starts_at=NOW, online=False,
+        institution_ids=[INSIDE], family_participates=False,
+    )  # fmt: skip
+    accepted = c.ReferralAccepted(
+        referral_id=uuid.uuid4(), case_id=case_id, service_id=uuid.uuid4(),
+        receiving_institution_id=INSIDE, receiving_sector="ngo", state="accepted",
+        previous_state="requested", at=NOW,
+    )  # fmt: skip
+    gone = c.ConsentWithdrawn(
+        case_id=case_id, consent_id=consent_id, withdrawn_at=NOW, institution_ids=[INSIDE],
+        sectors=[],
+    )  # fmt: skip
+    for data in (consent, meeting, accepted, gone):
+        e = wrap(data, case_id)
+        await take_in(store, e, e.payload(), "http://cus.test")
+    told = [(user, kind) for user, kind, _ in store.notices]
+    # The meeting: the team within the consent, once each, not the manager.
+    assert told[:1] == [("member-in", "meeting")]
+    # The answer to the referral: the case manager.
+    assert told[1:2] == [("manager", "referral")]
+    # The withdrawal: the manager and every team member (asked without an institution filter).
+    assert sorted(told[2:]) == [
+        ("manager", "consent"), ("member-in", "consent"), ("member-out", "consent"),
+    ]  # fmt: skip
+    assert store.staff_asked == [
+        (False, True, {INSIDE}),
+        (True, False, {INSIDE}),
+        (True, True, None),
+    ]
+    assert ("in@example.org", "[CUS] Zaplanowano spotkanie zespołu") in store.emails

@@ -118,6 +118,23 @@ cases = Table(
     Column("case_id", Uuid, primary_key=True),
     Column("tenant", Text, nullable=False),
     Column("closed_at", DateTime(timezone=True), nullable=True),
+    # The case manager's Keycloak subject (cases.case.opened / .reassigned, ADR 0027), and the
+    # time of the fact that named them: a late, older event never brings back a previous manager.
+    Column("manager_user_id", Text, nullable=True),
+    Column("manager_since", DateTime(timezone=True), nullable=True),
+)
+
+# The case team's members (cases.team.member_joined / member_left): the specialist's subject where
+# the event carries it. A member who left keeps the row with `left_at`, so a late `joined`
+# never brings them back.
+case_team = Table(
+    "case_team",
+    metadata,
+    Column("member_id", Uuid, primary_key=True),
+    Column("case_id", Uuid, nullable=False, index=True),
+    Column("institution_id", Uuid, nullable=False),
+    Column("user_id", Text, nullable=True),
+    Column("left_at", DateTime(timezone=True), nullable=True),
 )
 
 # One row per institution or sector named in a consent's scope.

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.adapters.store import SqlStore
 from notifications.domain.entitlement import entitled
-from notifications.service.intake import notify
+from notifications.service.intake import merged, notify
 from notifications.service.notices import digest_text
 
 
@@ -33,6 +33,9 @@ class Due:
     link: str
     institutions: list[uuid.UUID]
     case_id: uuid.UUID | None = None
+    # The case's own staff (ADR 0034): its manager, its team members within the consent.
+    case_manager: bool = False
+    team: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ async def due_reminders(session: AsyncSession, rules: ReminderRules, now: dateti
                 link,
                 list(insts),
                 case_id,
+                case_manager=case_id is not None,
+                team=case_id is not None,
             )
         )
     for rid, case_id, tenant, inst, requested in await _rows(
@@ -125,6 +130,8 @@ async def due_reminders(session: AsyncSession, rules: ReminderRules, now: dateti
                 f"Przypomnienie: zgoda rodziny wygasa {until:%Y-%m-%d}",
                 f"/sprawy/{case_id}",
                 [],
+                case_id,
+                case_manager=True,
             )
         )
     for pid, tenant, since in await _rows(
@@ -167,11 +174,22 @@ async def send_reminders(
             if not claimed:
                 continue
             institutions = due.institutions
-            if due.case_id is not None and institutions:  # staff hear only within the consent
+            allowed: set[uuid.UUID] | None = None
+            if due.case_id is not None and (institutions or due.team):
+                # partner staff, team members included, hear only within the consent
                 candidates = await store.candidates(due.case_id, due.tenant, institutions)
                 allowed = entitled(await store.scopes(due.case_id), candidates, now)
                 institutions = [i for i in institutions if i in allowed]
             people = await store.people(due.tenant, institutions, coordinators=True)
+            if due.case_id is not None and (due.case_manager or due.team):
+                staff = await store.case_staff(
+                    due.case_id,
+                    manager=due.case_manager,
+                    team=due.team,
+                    institutions=allowed or set(),
+                    at=now,
+                )
+                people = merged(people, staff)
             key = f"reminder:{due.kind}:{due.object_id}:{due.due}"
             await notify(store, people, key, "reminder", due.title, due.link, rules.web_base_url)
             sent += 1

@@ -4,7 +4,9 @@ its audience, webhook deliveries to do, in-app notices and e-mails to send."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +29,42 @@ _UPSERT_CONTACT = text(
 )
 _UPSERT_CASE = text(
     "INSERT INTO cases (case_id, tenant) VALUES (:id, :tenant) ON CONFLICT (case_id) DO NOTHING"
+)
+_CASE_MANAGER = text(
+    "UPDATE cases SET manager_user_id = :user, manager_since = :at WHERE case_id = :id "
+    "AND (manager_since IS NULL OR manager_since < :at)"
+)
+_MEMBER_JOINED = text(
+    "INSERT INTO case_team (member_id, case_id, institution_id, user_id) "
+    "VALUES (:member, :case, :inst, :user) ON CONFLICT (member_id) DO UPDATE "
+    "SET user_id = coalesce(EXCLUDED.user_id, case_team.user_id)"
+)
+_MEMBER_LEFT = text(
+    "INSERT INTO case_team (member_id, case_id, institution_id, left_at) "
+    "VALUES (:member, :case, :inst, :at) ON CONFLICT (member_id) DO UPDATE SET left_at = :at"
+)
+# The staff of one case to tell: its manager and/or its team members at the time of the fact
+# (a member leaving because of a withdrawal leaves at its very time, and still hears of it) —
+# those of the institutions given, unless every member is meant. An e-mail only where the person
+# is known: from their token (users) or as a partner's contact person; otherwise the inbox only.
+_CASE_STAFF = text(
+    """
+    WITH staff AS (
+        SELECT manager_user_id AS user_id FROM cases
+        WHERE case_id = :case AND :manager AND manager_user_id IS NOT NULL
+        UNION
+        SELECT user_id FROM case_team
+        WHERE case_id = :case AND :team AND user_id IS NOT NULL
+          AND (left_at IS NULL OR left_at >= :at)
+          AND (:all_members OR institution_id = ANY(:insts))
+    )
+    SELECT s.user_id, coalesce(u.email, cp.email), coalesce(u.daily_digest, false)
+    FROM staff s LEFT JOIN users u ON u.user_id = s.user_id
+    LEFT JOIN LATERAL (
+        SELECT email FROM contact_persons
+        WHERE user_id = s.user_id AND active AND email IS NOT NULL LIMIT 1) cp ON true
+    ORDER BY s.user_id
+    """
 )
 _UPSERT_REFERRAL = text(
     "INSERT INTO referrals (referral_id, case_id, tenant, receiving_institution_id, state, "
@@ -134,7 +172,32 @@ class SqlStore:
             return
         if event.tenant:
             await self.session.execute(_UPSERT_CASE, {"id": case_id, "tenant": event.tenant})
-        if isinstance(data, c.CaseClosed):
+        if isinstance(data, c.CaseOpened | c.CaseReassigned) and data.case_manager_user_id:
+            at = data.opened_at if isinstance(data, c.CaseOpened) else data.reassigned_at
+            await self.session.execute(
+                _CASE_MANAGER, {"id": case_id, "user": data.case_manager_user_id, "at": at}
+            )
+        elif isinstance(data, c.TeamMemberJoined):
+            await self.session.execute(
+                _MEMBER_JOINED,
+                {
+                    "member": data.member_id,
+                    "case": case_id,
+                    "inst": data.institution_id,
+                    "user": data.user_id,
+                },
+            )
+        elif isinstance(data, c.TeamMemberLeft):
+            await self.session.execute(
+                _MEMBER_LEFT,
+                {
+                    "member": data.member_id,
+                    "case": case_id,
+                    "inst": data.institution_id,
+                    "at": data.left_at,
+                },
+            )
+        elif isinstance(data, c.CaseClosed):
             await self._run(
                 "UPDATE cases SET closed_at = :at WHERE case_id = :id",
                 at=data.closed_at,
@@ -237,9 +300,9 @@ class SqlStore:
     async def candidates(
         self, case_id: uuid.UUID, tenant: str | None, extra: list[uuid.UUID]
     ) -> dict[uuid.UUID, str | None]:
-        # Institutions that could be concerned: named in a scope or the event, owning an endpoint,
-        # with signed-in staff or contact persons, or of a sector named in a scope. The sector
-        # counts only for an institution serving the case's municipality.
+        # Institutions that could be concerned: named in a scope or the event, in the case team,
+        # owning an endpoint, with signed-in staff or contact persons, or of a sector named in a
+        # scope. The sector counts only for an institution serving the case's municipality.
         rows = await self.session.execute(
             text(
                 """
@@ -247,6 +310,8 @@ class SqlStore:
                     SELECT institution_id AS id FROM consent_scopes
                         WHERE case_id = :case AND institution_id IS NOT NULL
                     UNION SELECT unnest(CAST(:extra AS uuid[]))
+                    UNION SELECT institution_id FROM case_team
+                        WHERE case_id = :case AND left_at IS NULL
                     UNION SELECT institution_id FROM endpoints
                         WHERE institution_id IS NOT NULL AND :tenant = ANY(tenants)
                     UNION SELECT institution_id FROM users
@@ -351,6 +416,34 @@ class SqlStore:
                 {"insts": institutions, "coord": coordinators, "tenant": tenant},
             )
         ).all()
+        return await self._persons(rows)
+
+    async def case_staff(
+        self,
+        case_id: uuid.UUID,
+        *,
+        manager: bool,
+        team: bool,
+        institutions: set[uuid.UUID] | None,
+        at: datetime,
+    ) -> list[Person]:
+        rows = (
+            await self.session.execute(
+                _CASE_STAFF,
+                {
+                    "case": case_id,
+                    "manager": manager,
+                    "team": team,
+                    "all_members": institutions is None,
+                    "insts": sorted(institutions or ()),
+                    "at": at,
+                },
+            )
+        ).all()
+        return await self._persons(rows)
+
+    async def _persons(self, rows: Sequence[Any]) -> list[Person]:
+        """(user id, e-mail, daily digest) rows → people with their preferences, once each."""
         user_ids = [r[0] for r in rows if r[0]]
         prefs: dict[str, dict[tuple[str, str], bool]] = {}
         if user_ids:

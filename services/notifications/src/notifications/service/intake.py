@@ -93,8 +93,27 @@ async def tell_people(
         if audience is not None:  # partner staff hear of a case only within the consent
             institutions = [i for i in institutions if i in audience]
     people = await store.people(event.tenant, institutions, rule.coordinators)
+    case_id = case_of(event, data)
+    if case_id is not None and (rule.case_manager or rule.team):
+        # Every team member hears of a withdrawal: those losing access are its audience, the
+        # others keep theirs. Otherwise members hear only within the consent, as other staff.
+        withdrawal = data if isinstance(data, c.ConsentWithdrawn) else None
+        staff = await store.case_staff(
+            case_id,
+            manager=rule.case_manager,
+            team=rule.team,
+            institutions=audience if withdrawal is None else None,
+            at=event.time if withdrawal is None else withdrawal.withdrawn_at,
+        )
+        people = merged(people, staff)
     link = rule.link(data)
     await notify(store, people, str(event.id), rule.kind, rule.title, link, web_base_url)
+
+
+def merged(people: list[Person], more: list[Person]) -> list[Person]:
+    """Both lists, each signed-in user once (the first entry wins; it has the e-mail if any)."""
+    users = {p.user_id for p in people if p.user_id}
+    return people + [p for p in more if not p.user_id or p.user_id not in users]
 
 
 async def notify(

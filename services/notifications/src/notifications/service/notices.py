@@ -31,6 +31,10 @@ class NoticeRule:
     # Institutions whose staff and contact persons are concerned (for case events, only those
     # the consent covers are told).
     institutions: Institutions = field(default=_none)
+    # The case's own staff, known by subject from the case events (ADR 0034): its current case
+    # manager, and its current team members (those of institutions the consent covers).
+    case_manager: bool = False
+    team: bool = False
 
 
 def _case_link(d: EventData) -> str:
@@ -75,29 +79,62 @@ RULES: dict[str, NoticeRule] = {
         "referral", "Nowe skierowanie czeka na odpowiedź", _referral_link, True, _receiving
     ),
     c.ReferralAccepted.event_type: NoticeRule(
-        "referral", "Skierowanie zostało przyjęte", _referral_link, True, _sending
+        "referral",
+        "Skierowanie zostało przyjęte",
+        _referral_link,
+        True,
+        _sending,
+        case_manager=True,
     ),
     c.ReferralRejected.event_type: NoticeRule(
-        "referral", "Skierowanie zostało odrzucone", _referral_link, True, _sending
+        "referral",
+        "Skierowanie zostało odrzucone",
+        _referral_link,
+        True,
+        _sending,
+        case_manager=True,
     ),
     c.ReferralCancelled.event_type: NoticeRule(
         "referral", "Skierowanie zostało anulowane", _referral_link, True, _receiving
     ),
     c.ReferralCompleted.event_type: NoticeRule(
-        "referral", "Usługa ze skierowania została zrealizowana", _referral_link, True, _sending
+        "referral",
+        "Usługa ze skierowania została zrealizowana",
+        _referral_link,
+        True,
+        _sending,
+        case_manager=True,
     ),
     c.ReferralFailed.event_type: NoticeRule(
-        "referral", "Realizacja skierowania nie powiodła się", _referral_link, True, _sending
+        "referral",
+        "Realizacja skierowania nie powiodła się",
+        _referral_link,
+        True,
+        _sending,
+        case_manager=True,
     ),
     c.ConsentWithdrawn.event_type: NoticeRule(
-        "consent", "Rodzina wycofała zgodę na udostępnianie danych", _case_link, True
+        "consent",
+        "Rodzina wycofała zgodę na udostępnianie danych",
+        _case_link,
+        True,
+        case_manager=True,
+        team=True,
     ),
     c.FamilyConsented.event_type: NoticeRule(
         "consent", "Rodzina wyraziła zgodę na udostępnianie danych", _case_link, True
     ),
     c.CaseOpened.event_type: NoticeRule("case", "Założono nową sprawę", _case_link, True),
+    c.CaseReassigned.event_type: NoticeRule(
+        "case", "Przekazano Ci sprawę do prowadzenia", _case_link, False, case_manager=True
+    ),
     c.MeetingScheduled.event_type: NoticeRule(
-        "meeting", "Zaplanowano spotkanie zespołu", _case_link, True, _attr_ids("institution_ids")
+        "meeting",
+        "Zaplanowano spotkanie zespołu",
+        _case_link,
+        True,
+        _attr_ids("institution_ids"),
+        team=True,
     ),
     c.TeamMemberJoined.event_type: NoticeRule(
         "team",

@@ -67,6 +67,18 @@ class Store(Protocol):
         self, tenant: str | None, institutions: list[uuid.UUID], coordinators: bool
     ) -> list[Person]: ...
 
+    async def case_staff(
+        self,
+        case_id: uuid.UUID,
+        *,
+        manager: bool,
+        team: bool,
+        institutions: set[uuid.UUID] | None,
+        at: datetime,
+    ) -> list[Person]:
+        """The case's current manager (`manager`) and its team members at `at` (`team`), known
+        by their subject; members only of `institutions`, or every member when it is None."""
+
     async def add_notice(
         self, user_id: str, dedupe_key: str, kind: str, title: str, link: str | None
     ) -> None: ...
