@@ -465,3 +465,25 @@ async def test_public_finds_a_service_without_polish_letters_and_prints_it(
     assert await ui.too_wide(page) == []
     await ui.check(page, None)
     await context.close()
+
+
+async def test_regional_staff_choose_the_municipality_whose_basket_they_read(
+    stack: Any, seeded: dict[str, str], browser: Browser, ui: Any
+) -> None:
+    """An analyst has no municipality of their own: the basket pages offer the municipalities
+    that have a partnership instead of failing for want of one."""
+    context, page = await ui.new_page(browser)
+    console, failed = track_errors(page, stack.web_url)
+    await ui.sign_in(page, stack.web_url, stack.issuer.issuer_url, "analyst")
+    await page.get_by_role("link", name="Koszyk usług").first.click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Lokalny Koszyk Usług")
+    municipality = page.get_by_label("Gmina")
+    await expect(municipality).to_have_value(TENANT)
+    await expect(page.get_by_role("link", name=re.compile("Żłobek Miejski"))).to_be_visible()
+    await ui.check(page, "39a-basket-regional")
+    await page.goto(f"{stack.web_url}/basket/stale?tenant={TENANT}")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Wpisy do weryfikacji")
+    await ui.check(page)
+    assert failed == [], failed
+    assert console == [], console
+    await context.close()

@@ -391,6 +391,33 @@ def home_tenant(principal: Principal) -> str | None:
     return min(principal.tenants) if principal.tenants else None
 
 
+def choose_tenant(user: User, options: list[tuple[str, str]]) -> bool:
+    """Whether the page offers a choice of municipality: regional staff, or staff of several."""
+    return not user.principal.tenants or len(options) > 1
+
+
+async def working_tenant(
+    user: User, requested: str | None
+) -> tuple[str | None, list[tuple[str, str]]]:
+    """The municipality whose basket a page shows, and the choice of municipalities: the user's
+    own (their first, or the one asked for), or for regional staff any municipality that has a
+    partnership (the one asked for, else the first by name)."""
+    own = sorted(user.principal.tenants)
+    if own:
+        options = [(code, code) for code in own]
+        return (requested if requested in own else own[0]), options
+    partnerships = await user.partners().partnerships()
+    named = sorted(
+        {(str(p["tenant"]), str(p["municipality_name"])) for p in partnerships},
+        key=lambda pair: polish_sort_key(pair[1]),
+    )
+    options = [(code, f"{name} ({code})") for code, name in named]
+    codes = [code for code, _ in named]
+    if requested in codes:
+        return requested, options
+    return (codes[0] if codes else None), options
+
+
 def field_label(t: Translator, name: str) -> str:
     """The label of a form field, also used in the error summary (`Miejsce 2: Miejscowość`)."""
     m = re.match(r"^(places|schedule)_(\d+)_(\w+)$", name)
@@ -513,8 +540,11 @@ def category_options(areas: list[dict[str, Any]], t: Translator) -> list[dict[st
 async def stale_summary(user: User) -> dict[str, Any]:
     """For the start page: how many of the municipality's basket entries need verifying, and the
     first few. A basket service that is down does not take the start page with it."""
+    tenant = home_tenant(user.principal)
+    if tenant is None:  # regional staff: no municipality of their own to remind them of
+        return {"basket_stale": None}
     try:
-        stale = await user.basket().stale(home_tenant(user.principal))
+        stale = await user.basket().stale(tenant)
     except (ServiceUnavailable, ApiProblem) as exc:
         log.warning("basket stale summary unavailable", extra={"error": str(exc)})
         return {"basket_stale": None}
@@ -536,7 +566,7 @@ async def basket_list(request: Request, user: SignedIn, t: T) -> Response:
     own = own_institution_only(user.principal)
     institution = own
     institutions: list[dict[str, Any]] = []
-    tenant = home_tenant(user.principal)
+    tenant, tenant_options = await working_tenant(user, params.get("tenant"))
     if own is None:
         institutions = sorted_institutions(await client.institutions(tenant))
         wanted = params.get("institution_id") or ""
@@ -555,12 +585,21 @@ async def basket_list(request: Request, user: SignedIn, t: T) -> Response:
     query = {**filters, **({"status": status} if status else {})}
     if institution and own is None:
         query["institution_id"] = institution
+    choose = choose_tenant(user, tenant_options)
+    if choose and tenant:
+        query["tenant"] = tenant
     return render(
         request,
         "basket/list.html",
         {
             "result": result,
-            "filters": {**filters, "status": status or "", "institution_id": institution or ""},
+            "filters": {
+                **filters,
+                "status": status or "",
+                "institution_id": institution or "",
+                "tenant": tenant or "",
+            },
+            "tenant_options": tenant_options if choose else [],
             "query": query,
             "page": page,
             "pages": pages,
@@ -582,7 +621,8 @@ async def basket_list(request: Request, user: SignedIn, t: T) -> Response:
 
 @router.get("/basket/stale")
 async def stale_list(request: Request, user: SignedIn) -> Response:
-    stale = await user.basket().stale(home_tenant(user.principal))
+    tenant, tenant_options = await working_tenant(user, request.query_params.get("tenant"))
+    stale = await user.basket().stale(tenant) if tenant else []
     own = own_institution_only(user.principal)
     if own:
         stale = [o for o in stale if str(o["institution_id"]) == own]
@@ -591,6 +631,8 @@ async def stale_list(request: Request, user: SignedIn) -> Response:
         "basket/stale.html",
         {
             "stale": stale,
+            "tenant": tenant or "",
+            "tenant_options": tenant_options if choose_tenant(user, tenant_options) else [],
             "editable": {str(o["id"]) for o in stale if may_edit(user.principal, o)},
         },
     )
