@@ -70,7 +70,10 @@ async def unread_summary(user: User) -> dict[str, Any]:
 # pages of this front end that show those objects.
 _UUID = r"[0-9a-fA-F-]{36}"
 LINKS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(rf"^/sprawy/({_UUID})/skierowania/{_UUID}$"), "/cases/{0}/referrals"),
+    (
+        re.compile(rf"^/sprawy/({_UUID})/skierowania/({_UUID})$"),
+        "/cases/{0}/referrals#referral-{1}",
+    ),
     (re.compile(rf"^/sprawy/({_UUID})$"), "/cases/{0}"),
     (re.compile(rf"^/partnerstwa/{_UUID}$"), "/partnership"),
     (re.compile(rf"^/koszyk/({_UUID})$"), "/basket/{0}"),
@@ -124,6 +127,17 @@ async def inbox_pl() -> Response:
 @router.get("/powiadomienia/ustawienia", include_in_schema=False)
 async def preferences_pl() -> Response:
     return redirect("/notifications/preferences", 301)
+
+
+# The e-mails link to the objects' Polish paths too (`{web}/sprawy/...`): the same pages.
+@router.get("/sprawy/{rest:path}", include_in_schema=False)
+@router.get("/partnerstwa/{rest:path}", include_in_schema=False)
+@router.get("/koszyk/{rest:path}", include_in_schema=False)
+async def object_pl(request: Request, t: T) -> Response:
+    target = page_for(request.url.path)
+    if target is None:
+        return render(request, "error.html", {"message": t("error.not_found")}, status_code=404)
+    return redirect(target)
 
 
 def back_to_inbox(request: Request) -> str:
