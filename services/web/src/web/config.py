@@ -20,6 +20,12 @@ class WebSettings(BaseSettings):
     oidc_client_id: str = "cus-web"
     oidc_client_secret: str = "cus-web-dev-secret"
     oidc_scope: str = "openid profile email"
+    keycloak_admin_client_id: str = Field(
+        default="cus-admin",
+        description="Service account with realm-management view-users (ADR 0060): the web looks "
+        "up a staff member's subject by username when a case is handed over (ADR 0023)",
+    )
+    keycloak_admin_client_secret: str = "cus-admin-dev-secret"
     partners_url: str = "http://127.0.0.1:8101"
     basket_url: str = "http://127.0.0.1:8102"
     cases_url: str = "http://127.0.0.1:8103"
@@ -36,6 +42,15 @@ class WebSettings(BaseSettings):
     @property
     def secure_cookies(self) -> bool:
         return self.public_url.startswith("https://")
+
+    @property
+    def keycloak_server_url(self) -> str:
+        """Keycloak's base URL and realm, from the issuer (`<base>/realms/<realm>`)."""
+        return self.oidc_issuer.rsplit("/realms/", 1)[0] + "/"
+
+    @property
+    def keycloak_realm(self) -> str:
+        return self.oidc_issuer.rstrip("/").rsplit("/realms/", 1)[-1]
 
     @property
     def base(self) -> str:

@@ -166,7 +166,8 @@ def test_the_access_log_names_every_kind_of_entry_in_both_languages() -> None:
         "case.state", "case.close", "family.add", "family.pesel-lookup", "consent.give",
         "consent.withdraw", "team.invite", "team.accept", "team.decline", "team.leave",
         "referral.create", "referral.accepted", "referral.rejected", "meeting.schedule",
-        "meeting.held",
+        "meeting.held", "reviews", "review.record", "reassignments", "case.reassign",
+        "family.edit", "family.remove",
     ]  # fmt: skip
     for language in ("pl", "en"):
         t = Translator(language)
@@ -194,3 +195,118 @@ def test_the_case_catalogue_has_both_languages_and_every_key_the_templates_use()
 
 def test_a_case_number_is_short_and_shows_no_personal_data() -> None:
     assert pages.case_no("27273d1b-94c2-4d2c-9a55-0d8c1e7f0a11") == "27273D1B"
+
+
+def test_re_saving_the_plan_sends_every_goal_and_action_id_back() -> None:
+    """ADR 0025: a goal keeps its id only if the form sends it back; else earlier reviews stop
+    matching. The form shows the current version (ids hidden) and posts it unchanged."""
+    versions = [
+        {
+            "version": 3,
+            "goals": [
+                {
+                    "id": f"goal-{g}",
+                    "title": f"Cel {g}",
+                    "actions": [
+                        {
+                            "id": f"act-{g}-{a}",
+                            "title": f"Działanie {a}",
+                            "responsible": {"kind": "family"},
+                            "due_on": None,
+                            "status": "planned",
+                        }
+                        for a in range(2)
+                    ],
+                }
+                for g in range(3)
+            ],
+        }
+    ]
+    _, values = pages.plan_form(versions, {})
+    posted = {name: [str(value)] for name, value in values.items()}
+    body = pages.parse_plan(posted).body
+    assert [g["id"] for g in body["goals"]] == ["goal-0", "goal-1", "goal-2"]
+    assert [a["id"] for a in body["goals"][1]["actions"]] == ["act-1-0", "act-1-1"]
+    # and the template posts the hidden ids the form's values hold
+    template = (TEMPLATES / "plan.html").read_text(encoding="utf-8")
+    assert 'name="g{{ g }}_id"' in template
+    assert 'name="{{ p }}id"' in template
+
+
+def test_a_review_sends_the_marked_goals_and_names_their_rows() -> None:
+    form = {
+        "reviewed_on": ["2026-11-20"],
+        "g0_goal_id": ["goal-a"],
+        "g0_status": ["reached"],
+        "g1_goal_id": ["goal-b"],  # not marked: not reviewed this time
+        "g1_note": [""],
+        "g2_goal_id": ["goal-c"],
+        "g2_status": ["progressed"],
+        "g2_note": ["Powoli."],
+        "family_assessment": ["Jest lepiej."],
+        "review_notes": [""],
+        "next_review_on": ["2027-02-20"],
+    }
+    review = pages.parse_review(form)
+    assert review.body == {
+        "reviewed_on": "2026-11-20",
+        "goals": [
+            {"goal_id": "goal-a", "status": "reached"},
+            {"goal_id": "goal-c", "status": "progressed", "note": "Powoli."},
+        ],
+        "family_assessment": "Jest lepiej.",
+        "next_review_on": "2027-02-20",
+    }
+    problem = ApiProblem(
+        422,
+        errors=[
+            {"field": "goals.1.goal_id", "detail": "Nie ma takiego celu."},
+            {"field": "next_review_on", "detail": "Po dniu przeglądu."},
+            {"field": "notes", "detail": "Za długie."},
+        ],
+    )
+    assert pages.review_errors(problem, review) == {
+        "g2_status": "Nie ma takiego celu.",
+        "next_review_on": "Po dniu przeglądu.",
+        "review_notes": "Za długie.",
+    }
+    assert pages.field_label(Translator("pl"), "g2_status") == "Cel 3: Stan"
+
+
+def test_a_corrected_person_clears_emptied_fields_and_keeps_an_untyped_pesel() -> None:
+    values = {
+        "first_name": "Jan",
+        "last_name": "Kowalski",
+        "relation": "",
+        "year_of_birth": "2012",
+        "phone": "+48 600 100 200",
+        "email": "",
+        "address": "",
+        "pesel": "",
+    }
+    assert pages.family_patch(values) == {
+        "first_name": "Jan",
+        "last_name": "Kowalski",
+        "relation": None,
+        "year_of_birth": 2012,
+        "phone": "+48 600 100 200",
+        "email": None,
+        "address": None,
+    }
+    assert pages.family_patch({**values, "pesel": "12271402999"})["pesel"] == "12271402999"
+    assert pages.family_patch({**values, "first_name": ""})["first_name"] is None
+
+
+def test_the_handover_shows_the_service_subject_error_at_the_username() -> None:
+    problem = ApiProblem(
+        422,
+        errors=[
+            {"field": "manager_subject", "detail": "To już prowadzący."},
+            {"field": "reason_code", "detail": "Nieznany powód."},
+        ],
+    )
+    assert pages.reassign_errors(problem) == {
+        "manager_username": "To już prowadzący.",
+        "reason_code": "Nieznany powód.",
+    }
+    assert pages.reassign_errors(ApiProblem(409, detail="Konflikt.")) == {"_form": "Konflikt."}

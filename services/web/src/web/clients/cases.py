@@ -43,6 +43,19 @@ class CasesClient(ServiceClient):
         created: JSON = await self.post(f"/v1/cases/{case_id}/family", body)
         return str(created["id"])
 
+    async def edit_family_member(self, case_id: str, member_id: str, body: JSON) -> None:
+        await self.request("PATCH", f"/v1/cases/{case_id}/family/{member_id}", json=body)
+
+    async def remove_family_member(self, case_id: str, member_id: str) -> None:
+        await self.request("DELETE", f"/v1/cases/{case_id}/family/{member_id}")
+
+    async def reassign(self, case_id: str, body: JSON) -> None:
+        await self.post(f"/v1/cases/{case_id}/reassign", body)
+
+    async def reassignments(self, case_id: str) -> list[JSON]:
+        result: list[JSON] = await self.get(f"/v1/cases/{case_id}/reassignments")
+        return result
+
     # --- consent --------------------------------------------------------------------------------
 
     async def consents(self, case_id: str) -> list[JSON]:
@@ -99,6 +112,14 @@ class CasesClient(ServiceClient):
     async def save_plan(self, case_id: str, body: JSON) -> int:
         response = await self.request("PUT", f"/v1/cases/{case_id}/plan", json=body)
         return int(response.json()["version"])
+
+    async def reviews(self, case_id: str) -> list[JSON]:
+        result: list[JSON] = await self.get(f"/v1/cases/{case_id}/reviews")
+        return result
+
+    async def record_review(self, case_id: str, body: JSON) -> str:
+        created: JSON = await self.post(f"/v1/cases/{case_id}/reviews", body)
+        return str(created["id"])
 
     # --- offerings and referrals ----------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from shared.auth import Role
 from web.clients.base import ApiProblem, ServiceUnavailable
 from web.clients.cases import CasesClient
 from web.deps import SignedIn, T, User, redirect, render, safe_return_path, translator
+from web.directory import DirectoryUnavailable, subject_of
 from web.i18n import SECTORS, TIMEZONE, Translator
 from web.routes.partners import parse_time
 
@@ -59,6 +60,16 @@ REASON_CODES = (
     "other",
 )
 OUTCOME_CODES = ("goal_achieved", "partially_achieved", "not_achieved", "other")
+# ADR 0023 (cases.domain.model.ReassignReason) and ADR 0025 (GoalProgress).
+REASSIGN_REASONS = (
+    "absence",
+    "staff_change",
+    "workload",
+    "conflict_of_interest",
+    "family_request",
+    "other",
+)
+GOAL_PROGRESS = ("progressed", "reached", "not_reached")
 REASON_REQUIRED = frozenset({"rejected", "cancelled", "on-hold", "failed"})
 
 # Who may move a referral where (DOMAIN.md, ADR 0022); the service enforces it, the pages only
@@ -117,6 +128,7 @@ SECTIONS = (
     Section("team", None),
     Section("diagnosis", "diagnosis"),
     Section("plan", "plan"),
+    Section("reviews", "plan"),
     Section("referrals", "referrals"),
     Section("meetings", "meetings"),
     Section("access-log", None, manager_only=True),
@@ -189,6 +201,8 @@ def ui_context(t: Translator) -> JSON:
         "perspective_options": options(t, "diagnosis.perspective", ("family", "specialist")),
         "status_options": options(t, "plan.status", ACTION_STATUSES),
         "consent_options": options(t, "decision.consent", ("given", "refused")),
+        "reassign_options": options(t, "reassign.reason", REASSIGN_REASONS),
+        "progress_options": options(t, "review.progress", GOAL_PROGRESS),
         "decision_rows": range(DECISION_ROWS),
     }
 
@@ -439,6 +453,12 @@ async def section_context(
     if section.slug == "overview":
         context["stages"] = CASE_STAGES
         context["close_reasons"] = CLOSE_REASONS
+        if manager:
+            history = await client.reassignments(case_id)
+            context["reassignments"] = sorted(history, key=lambda r: str(r["at"]), reverse=True)
+            context["family_values"] = {
+                str(p["id"]): family_values(p) for p in case.get("family") or []
+            }
     elif section.slug == "consent":
         context["consents"] = await client.consents(case_id)
         context["institutions"] = await institutions_by_id(user)
@@ -494,6 +514,16 @@ async def section_context(
             for m in context["active_members"]
         ]
         context["plan_rows"], context["plan_values"] = plan_form(context["versions"], values)
+    elif section.slug == "reviews":
+        reviews, context["denied"] = await guarded(lambda: client.reviews(case_id))
+        context["reviews"] = sorted(
+            reviews or [],
+            key=lambda r: (str(r["reviewed_on"]), str(r["recorded_at"])),
+            reverse=True,
+        )
+        context["plan_goals"] = (case.get("plan") or {}).get("goals") or []
+        context["review_values"] = values or {"reviewed_on": date.today().isoformat()}
+        context["today"] = date.today().isoformat()
     elif section.slug == "referrals":
         context["referrals"], context["denied"] = await guarded(lambda: client.referrals(case_id))
         if manager:
@@ -651,6 +681,130 @@ async def add_family_member(request: Request, user: SignedIn, t: T, case_id: str
         )
     user.session.flash.append(t("form.saved"))
     return back_to(case_id, "overview", "family")
+
+
+EDIT_FIELDS = (*FAMILY_FIELDS, "pesel")
+
+
+def family_values(person: JSON) -> dict[str, str]:
+    """A person's details as the edit form shows them (the PESEL is never shown)."""
+    return {name: "" if person.get(name) is None else str(person[name]) for name in FAMILY_FIELDS}
+
+
+def family_patch(values: dict[str, str]) -> JSON:
+    """The PATCH body of a person: names always, an emptied optional field as null (cleared,
+    ADR 0024), the PESEL only when one was typed (an empty field keeps the recorded one)."""
+    body: JSON = {}
+    for name in FAMILY_FIELDS:
+        value = values.get(name, "")
+        if name in ("first_name", "last_name"):
+            body[name] = value or None
+        elif name == "year_of_birth" and value.isdigit():
+            body[name] = int(value)
+        else:
+            body[name] = value or None
+    if values.get("pesel"):
+        body["pesel"] = values["pesel"]
+    return body
+
+
+@router.post("/cases/{case_id}/family/{member_id}")
+async def edit_family_member(
+    request: Request, user: SignedIn, t: T, case_id: str, member_id: str
+) -> Response:
+    form = await read_form(request)
+    values = {name: one(form, name) for name in EDIT_FIELDS}
+    try:
+        await user.cases().edit_family_member(case_id, member_id, family_patch(values))
+    except ApiProblem as problem:
+        errors = errors_of(problem, EDIT_FIELDS)
+        values["pesel"] = ""  # never sent back to the browser
+        return await workspace(
+            request, user, t, case_id, "overview", form=f"edit-{member_id}", values=values,
+            errors=errors,
+        )  # fmt: skip
+    user.session.flash.append(t("family.edited"))
+    return back_to(case_id, "overview", "family")
+
+
+@router.post("/cases/{case_id}/family/{member_id}/remove")
+async def remove_family_member(
+    request: Request, user: SignedIn, t: T, case_id: str, member_id: str
+) -> Response:
+    try:
+        await user.cases().remove_family_member(case_id, member_id)
+    except ApiProblem as problem:
+        errors = errors_of(problem)
+        if problem.status == 409:
+            errors = {"_form": problem.detail or t("family.remove.refused")}
+        return await workspace(
+            request, user, t, case_id, "overview", form=f"edit-{member_id}", errors=errors
+        )
+    user.session.flash.append(t("family.removed"))
+    return back_to(case_id, "overview", "family")
+
+
+# --- handing the case over (ADR 0023) -----------------------------------------------------------
+
+REASSIGN_FIELDS = ("manager_username", "reason_code", "reason")
+
+
+@router.post("/cases/{case_id}/reassign")
+async def reassign(request: Request, user: SignedIn, t: T, case_id: str) -> Response:
+    """The case goes to another case manager: the web looks up the new manager's subject by the
+    username typed (Keycloak's admin API); the cases service checks everything else."""
+    form = await read_form(request)
+    values = {name: one(form, name) for name in REASSIGN_FIELDS}
+    problems: list[dict[str, str]] = []
+    subject: str | None = None
+    if not values["manager_username"]:
+        problems.append({"field": "manager_username", "detail": t("reassign.error.username")})
+    else:
+        try:
+            subject = await subject_of(user.web.settings, values["manager_username"])
+        except DirectoryUnavailable:
+            problems.append({"field": "_form", "detail": t("reassign.error.directory")})
+        else:
+            if subject is None:
+                problems.append(
+                    {"field": "manager_username", "detail": t("reassign.error.unknown")}
+                )
+    if not values["reason_code"]:
+        problems.append({"field": "reason_code", "detail": t("reassign.error.reason")})
+    body: JSON = {
+        "manager_subject": subject or "",
+        "manager_username": values["manager_username"],
+        "reason_code": values["reason_code"],
+    }
+    if values["reason"]:
+        body["reason"] = values["reason"]
+    try:
+        if problems:
+            raise ApiProblem(422, errors=problems)
+        await user.cases().reassign(case_id, body)
+    except ApiProblem as problem:
+        if problem.status == 403:
+            return page(request, "cases/denied.html", {"reason": "manager"}, status_code=403)
+        if problem.status == 404:
+            return unavailable(request)
+        errors = reassign_errors(problem)
+        return await workspace(
+            request, user, t, case_id, "overview", form="reassign", values=values, errors=errors
+        )
+    user.session.flash.append(
+        t("reassign.done", number=case_no(case_id), username=values["manager_username"])
+    )
+    return redirect("/cases")
+
+
+def reassign_errors(problem: ApiProblem) -> dict[str, str]:
+    """The service names `manager_subject` for the person (the form asks for the username)."""
+    errors = errors_of(problem)
+    out: dict[str, str] = {}
+    for name, message in errors.items():
+        key = "manager_username" if name == "manager_subject" else name
+        out.setdefault(key if key in REASSIGN_FIELDS else "_form", message)
+    return out
 
 
 # --- consent ------------------------------------------------------------------------------------
@@ -954,6 +1108,92 @@ async def save_plan(request: Request, user: SignedIn, t: T, case_id: str) -> Res
         )
     user.session.flash.append(t("plan.saved", version=version))
     return back_to(case_id, "plan")
+
+
+# --- monitoring reviews (ADR 0025) --------------------------------------------------------------
+
+REVIEW_FIELDS = ("reviewed_on", "family_assessment", "review_notes", "next_review_on", "goals")
+REVIEW_GOAL = re.compile(r"^g(\d+)_(goal_id|status|note)$")
+
+
+@dataclass
+class ReviewForm:
+    body: JSON
+    goal_rows: list[int]
+
+
+def parse_review(form: dict[str, list[str]]) -> ReviewForm:
+    """The review as posted: each goal of the plan is row `g<n>` (its id hidden, a status radio,
+    a note); goals without a status are left out (not reviewed this time)."""
+    rows: dict[int, dict[str, str]] = {}
+    for key, values in form.items():
+        if m := REVIEW_GOAL.match(key):
+            rows.setdefault(int(m[1]), {})[m[2]] = values[0]
+    goals: list[JSON] = []
+    goal_rows: list[int] = []
+    for row in sorted(rows):
+        item = rows[row]
+        if not item.get("status") or not item.get("goal_id"):
+            continue
+        goal: JSON = {"goal_id": item["goal_id"], "status": item["status"]}
+        if item.get("note"):
+            goal["note"] = item["note"]
+        goals.append(goal)
+        goal_rows.append(row)
+    body: JSON = {"reviewed_on": one(form, "reviewed_on") or None, "goals": goals}
+    for name, field in (
+        ("family_assessment", "family_assessment"),
+        ("notes", "review_notes"),
+        ("next_review_on", "next_review_on"),
+    ):
+        if one(form, field):
+            body[name] = one(form, field)
+    return ReviewForm(body, goal_rows)
+
+
+def review_errors(problem: ApiProblem, review: ReviewForm) -> dict[str, str]:
+    """`goals.1.status` is the form's `g<row>_status`; the rest by name or in the summary."""
+    if problem.status not in (400, 409, 422):
+        raise problem
+    errors: dict[str, str] = {}
+    for err in problem.errors:
+        path = str(err.get("field") or "").split(".")
+        detail = str(err.get("detail") or "")
+        name = "_form"
+        if len(path) >= 3 and path[0] == "goals" and path[1].isdigit():
+            index = int(path[1])
+            if index < len(review.goal_rows):
+                field = "status" if path[2] == "goal_id" else path[2]  # the row's radios
+                name = f"g{review.goal_rows[index]}_{field}"
+        elif path[-1] == "notes":
+            name = "review_notes"
+        elif path[-1] in REVIEW_FIELDS:
+            name = path[-1]
+        errors.setdefault(name, detail)
+    return errors or {"_form": problem.detail or problem.title}
+
+
+@router.post("/cases/{case_id}/reviews")
+async def record_review(request: Request, user: SignedIn, t: T, case_id: str) -> Response:
+    form = await read_form(request)
+    review = parse_review(form)
+    values = {k: v[0] for k, v in form.items() if v}
+    try:
+        problems = []
+        if not review.body["reviewed_on"]:
+            problems.append({"field": "reviewed_on", "detail": t("review.error.date")})
+        if not review.body["goals"]:
+            problems.append({"field": "goals", "detail": t("review.error.goals")})
+        if problems:
+            raise ApiProblem(422, errors=problems)
+        await user.cases().record_review(case_id, review.body)
+    except ApiProblem as problem:
+        errors = review_errors(problem, review)
+        return await workspace(
+            request, user, t, case_id, "reviews", form="review", values=values, errors=errors
+        )
+    user.session.flash.append(t("review.recorded"))
+    return back_to(case_id, "reviews")
 
 
 # --- referrals ----------------------------------------------------------------------------------
