@@ -75,8 +75,26 @@ async def run_server(app: FastAPI, sock: socket.socket) -> AsyncIterator[str]:
         await asyncio.wait_for(task, 15)
 
 
+# A second case manager of Wieliczka (manager-a's municipality; manager-b works in Niepołomice),
+# so a case can be handed over to someone who then sees it (ADR 0023). Only in the tests' copy.
+SECOND_MANAGER = {
+    "id": "0c1d2e3f-4a5b-4c6d-8e7f-a0b1c2d3e4f5",
+    "username": "manager-c",
+    "enabled": True,
+    "emailVerified": True,
+    "firstName": "Ewa",
+    "lastName": "Mazur",
+    "email": "manager-c@example.org",
+    "credentials": [{"type": "password", "value": "demo", "temporary": False}],
+    "realmRoles": ["case-manager"],
+    "groups": ["/tenants/1219053"],
+}
+
+
 def realm_for_port(port: int, target: Path) -> Path:
     realm = json.loads(REALM_FILE.read_text(encoding="utf-8"))
+    if not any(u["username"] == SECOND_MANAGER["username"] for u in realm["users"]):
+        realm["users"].append(SECOND_MANAGER)
     for client in realm["clients"]:
         if client["clientId"] == "cus-web":
             client["redirectUris"] = [f"http://127.0.0.1:{port}/*"]
