@@ -126,6 +126,15 @@ def _scope(column: Any, principal: Principal) -> Any:
     return literal(True) if tenants is None else column.in_(tenants)
 
 
+async def municipalities(session: AsyncSession) -> list[s.MunicipalityOut]:
+    """Municipalities with a partnership, by name (the front end sorts them the Polish way)."""
+    rows = await session.execute(
+        select(p_.tenant, p_.municipality_name).distinct().order_by(p_.municipality_name)
+    )
+    found = {str(tenant): str(name) for tenant, name in rows}
+    return [s.MunicipalityOut(teryt=teryt, name=name) for teryt, name in found.items()]
+
+
 async def list_partnerships(session: AsyncSession, principal: Principal) -> list[s.PartnershipOut]:
     rows = (
         await session.execute(

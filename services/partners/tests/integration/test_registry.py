@@ -130,6 +130,16 @@ async def test_benefit_cards_are_public_and_faithful(partners):
     assert len(cards) == 11  # the family and ten sectors
 
 
+async def test_municipalities_are_public_with_their_names(partners):
+    await partners.partnership()
+    response = await partners.client.get("/v1/municipalities")  # no token
+    assert response.status_code == 200
+    assert "public" in response.headers["cache-control"]
+    found = {m["teryt"]: m["name"] for m in response.json()}
+    assert found["1219053"] == "Wieliczka"
+    assert all(set(m) == {"teryt", "name"} for m in response.json())
+
+
 async def test_invitation_html_and_pdf(partners, new_institution):
     p = partners
     partnership, _ = await p.partnership()

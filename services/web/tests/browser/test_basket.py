@@ -384,6 +384,12 @@ async def test_public_finds_a_service_without_polish_letters_and_prints_it(
     await page.goto(stack.web_url + "/")
     await page.get_by_role("link", name=re.compile("Lokalny Koszyk Usług")).click()
     await ui.check(page, "32-public-choose")
+    # The municipalities by name (the partners service's public list) …
+    await page.get_by_role("link", name="Wieliczka").click()
+    await expect(page).to_have_url(re.compile(rf"/public/basket/{TENANT}$"))
+    await expect(page.locator("p.lead")).to_contain_text("Gmina Wieliczka")
+    # … or a TERYT code.
+    await page.go_back()
     await page.get_by_label("Kod TERYT gminy").fill("12190")
     await page.get_by_role("button", name="Pokaż koszyk").click()
     await expect(page.get_by_role("alert")).to_contain_text("Kod TERYT gminy")

@@ -510,6 +510,18 @@ def _card_out(card: benefit_cards.BenefitCard) -> s.BenefitCardOut:
     )
 
 
+@public.get(
+    "/municipalities",
+    tags=["municipalities"],
+    summary="Gminy tej instalacji (publicznie: kod TERYT i nazwa)",
+)
+async def list_municipalities(session: Session, response: Response) -> list[s.MunicipalityOut]:
+    """The municipalities with a partnership: public facts, for the public basket pages to let
+    a visitor pick their municipality by name."""
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return await views.municipalities(session)
+
+
 @public.get("/benefit-cards", summary="Karty korzyści (załącznik 1 do Modelu Kooperacji)")
 async def list_benefit_cards() -> list[s.BenefitCardOut]:
     cards = [benefit_cards.family_card()]

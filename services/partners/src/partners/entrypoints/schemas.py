@@ -194,6 +194,11 @@ class CoordinatorOut(BaseModel):
     until: date | None
 
 
+class MunicipalityOut(BaseModel):
+    teryt: str = Field(description="Kod TERYT gminy")
+    name: str = Field(description="Nazwa gminy")
+
+
 class PartnershipOut(BaseModel):
     id: uuid.UUID
     tenant: str

@@ -10,6 +10,11 @@ JSON = dict[str, Any]
 
 
 class PartnersClient(ServiceClient):
+    async def municipalities(self) -> list[JSON]:
+        """The public list of municipalities (TERYT code and name); needs no token."""
+        result: list[JSON] = await self.get("/v1/municipalities")
+        return result
+
     async def institutions(
         self,
         *,

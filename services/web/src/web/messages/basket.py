@@ -236,10 +236,13 @@ _PL: Final[dict[str, str]] = {
     "public.link": "Lokalny Koszyk Usług – znajdź pomoc w swojej gminie",
     "public.title": "Lokalny Koszyk Usług",
     "public.municipality": "Gmina o kodzie TERYT {teryt}",
+    "public.municipality.named": "Gmina {name}",
+    "public.choose.list": "Wybierz gminę",
+    "public.choose.by_code": "albo wpisz kod TERYT gminy",
     "public.lead": "Usługi społeczne instytucji partnerskich: kto pomaga, na jakich warunkach "
     "i do kogo zadzwonić.",
-    "public.choose.lead": "Wpisz kod TERYT swojej gminy, aby zobaczyć jej koszyk usług. Link do "
-    "koszyka znajdziesz też na stronie internetowej urzędu gminy lub ośrodka pomocy społecznej.",
+    "public.choose.lead": "Wybierz swoją gminę, aby zobaczyć jej koszyk usług. Link do koszyka "
+    "znajdziesz też na stronie internetowej urzędu gminy lub ośrodka pomocy społecznej.",
     "public.choose.go": "Pokaż koszyk",
     "public.teryt": "Kod TERYT gminy",
     "public.teryt.hint": "7 cyfr, np. 1219053",
@@ -496,10 +499,13 @@ _EN: Final[dict[str, str]] = {
     "public.link": "Local Basket of Services – find help in your municipality",
     "public.title": "Local Basket of Services",
     "public.municipality": "Municipality with TERYT code {teryt}",
+    "public.municipality.named": "Municipality of {name}",
+    "public.choose.list": "Choose your municipality",
+    "public.choose.by_code": "or enter its TERYT code",
     "public.lead": "Social services of partner institutions: who helps, on what conditions and "
     "whom to call.",
-    "public.choose.lead": "Enter your municipality's TERYT code to see its basket of services. "
-    "The website of your municipal office or welfare centre also links to it.",
+    "public.choose.lead": "Choose your municipality to see its basket of services. The website "
+    "of your municipal office or welfare centre also links to it.",
     "public.choose.go": "Show the basket",
     "public.teryt": "Municipality's TERYT code",
     "public.teryt.hint": "7 digits, e.g. 1219053",

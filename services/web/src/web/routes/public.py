@@ -4,18 +4,21 @@ exports (proxied from the basket service, which need not be reachable from the i
 
 from __future__ import annotations
 
+import logging
 import math
 import re
+import time
 from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from web.clients.base import ApiProblem
+from web.clients.base import ApiProblem, ServiceUnavailable
 from web.clients.basket import BasketClient
+from web.clients.partners import PartnersClient
 from web.deps import T, WebApp, redirect, render
-from web.i18n import SECTORS, Translator
+from web.i18n import SECTORS, Translator, polish_sort_key
 from web.routes.basket import (
     CAPACITIES,
     TARGET_GROUPS,
@@ -27,6 +30,7 @@ from web.routes.basket import (
 )
 
 router = APIRouter(tags=["public"])
+log = logging.getLogger(__name__)
 
 PER_PAGE = 20
 TERYT = re.compile(r"^\d{4}(\d{3})?$")
@@ -37,6 +41,35 @@ def public_client(web: WebApp) -> BasketClient:
     return BasketClient(web.http, web.settings.basket_url, None)
 
 
+_NAMES: dict[str, tuple[float, dict[str, str]]] = {}  # by the partners service's URL
+NAMES_TTL_S = 300.0
+
+
+async def municipality_names(web: WebApp) -> dict[str, str]:
+    """TERYT code → name of the municipalities with a partnership (the partners service's public
+    list, kept for five minutes). A service that does not answer leaves the pages with codes."""
+    source = web.settings.partners_url
+    cached = _NAMES.get(source)
+    if cached is not None and time.monotonic() - cached[0] < NAMES_TTL_S:
+        return cached[1]
+    try:
+        listed = await PartnersClient(web.http, web.settings.partners_url, None).municipalities()
+    except (ApiProblem, ServiceUnavailable) as exc:
+        log.warning("municipality names unavailable", extra={"error": str(exc)})
+        return {}
+    names = {str(m["teryt"]): str(m["name"]) for m in listed}
+    if names:  # an installation without partnerships yet is asked again next time
+        _NAMES[source] = (time.monotonic(), names)
+    return names
+
+
+def municipality_label(t: Translator, teryt: str, names: dict[str, str]) -> str:
+    name = names.get(teryt)
+    if name:
+        return t("public.municipality.named", name=name, teryt=teryt)
+    return t("public.municipality", teryt=teryt)
+
+
 def valid_teryt(value: str) -> str:
     if not TERYT.match(value):
         raise ApiProblem(404)
@@ -44,16 +77,21 @@ def valid_teryt(value: str) -> str:
 
 
 @router.get("/public/basket")
-async def choose_municipality(request: Request, t: T, teryt: str | None = None) -> Response:
-    """Where a visitor without a link from their municipality's website starts."""
+async def choose_municipality(
+    request: Request, web: WebApp, t: T, teryt: str | None = None
+) -> Response:
+    """Where a visitor without a link from their municipality's website starts: the
+    municipalities by name, or a TERYT code."""
     value = (teryt or "").strip().replace(" ", "")
     if value and TERYT.match(value):
         return redirect(f"/public/basket/{value}")
     errors = {"teryt": t("public.teryt.invalid")} if value else {}
+    names = await municipality_names(web)
+    municipalities = sorted(names.items(), key=lambda pair: polish_sort_key(pair[1]))
     return render(
         request,
         "public/choose.html",
-        {"values": {"teryt": value}, "errors": errors},
+        {"values": {"teryt": value}, "errors": errors, "municipalities": municipalities},
         status_code=422 if errors else 200,
     )
 
@@ -72,6 +110,7 @@ async def public_basket(request: Request, web: WebApp, t: T, teryt: str) -> Resp
         "public/basket.html",
         {
             "teryt": teryt,
+            "municipality": municipality_label(t, teryt, await municipality_names(web)),
             "result": result,
             "filters": filters,
             "query": filters,
@@ -106,8 +145,11 @@ async def public_offering_print(
     request: Request, web: WebApp, t: T, teryt: str, offering_id: str
 ) -> Response:
     offering = await _offering(web, t, teryt, offering_id)
+    municipality = municipality_label(t, teryt, await municipality_names(web))
     return render(
-        request, "public/print.html", {"teryt": teryt, "o": offering, "today": date.today()}
+        request,
+        "public/print.html",
+        {"teryt": teryt, "o": offering, "today": date.today(), "municipality": municipality},
     )
 
 
