@@ -493,3 +493,12 @@ async def test_regional_staff_choose_the_municipality_whose_basket_they_read(
     assert failed == [], failed
     assert console == [], console
     await context.close()
+
+    # A regional administrator adds an offering to a municipality's basket they choose.
+    context, page = await ui.new_page(browser)
+    await ui.sign_in(page, stack.web_url, stack.issuer.issuer_url, "admin")
+    await page.goto(f"{stack.web_url}/basket/new")
+    await expect(page.get_by_role("combobox", name="Gmina", exact=True)).to_have_value(TENANT)
+    await expect(page.get_by_label("Instytucja realizująca").locator("option")).not_to_have_count(0)
+    await ui.check(page, "39b-basket-new-regional")
+    await context.close()

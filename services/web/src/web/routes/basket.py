@@ -267,6 +267,8 @@ def parse_offering(values: Mapping[str, Any], *, create: bool) -> Parsed:
     body["schedule"] = schedule
     if create:
         body["institution_id"] = text("institution_id")
+        if text("tenant"):  # regional staff name the municipality whose basket it joins
+            body["tenant"] = text("tenant")
         body["capacity_status"] = text("capacity_status") or "available"
         body["waiting_days"] = number("waiting_days", integer=True)
         for name in ("title", "category", "institution_id", "contact_name"):
@@ -653,8 +655,13 @@ async def form_page(
     client = user.basket()
     own = own_institution_only(user.principal)
     institutions: list[dict[str, Any]] = []
+    tenant_options: list[tuple[str, str]] = []
     if offering is None:
-        known = await client.institutions(home_tenant(user.principal))
+        tenant, options = await working_tenant(user, values.get("tenant"))
+        if choose_tenant(user, options):
+            tenant_options = options
+            values["tenant"] = tenant or ""
+        known = await client.institutions(tenant)
         institutions = sorted_institutions(
             [i for i in known if i.get("may_offer") and (own is None or str(i["id"]) == own)]
         )
@@ -671,6 +678,7 @@ async def form_page(
             "errors": errors,
             "summary": summary(t, errors),
             "institutions": institutions,
+            "tenant_options": tenant_options,
             "areas": category_options(await client.categories(), t),
             "target_groups": TARGET_GROUPS,
             "cost_options": [(k, t("basket.cost." + k)) for k in COST_KINDS],
@@ -696,6 +704,7 @@ async def new_offering(request: Request, user: SignedIn, t: T) -> Response:
         "cost_kind": "free",
         "capacity_status": "available",
         "languages": "pl",
+        "tenant": request.query_params.get("tenant", ""),
     }
     return await form_page(request, user, t, offering=None, values=values)
 
