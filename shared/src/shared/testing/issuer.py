@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 
 REALM = "cus"
 DEFAULT_PORT = 8180
-READY_TIMEOUT_S = 20.0
+READY_TIMEOUT_S = 60.0  # a first start on a busy machine has taken over 20 s
 JWKS_FILE_NAME = "jwks.json"
 
 
