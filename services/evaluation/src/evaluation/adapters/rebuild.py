@@ -24,7 +24,7 @@ from datetime import datetime
 
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from sqlalchemy import text
@@ -71,42 +71,50 @@ async def read_stream(
     """Messages of `stream` with sequence > `after`, in order, in batches, up to `until` (or the
     last one there is, when the rest was deleted: nothing more arrives for `idle` seconds).
 
-    An ordered push consumer with a callback (no acknowledgements; nats-py re-creates it from
-    the last sequence seen if a message goes missing). Pulling with `fetch` cost 2.6 times the
-    CPU per message: nats-py creates a task and a timer for every message it fetches. The
-    callback waits while the reader is two batches ahead of the database; while it waits, the
-    client does not answer the server's flow control, so the server stops sending: memory stays
-    bounded however long the stream is.
+    An ephemeral push consumer with a callback and `AckPolicy.ALL`: each batch is acknowledged
+    by its last message once the caller asks for the next batch, and `max_ack_pending` (three
+    batches) stops the server from sending more than that ahead — memory stays bounded however
+    long the stream is, and nothing is dropped. Pulling with `fetch` cost 2.6 times the CPU per
+    message (nats-py creates a task and a timer for every message it fetches); an ordered
+    consumer without acknowledgements relied on flow control that let a million-event stream
+    overrun the client's pending limits (messages dropped).
     """
     if until <= after:
         return
-    ready: asyncio.Queue[list[Msg] | None] = asyncio.Queue(maxsize=2)
+    ready: asyncio.Queue[list[Msg] | None] = asyncio.Queue()
     current: list[Msg] = []
     finished = False
+    last_seen = after
 
     async def take(msg: Msg) -> None:
-        nonlocal current, finished
-        if finished:
-            return
+        nonlocal current, finished, last_seen
         seq = msg.metadata.sequence.stream
+        if finished or seq <= last_seen:  # after the end, or a redelivery
+            return
+        last_seen = seq
         if seq <= until:
             current.append(msg)
         if seq >= until:
             finished = True
             if current:
-                await ready.put(current)
-            await ready.put(None)
+                ready.put_nowait(current)
+                current = []
+            ready.put_nowait(None)
         elif len(current) >= batch:
             full, current = current, []
-            await ready.put(full)
+            ready.put_nowait(full)
 
     config = ConsumerConfig(
         deliver_policy=DeliverPolicy.BY_START_SEQUENCE if after else DeliverPolicy.ALL,
         opt_start_seq=after + 1 if after else None,
+        ack_policy=AckPolicy.ALL,
+        max_ack_pending=3 * batch,
+        ack_wait=300.0,
+        inactive_threshold=30.0,
     )
     spec = next(s for s in STREAMS.values() if s.name == stream)
     sub = await js.subscribe(
-        spec.subjects[0], stream=stream, cb=take, ordered_consumer=True, config=config
+        spec.subjects[0], stream=stream, cb=take, manual_ack=True, config=config
     )
     try:
         while True:
@@ -121,6 +129,7 @@ async def read_stream(
             if msgs is None:
                 break
             yield msgs
+            await msgs[-1].ack()  # acknowledges the whole batch: the server may send more
     finally:
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
