@@ -25,11 +25,10 @@ import asyncpg
 from basket_db import basket_database
 
 from basket.adapters.orm import start_mappers
-from basket.adapters.reader import create_read_engine
 from basket.adapters.search import SearchFilters, build_search, positional
 from basket.domain import model, polish
 from basket.views import search
-from shared.db.engine import plain_url
+from shared.db.engine import create_read_engine, plain_url
 
 WORDS = [
     ("Terapia logopedyczna", "Ćwiczenia wymowy i diagnoza logopedyczna dla dzieci."),

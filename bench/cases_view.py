@@ -42,7 +42,7 @@ from cases.service import handlers
 from cases.service.publishing import translate
 from cases.views import case_view, view_query
 from shared.db import create_engine, session_factory
-from shared.db.engine import plain_url
+from shared.db.engine import create_read_engine, plain_url
 from shared.db.migrations import upgrade
 from shared.testing.servers import Postgres
 
@@ -189,7 +189,7 @@ async def main(n: int, clients: int, requests: int, without_notify: bool = False
         engine = create_engine(db_url, pool_size=clients)
         sessions = session_factory(engine)
         # Reads run on the autocommit engine, as the API's GET endpoints do (ADR 0007).
-        read_engine = create_engine(db_url, pool_size=clients, pre_ping=False, autocommit=True)
+        read_engine = create_read_engine(db_url, pool_size=clients)
         read_sessions = session_factory(read_engine)
         pool = await asyncpg.create_pool(plain_url(db_url), min_size=clients, max_size=clients)
         by_manager: dict[str, list[uuid.UUID]] = {}

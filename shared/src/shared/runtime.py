@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth.tokens import TokenVerifier
 from shared.config import ServiceSettings
-from shared.db.engine import create_engine, session_factory
+from shared.db.engine import create_engine, create_read_engine, session_factory
 from shared.errors.problems import install_problem_handlers
 from shared.messaging.asyncapi import asyncapi_json, declare_publishers
 from shared.messaging.broker import make_broker, start_broker
@@ -83,9 +83,7 @@ def build_runtime(service: str, settings: ServiceSettings) -> Runtime:
     runtime.relay = OutboxRelay(
         create_engine(settings.database_url, pool_size=1), runtime.nats_connection
     )
-    runtime.read_engine = create_engine(
-        settings.database_url, pool_size=settings.db_pool_size, pre_ping=False, autocommit=True
-    )
+    runtime.read_engine = create_read_engine(settings.database_url, pool_size=settings.db_pool_size)
     runtime.read_sessions = session_factory(runtime.read_engine)
     declare_publishers(broker, service)
     return runtime

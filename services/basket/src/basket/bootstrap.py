@@ -6,11 +6,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from basket.adapters.orm import start_mappers
-from basket.adapters.reader import create_read_engine, dispose_on_shutdown
 from basket.config import BasketSettings
 from basket.entrypoints.api import hsds_api, public, router
 from basket.entrypoints.consumers import register_partners_consumer
-from shared.db import session_factory
 from shared.runtime import Runtime, build_runtime, create_app
 
 SERVICE = "basket"
@@ -29,12 +27,6 @@ def bootstrap(settings: BasketSettings | None = None) -> tuple[FastAPI, Runtime]
     runtime = build_runtime(SERVICE, settings)
     # Registered before the app starts: the broker starts its subscribers in the lifespan.
     register_partners_consumer(runtime.broker, runtime.sessions, settings.partners_consumer)
-    reader = create_read_engine(settings.database_url, pool_size=settings.db_pool_size)
-
-    async def close_read_engine() -> None:
-        await dispose_on_shutdown(reader)
-
-    runtime.background.append(close_read_engine)
     app = create_app(
         runtime,
         title="CUS – Lokalny Koszyk Usług",
@@ -42,8 +34,9 @@ def bootstrap(settings: BasketSettings | None = None) -> tuple[FastAPI, Runtime]
         routers=[router, public, hsds_api],
         openapi_tags=TAGS,
     )
-    app.state.read_engine = reader
-    app.state.read_sessions = session_factory(reader)
+    # The search and other public reads use the runtime's autocommit engine (ADR 0007).
+    app.state.read_engine = runtime.read_engine
+    app.state.read_sessions = runtime.read_sessions
     return app, runtime
 
 

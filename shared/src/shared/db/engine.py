@@ -40,6 +40,11 @@ def create_engine(
     return engine
 
 
+def create_read_engine(url: str, *, pool_size: int) -> AsyncEngine:
+    """The engine of reads that need no transaction (ADR 0007): autocommit, no pre-ping."""
+    return create_engine(url, pool_size=pool_size, pre_ping=False, autocommit=True)
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 

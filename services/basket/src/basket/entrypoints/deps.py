@@ -28,7 +28,7 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A session for reads only (basket.adapters.reader): autocommit, no pre-ping."""
+    """A session for reads only (the runtime's read engine, ADR 0007): autocommit, no pre-ping."""
     sessions: async_sessionmaker[AsyncSession] = request.app.state.read_sessions
     async with sessions() as session:
         yield session
