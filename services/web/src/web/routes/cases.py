@@ -631,19 +631,49 @@ def back_to(case_id: str, slug: str, anchor: str = "") -> Response:
     return redirect(f"/cases/{case_id}{suffix}{('#' + anchor) if anchor else ''}")
 
 
+async def submit(
+    request: Request,
+    user: User,
+    t: Translator,
+    case_id: str,
+    slug: str,
+    change: Callable[[], Awaitable[object]],
+    *,
+    form: str,
+    fields: tuple[str, ...],
+    done: str,
+    values: dict[str, Any] | None = None,
+    problems: list[dict[str, str]] | None = None,
+    anchor: str = "",
+) -> Response:
+    """A change of one form of the workspace: the form's own `problems`, or the service's
+    errors, show the section again with the form's errors; else `done` is flashed and the
+    browser goes back to the section."""
+    try:
+        if problems:
+            raise ApiProblem(422, errors=problems)
+        await change()
+    except ApiProblem as problem:
+        errors = errors_of(problem, fields)
+        return await workspace(
+            request, user, t, case_id, slug, form=form, values=values, errors=errors
+        )
+    user.session.flash.append(done)
+    return back_to(case_id, slug, anchor)
+
+
 # --- stage, closing and the family --------------------------------------------------------------
 
 
 @router.post("/cases/{case_id}/stage")
 async def change_stage(request: Request, user: SignedIn, t: T, case_id: str) -> Response:
     form = await read_form(request)
-    try:
-        await user.cases().change_stage(case_id, one(form, "state"))
-    except ApiProblem as problem:
-        errors = errors_of(problem, ("state",))
-        return await workspace(request, user, t, case_id, "overview", form="stage", errors=errors)
-    user.session.flash.append(t("form.saved"))
-    return back_to(case_id, "overview")
+    state = one(form, "state")
+    return await submit(
+        request, user, t, case_id, "overview",
+        lambda: user.cases().change_stage(case_id, state),
+        form="stage", fields=("state",), done=t("form.saved"),
+    )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/close")
@@ -672,15 +702,11 @@ async def add_family_member(request: Request, user: SignedIn, t: T, case_id: str
     form = await read_form(request)
     person = person_from(form, "")
     values = {k: v[0] for k, v in form.items() if v}
-    try:
-        await user.cases().add_family_member(case_id, person)
-    except ApiProblem as problem:
-        errors = errors_of(problem, FAMILY_FIELDS)
-        return await workspace(
-            request, user, t, case_id, "overview", form="family", values=values, errors=errors
-        )
-    user.session.flash.append(t("form.saved"))
-    return back_to(case_id, "overview", "family")
+    return await submit(
+        request, user, t, case_id, "overview",
+        lambda: user.cases().add_family_member(case_id, person),
+        form="family", fields=FAMILY_FIELDS, values=values, done=t("form.saved"), anchor="family",
+    )  # fmt: skip
 
 
 EDIT_FIELDS = (*FAMILY_FIELDS, "pesel")
@@ -850,17 +876,12 @@ async def give_consent(request: Request, user: SignedIn, t: T, case_id: str) -> 
         if until is None:
             problems.append({"field": "valid_until", "detail": t("consent.error.date")})
         body["valid_until"] = until
-    try:
-        if problems:
-            raise ApiProblem(422, errors=problems)
-        await user.cases().give_consent(case_id, body)
-    except ApiProblem as problem:
-        errors = errors_of(problem, CONSENT_FIELDS)
-        return await workspace(
-            request, user, t, case_id, "consent", form="consent", values=values, errors=errors
-        )
-    user.session.flash.append(t("consent.recorded"))
-    return back_to(case_id, "consent")
+    return await submit(
+        request, user, t, case_id, "consent",
+        lambda: user.cases().give_consent(case_id, body),
+        form="consent", fields=CONSENT_FIELDS, values=values, problems=problems,
+        done=t("consent.recorded"),
+    )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/consents/{consent_id}/withdraw")
@@ -868,15 +889,12 @@ async def withdraw_consent(
     request: Request, user: SignedIn, t: T, case_id: str, consent_id: str
 ) -> Response:
     form = await read_form(request)
-    try:
-        await user.cases().withdraw_consent(case_id, consent_id, given(one(form, "note")))
-    except ApiProblem as problem:
-        errors = errors_of(problem, ("note",))
-        return await workspace(
-            request, user, t, case_id, "consent", form=f"withdraw-{consent_id}", errors=errors
-        )
-    user.session.flash.append(t("consent.withdrawn_now"))
-    return back_to(case_id, "consent")
+    note = given(one(form, "note"))
+    return await submit(
+        request, user, t, case_id, "consent",
+        lambda: user.cases().withdraw_consent(case_id, consent_id, note),
+        form=f"withdraw-{consent_id}", fields=("note",), done=t("consent.withdrawn_now"),
+    )  # fmt: skip
 
 
 # The service's own documents: shown under a policy of their own, like the partners invitation.
@@ -920,19 +938,16 @@ async def invite(request: Request, user: SignedIn, t: T, case_id: str) -> Respon
     form = await read_form(request)
     values = {name: one(form, name) for name in INVITE_FIELDS}
     body = {k: v for k, v in values.items() if v}
-    try:
-        if not values["institution_id"]:
-            raise ApiProblem(
-                422, errors=[{"field": "institution_id", "detail": t("team.error.institution")}]
-            )
-        await user.cases().invite(case_id, body)
-    except ApiProblem as problem:
-        errors = errors_of(problem, INVITE_FIELDS)
-        return await workspace(
-            request, user, t, case_id, "team", form="invite", values=values, errors=errors
-        )
-    user.session.flash.append(t("team.invited"))
-    return back_to(case_id, "team")
+    problems = (
+        [] if values["institution_id"]
+        else [{"field": "institution_id", "detail": t("team.error.institution")}]
+    )  # fmt: skip
+    return await submit(
+        request, user, t, case_id, "team",
+        lambda: user.cases().invite(case_id, body),
+        form="invite", fields=INVITE_FIELDS, values=values, problems=problems,
+        done=t("team.invited"),
+    )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/team/{member_id}/remove")
@@ -960,20 +975,13 @@ DIAGNOSIS_FIELDS = ("area", "perspective", "text")
 async def add_diagnosis(request: Request, user: SignedIn, t: T, case_id: str) -> Response:
     form = await read_form(request)
     values = {name: one(form, name) for name in DIAGNOSIS_FIELDS}
-    try:
-        missing = [
-            {"field": name, "detail": t("cases.missing")} for name, v in values.items() if not v
-        ]
-        if missing:
-            raise ApiProblem(422, errors=missing)
-        await user.cases().add_diagnosis_entry(case_id, values)
-    except ApiProblem as problem:
-        errors = errors_of(problem, DIAGNOSIS_FIELDS)
-        return await workspace(
-            request, user, t, case_id, "diagnosis", form="diagnosis", values=values, errors=errors
-        )
-    user.session.flash.append(t("form.saved"))
-    return back_to(case_id, "diagnosis", f"area-{values['area']}")
+    missing = [{"field": name, "detail": t("cases.missing")} for name, v in values.items() if not v]
+    return await submit(
+        request, user, t, case_id, "diagnosis",
+        lambda: user.cases().add_diagnosis_entry(case_id, values),
+        form="diagnosis", fields=DIAGNOSIS_FIELDS, values=values, problems=missing,
+        done=t("form.saved"), anchor=f"area-{values['area']}",
+    )  # fmt: skip
 
 
 # --- plan ---------------------------------------------------------------------------------------
@@ -1244,19 +1252,16 @@ async def send_referral(request: Request, user: SignedIn, t: T, case_id: str) ->
     body: JSON = {"service_id": values["service_id"], "draft": one(form, "draft") == "1"}
     if values["note"]:
         body["note"] = values["note"]
-    try:
-        if not values["service_id"]:
-            raise ApiProblem(
-                422, errors=[{"field": "service_id", "detail": t("referrals.error.service")}]
-            )
-        await user.cases().refer(case_id, body)
-    except ApiProblem as problem:
-        errors = errors_of(problem, ("service_id", "note"))
-        return await workspace(
-            request, user, t, case_id, "referrals", form="referral", values=values, errors=errors
-        )
-    user.session.flash.append(t("referrals.saved_draft" if body["draft"] else "referrals.sent"))
-    return back_to(case_id, "referrals")
+    problems = (
+        [] if values["service_id"]
+        else [{"field": "service_id", "detail": t("referrals.error.service")}]
+    )  # fmt: skip
+    return await submit(
+        request, user, t, case_id, "referrals",
+        lambda: user.cases().refer(case_id, body),
+        form="referral", fields=("service_id", "note"), values=values, problems=problems,
+        done=t("referrals.saved_draft" if body["draft"] else "referrals.sent"),
+    )  # fmt: skip
 
 
 MOVE_FIELDS = ("reason_code", "reason", "outcome_code", "outcome")
@@ -1355,17 +1360,12 @@ async def schedule_meeting(request: Request, user: SignedIn, t: T, case_id: str)
     if starts is None:
         problems.append({"field": "starts_at", "detail": t("case_meetings.error.starts_at")})
     body["starts_at"] = starts
-    try:
-        if problems:
-            raise ApiProblem(422, errors=problems)
-        await user.cases().schedule_meeting(case_id, body)
-    except ApiProblem as problem:
-        errors = errors_of(problem, MEETING_FIELDS)
-        return await workspace(
-            request, user, t, case_id, "meetings", form="meeting", values=values, errors=errors
-        )
-    user.session.flash.append(t("case_meetings.scheduled_now"))
-    return back_to(case_id, "meetings")
+    return await submit(
+        request, user, t, case_id, "meetings",
+        lambda: user.cases().schedule_meeting(case_id, body),
+        form="meeting", fields=MEETING_FIELDS, values=values, problems=problems,
+        done=t("case_meetings.scheduled_now"),
+    )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/meetings/{meeting_id}/held")
