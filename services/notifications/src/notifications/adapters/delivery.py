@@ -49,14 +49,14 @@ _CLAIM = text(
             WHERE p.endpoint_id = c.endpoint_id AND p.object_key = c.object_key
               AND p.status = 'pending' AND p.id < c.id)
         ORDER BY c.id
-        LIMIT :per_endpoint
+        LIMIT (SELECT greatest(5, ceil(CAST(:batch AS numeric) / greatest(1, count(*))))::int
+               FROM endpoints WHERE active)
         FOR UPDATE OF c SKIP LOCKED
     ) d
     JOIN events ev ON ev.seq = d.event_seq
     WHERE e.active
     """
 )
-_ACTIVE_ENDPOINTS = text("SELECT count(*) FROM endpoints WHERE active")
 # A batch's outcomes in one statement each (arrays unnested), not one statement per row.
 _DONE = text(
     """
@@ -138,9 +138,7 @@ class DeliveryWorker:
 
     async def deliver_batch(self) -> int:
         async with self.sessions() as session, session.begin():
-            endpoints = (await session.execute(_ACTIVE_ENDPOINTS)).scalar_one()
-            share = max(5, -(-self.batch // max(1, endpoints)))
-            rows = (await session.execute(_CLAIM, {"per_endpoint": share})).all()
+            rows = (await session.execute(_CLAIM, {"batch": self.batch})).all()
             if not rows:
                 return 0
             outcomes = await asyncio.gather(*(self._send(*row) for row in rows))
