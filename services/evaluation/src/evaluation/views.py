@@ -44,6 +44,8 @@ class _Q:
         self.session = session
         self.params: dict[str, Any] = {"tenant": tenant, "start": start, "end": end}
         self.tenant = tenant
+        # Results that more than one section reads, computed once per report.
+        self.shared: dict[str, Any] = {}
 
     # The SQL differs for the region and for one municipality (rather than `:t IS NULL OR …`),
     # so that each gets a plan that uses the tenant indexes.
@@ -200,10 +202,20 @@ async def _partnership(q: _Q) -> Section:
 async def _tenants(q: _Q) -> list[str]:
     if q.tenant:
         return [q.tenant]
+    # The tenants of the cases by a walk of their index, one probe per municipality, rather
+    # than reading every case.
     rows = await q.rows(
         """
+        WITH RECURSIVE case_tenants AS (
+            (SELECT tenant FROM ev_cases ORDER BY tenant LIMIT 1)
+            UNION ALL
+            SELECT (SELECT c.tenant FROM ev_cases c WHERE c.tenant > ct.tenant
+                    ORDER BY c.tenant LIMIT 1)
+            FROM case_tenants ct WHERE ct.tenant IS NOT NULL
+        )
         SELECT tenant FROM ev_memberships UNION SELECT tenant FROM ev_partnerships
-        UNION SELECT unnest(tenants) FROM ev_offerings UNION SELECT tenant FROM ev_cases
+        UNION SELECT unnest(tenants) FROM ev_offerings
+        UNION SELECT tenant FROM case_tenants WHERE tenant IS NOT NULL
         ORDER BY 1
         """
     )
@@ -342,9 +354,7 @@ async def _cases(q: _Q) -> Section:
     row = await q.one(
         f"""
         SELECT count(*) FILTER (WHERE {_within("c.opened_at")}),
-               count(*) FILTER (WHERE {_within("c.opened_at")} AND EXISTS (
-                   SELECT 1 FROM ev_consents k WHERE k.case_id = c.case_id
-                   AND k.given_at IS NOT NULL)),
+               count(*) FILTER (WHERE {_within("c.opened_at")} AND c.consented),
                count(*) FILTER (WHERE c.closed_at IS NOT NULL AND {_within("c.closed_at")}),
                count(*) FILTER (WHERE c.opened_at < {_END}
                                   AND (c.closed_at IS NULL OR c.closed_at >= {_END})),
@@ -432,6 +442,56 @@ async def _cases(q: _Q) -> Section:
     return section
 
 
+async def _by_offering(q: _Q) -> dict[str, dict[str, tuple[int, ...]]]:
+    """The cohort by the cost and by the area of the offering referred to, in one join (the
+    referrals section shows the first, the gaps section the second)."""
+    if "by_offering" not in q.shared:
+        result: dict[str, dict[str, tuple[int, ...]]] = {"cost": {}, "area": {}}
+        for g, cost, area, *counts in await q.rows(
+            f"""
+            SELECT GROUPING(o.cost, o.area), o.cost, o.area, count(*),
+                   count(*) FILTER (WHERE r.completed_at IS NOT NULL),
+                   count(*) FILTER (WHERE r.outcome = 'goal_achieved'),
+                   count(*) FILTER (WHERE r.rejection_reason = 'not_eligible'),
+                   count(*) FILTER (WHERE r.rejection_reason = 'no_capacity'
+                                      OR r.failure_reason = 'no_capacity'),
+                   count(*) FILTER (WHERE r.capacity_status = 'no_capacity')
+            FROM ev_referrals r JOIN ev_offerings o USING (service_id)
+            WHERE {q.cohort} GROUP BY GROUPING SETS ((o.cost), (o.area))
+            """
+        ):
+            kind, code = ("cost", cost) if g == 0b01 else ("area", area)
+            if code is not None:
+                result[kind][code] = tuple(counts)
+        q.shared["by_offering"] = result
+    by_offering: dict[str, dict[str, tuple[int, ...]]] = q.shared["by_offering"]
+    return by_offering
+
+
+async def _by_tenant(q: _Q) -> dict[str, tuple[int, ...]]:
+    """The cohort per municipality: gaps (not eligible, no capacity, sent to full offerings) and
+    sent, accepted, rejected (the region's table of municipalities), in one scan."""
+    if "by_tenant" not in q.shared:
+        q.shared["by_tenant"] = {
+            tenant: tuple(counts)
+            for tenant, *counts in await q.rows(
+                f"""
+                SELECT r.tenant,
+                       count(*) FILTER (WHERE r.rejection_reason = 'not_eligible'),
+                       count(*) FILTER (WHERE r.rejection_reason = 'no_capacity'
+                                          OR r.failure_reason = 'no_capacity'),
+                       count(*) FILTER (WHERE r.capacity_status = 'no_capacity'),
+                       count(*),
+                       count(*) FILTER (WHERE r.accepted_at IS NOT NULL),
+                       count(*) FILTER (WHERE r.rejected_at IS NOT NULL)
+                FROM ev_referrals r WHERE {q.cohort} GROUP BY 1
+                """
+            )
+        }
+    by_tenant: dict[str, tuple[int, ...]] = q.shared["by_tenant"]
+    return by_tenant
+
+
 async def _referrals(q: _Q) -> Section:
     section = Section("referrals", "Skierowania do usług")
     to_accept = _DAYS.format(a="r.accepted_at", b="r.requested_at")
@@ -473,62 +533,57 @@ async def _referrals(q: _Q) -> Section:
     summary.add("to_no_capacity", "Skierowania do usług bez wolnych miejsc", Count(no_cap))
     section.tables.append(summary)
 
-    by_sector = Table(
-        "referrals_by_sector",
-        "Skierowania według sektora kierującego i przyjmującego",
-        ["Sektor kierujący", "Sektor przyjmujący", "Skierowania", "Przyjęte", "Odrzucone"],
-    )
-    for sending, receiving, n, acc, rej in await q.rows(
-        f"""
-        SELECT r.sending_sector, r.receiving_sector, count(*),
-               count(*) FILTER (WHERE r.accepted_at IS NOT NULL),
-               count(*) FILTER (WHERE r.rejected_at IS NOT NULL)
-        FROM ev_referrals r WHERE {q.cohort} GROUP BY 1, 2 ORDER BY 1, 2
-        """
-    ):
-        by_sector.add(
-            f"{sending}>{receiving}", L.sector(sending), L.sector(receiving),
-            Count(n), Count(acc), Count(rej),
-        )  # fmt: skip
-    section.tables.append(by_sector)
-
     # Towards cost-effectiveness: the events carry the kind of cost of an offering, not amounts.
     by_cost = Table(
         "referrals_by_cost",
         "Skierowania według kosztu usługi dla rodziny",
         ["Koszt", "Skierowania", "Zakończone", "Cel osiągnięty", "Odsetek osiągniętych (%)"],
     )
-    costs = {
-        cost: (n, done, achieved)
-        for cost, n, done, achieved in await q.rows(
-            f"""
-            SELECT o.cost, count(*), count(*) FILTER (WHERE r.completed_at IS NOT NULL),
-                   count(*) FILTER (WHERE r.outcome = 'goal_achieved')
-            FROM ev_referrals r JOIN ev_offerings o USING (service_id)
-            WHERE {q.cohort} AND o.cost IS NOT NULL GROUP BY 1
-            """
-        )
-    }
+    costs = (await _by_offering(q))["cost"]
     for code, name in L.COSTS.items():
-        n, done, achieved = costs.get(code, (0, 0, 0))
+        n, done, achieved = costs.get(code, (0, 0, 0, 0, 0, 0))[:3]
         by_cost.add(code, name, Count(n), Count(done), Count(achieved), Rate(achieved, done))
     section.tables.append(by_cost)
 
-    # States, outcomes and reasons in one scan (one grouping set each).
+    # Sector pairs, states, outcomes and reasons in one scan (one grouping set each; GROUPING()
+    # tells the sets apart, since a sector may itself be NULL).
     grouped: dict[str, dict[str, int]] = defaultdict(dict)
-    for state, outcome, rejection, failure, n in await q.rows(
+    pairs: list[tuple[Any, ...]] = []
+    for g, state, outcome, rejection, failure, sending, receiving, n, acc, rej in await q.rows(
         f"""
-        SELECT r.state, r.outcome, r.rejection_reason, r.failure_reason, count(*)
+        SELECT GROUPING(r.state, r.outcome, r.rejection_reason, r.failure_reason,
+                        r.sending_sector, r.receiving_sector),
+               r.state, r.outcome, r.rejection_reason, r.failure_reason,
+               r.sending_sector, r.receiving_sector, count(*),
+               count(*) FILTER (WHERE r.accepted_at IS NOT NULL),
+               count(*) FILTER (WHERE r.rejected_at IS NOT NULL)
         FROM ev_referrals r WHERE {q.cohort}
-        GROUP BY GROUPING SETS ((r.state), (r.outcome), (r.rejection_reason), (r.failure_reason))
+        GROUP BY GROUPING SETS ((r.state), (r.outcome), (r.rejection_reason), (r.failure_reason),
+                                (r.sending_sector, r.receiving_sector))
+        ORDER BY 1, 6, 7
         """
     ):
+        if g == 0b111100:
+            pairs.append((sending, receiving, n, acc, rej))
+            continue
         for kind, code in (
             ("state", state), ("outcome", outcome),
             ("rejection_reason", rejection), ("failure_reason", failure),
         ):  # fmt: skip
             if code is not None:
                 grouped[kind][code] = n
+    by_sector = Table(
+        "referrals_by_sector",
+        "Skierowania według sektora kierującego i przyjmującego",
+        ["Sektor kierujący", "Sektor przyjmujący", "Skierowania", "Przyjęte", "Odrzucone"],
+    )
+    for sending, receiving, n, acc, rej in pairs:
+        by_sector.add(
+            f"{sending}>{receiving}", L.sector(sending), L.sector(receiving),
+            Count(n), Count(acc), Count(rej),
+        )  # fmt: skip
+    section.tables.insert(1, by_sector)  # after the summary, as the report lists them
+
     by_state = Table(
         "referrals_by_state", "Skierowania według obecnego stanu", ["Stan", "Skierowania"]
     )
@@ -560,19 +615,7 @@ async def _referrals(q: _Q) -> Section:
 
 async def _gaps(q: _Q, missing: dict[str, list[str]]) -> Section:
     section = Section("gaps", "Luki w sieci usług (do diagnozy potrzeb i potencjału)")
-    per_tenant = {
-        tenant: (nn, cap, to_full)
-        for tenant, nn, cap, to_full in await q.rows(
-            f"""
-            SELECT r.tenant,
-                   count(*) FILTER (WHERE r.rejection_reason = 'not_eligible'),
-                   count(*) FILTER (WHERE r.rejection_reason = 'no_capacity'
-                                      OR r.failure_reason = 'no_capacity'),
-                   count(*) FILTER (WHERE r.capacity_status = 'no_capacity')
-            FROM ev_referrals r WHERE {q.cohort} GROUP BY 1
-            """
-        )
-    }
+    per_tenant = await _by_tenant(q)
     full_offerings = dict(
         await q.rows(
             f"""
@@ -599,7 +642,7 @@ async def _gaps(q: _Q, missing: dict[str, list[str]]) -> Section:
         chart="none",
     )
     for tenant, areas in missing.items():
-        nn, cap, to_full = per_tenant.get(tenant, (0, 0, 0))
+        nn, cap, to_full = per_tenant.get(tenant, (0, 0, 0))[:3]
         table.add(
             tenant, tenant, Count(nn), Count(cap), Count(to_full),
             full_offerings.get(tenant, 0), len(areas), ", ".join(L.area(a) for a in areas),
@@ -616,22 +659,9 @@ async def _gaps(q: _Q, missing: dict[str, list[str]]) -> Section:
             "Skierowania do usług bez miejsc",
         ],
     )
-    rows = {
-        area: (nn, cap, to_full)
-        for area, nn, cap, to_full in await q.rows(
-            f"""
-            SELECT o.area,
-                   count(*) FILTER (WHERE r.rejection_reason = 'not_eligible'),
-                   count(*) FILTER (WHERE r.rejection_reason = 'no_capacity'
-                                      OR r.failure_reason = 'no_capacity'),
-                   count(*) FILTER (WHERE r.capacity_status = 'no_capacity')
-            FROM ev_referrals r JOIN ev_offerings o USING (service_id)
-            WHERE {q.cohort} AND o.area IS NOT NULL GROUP BY 1
-            """
-        )
-    }
+    rows = (await _by_offering(q))["area"]
     for code in L.AREAS:
-        nn, cap, to_full = rows.get(code, (0, 0, 0))
+        nn, cap, to_full = rows.get(code, (0, 0, 0, 0, 0, 0))[3:]
         by_area.add(code, L.area(code), Count(nn), Count(cap), Count(to_full))
     section.tables.append(by_area)
     return section
@@ -642,28 +672,38 @@ async def _gaps(q: _Q, missing: dict[str, list[str]]) -> Section:
 
 async def _municipalities(q: _Q, tenants: list[str]) -> Section:
     section = Section("municipalities", "Gminy regionu")
-    rows = {
-        t: rest
-        for t, *rest in await q.rows(
+    referrals = await _by_tenant(q)
+    opened = dict(
+        await q.rows(
             f"""
-            SELECT t.tenant,
-                   (SELECT count(*) FROM ev_cases c WHERE c.tenant = t.tenant
-                     AND {_within("c.opened_at")}),
-                   (SELECT count(*) FROM ev_referrals r WHERE r.tenant = t.tenant
-                     AND {_within("r.requested_at")}),
-                   (SELECT count(*) FROM ev_referrals r WHERE r.tenant = t.tenant
-                     AND {_within("r.requested_at")} AND r.accepted_at IS NOT NULL),
-                   (SELECT count(*) FROM ev_referrals r WHERE r.tenant = t.tenant
-                     AND {_within("r.requested_at")} AND r.rejected_at IS NOT NULL),
-                   (SELECT count(*) FROM ev_memberships m WHERE m.tenant = t.tenant
-                     AND m.state IN ('informal', 'declared')),
-                   (SELECT count(*) FROM ev_offerings o WHERE t.tenant = ANY(o.tenants)
-                     AND {_PUBLISHED})
-            FROM unnest(CAST(:tenants AS text[])) AS t(tenant)
+            SELECT c.tenant, count(*) FROM ev_cases c
+            WHERE c.tenant = ANY(CAST(:tenants AS text[])) AND {_within("c.opened_at")}
+            GROUP BY 1
             """,
             tenants=tenants,
         )
-    }
+    )
+    members = dict(
+        await q.rows(
+            """
+            SELECT m.tenant, count(*) FROM ev_memberships m
+            WHERE m.tenant = ANY(CAST(:tenants AS text[])) AND m.state IN ('informal', 'declared')
+            GROUP BY 1
+            """,
+            tenants=tenants,
+        )
+    )
+    offers = dict(
+        await q.rows(
+            f"""
+            SELECT t.tenant, count(*)
+            FROM unnest(CAST(:tenants AS text[])) AS t(tenant)
+            JOIN ev_offerings o ON t.tenant = ANY(o.tenants) AND {_PUBLISHED}
+            GROUP BY 1
+            """,
+            tenants=tenants,
+        )
+    )
     table = Table(
         "by_municipality",
         "Najważniejsze wskaźniki według gminy",
@@ -671,8 +711,11 @@ async def _municipalities(q: _Q, tenants: list[str]) -> Section:
          "Aktywni członkowie partnerstwa", "Opublikowane oferty"],
     )  # fmt: skip
     for tenant in tenants:
-        opened, sent, acc, rej, members, offers = rows.get(tenant, (0, 0, 0, 0, 0, 0))
-        table.add(tenant, tenant, Count(opened), Count(sent), Rate(acc, acc + rej), members, offers)
+        sent, acc, rej = referrals.get(tenant, (0, 0, 0, 0, 0, 0))[3:]
+        table.add(
+            tenant, tenant, Count(opened.get(tenant, 0)), Count(sent), Rate(acc, acc + rej),
+            members.get(tenant, 0), offers.get(tenant, 0),
+        )  # fmt: skip
     section.tables.append(table)
     return section
 

@@ -138,6 +138,9 @@ cases = Table(
     _ts("opened_at"),
     _ts("closed_at"),
     Column("close_reason", Text),
+    # Whether any consent of the family was recorded: kept by the projector so that the share of
+    # cases with consent needs no lookup of consents per case (ADR 0045).
+    Column("consented", Boolean, nullable=False, server_default=text("false")),
     Index("ix_ev_cases_tenant_opened", "tenant", "opened_at"),
 )
 

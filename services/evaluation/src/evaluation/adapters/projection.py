@@ -218,6 +218,15 @@ _CONSENTED = text(
     """
 )
 
+# The case's "consented" flag (ADR 0045): set by any consent and never cleared (a withdrawal is
+# counted apart), so it commutes with the case's other statements; a stub row if the case is new.
+_CASE_CONSENTED = text(
+    """
+    INSERT INTO ev_cases AS t (case_id, tenant, consented) VALUES (:case_id, :tenant, true)
+    ON CONFLICT (case_id) DO UPDATE SET consented = true WHERE NOT t.consented
+    """
+)
+
 _WITHDRAWN = text(
     """
     INSERT INTO ev_consent_withdrawals (event_id, case_id, tenant, withdrawn_at)
@@ -478,7 +487,8 @@ def rows_for(event: EventMeta, payload: EventData) -> list[tuple[Any, Params]]:
                         "tenant": tenant,
                         "given_at": payload.given_at,
                     },
-                )
+                ),
+                (_CASE_CONSENTED, {"case_id": payload.case_id, "tenant": tenant}),
             ]
         case c.ConsentWithdrawn():
             return [
