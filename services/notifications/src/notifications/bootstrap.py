@@ -11,8 +11,8 @@ from fastapi import FastAPI
 
 from notifications.adapters.delivery import DeliveryWorker
 from notifications.adapters.mail import MailWorker
-from notifications.adapters.network import WebhookClients
 from notifications.adapters.reminders import ReminderRules, send_reminders
+from notifications.adapters.webhook_client import WebhookClient
 from notifications.config import NotificationsSettings
 from notifications.context import Context
 from notifications.domain.addresses import Allowlist
@@ -55,7 +55,7 @@ def build(settings: NotificationsSettings | None = None) -> Notifications:
     runtime = build_runtime(SERVICE, settings)
     allowlist = Allowlist.parse(settings.webhook_allowlist)
     context = Context(settings, allowlist)
-    clients = WebhookClients(allowlist, settings.webhook_timeout_s)
+    clients = WebhookClient(allowlist, settings.webhook_timeout_s)
     for n in range(settings.delivery_workers):
         worker = DeliveryWorker(
             runtime.sessions,

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aiohttp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from notifications.adapters.network import WebhookClients
+from notifications.adapters.webhook_client import WebhookClient
 from notifications.domain.addresses import ForbiddenAddress
 from notifications.domain.backoff import next_delay
 from notifications.domain.signing import webhook_headers
@@ -96,7 +95,7 @@ class DeliveryWorker:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        clients: WebhookClients,
+        clients: WebhookClient,
         *,
         delays: tuple[float, ...],
         jitter: float,
@@ -209,7 +208,7 @@ class DeliveryWorker:
                 error = f"HTTP {code}"
         except ForbiddenAddress as exc:
             error = f"forbidden address: {exc}"
-        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+        except (OSError, TimeoutError) as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         except Exception as exc:  # one odd failure must not roll back the whole batch
             log.exception("webhook delivery failed unexpectedly", extra={"delivery": delivery_id})
