@@ -48,16 +48,21 @@ async def search(
     today: date,
     stale_after_days: int,
 ) -> Page[s.OfferingSummary]:
-    """The basket's search (adapters/search.py): one statement, executed as driver SQL."""
+    """The basket's search (adapters/search.py): one statement, run on the asyncpg connection
+    beneath SQLAlchemy's (same connection and transaction, asyncpg's statement cache, traced by
+    the asyncpg instrumentation) — SQLAlchemy's result processing cost as much as the query's own
+    client side (ADR 0013)."""
     conn = await db.connection() if isinstance(db, AsyncSession) else db
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
     sql, args = positional(*build_search(filters))
-    rows = (await conn.exec_driver_sql(sql, args)).mappings().all()
+    rows = await driver.fetch(sql, *args)
     total = int(rows[0]["total"]) if rows else 0
     if not rows and filters.offset:
         sql, args = positional(
             *build_search(SearchFilters(**{**filters.__dict__, "limit": 1, "offset": 0}))
         )
-        first = (await conn.exec_driver_sql(sql, args)).mappings().first()
+        first = await driver.fetchrow(sql, *args)
         total = int(first["total"]) if first else 0
     items = []
     for r in rows:

@@ -188,3 +188,29 @@ async def test_capacity_filter(module_basket, catalogue):
         assert {e["field"] for e in bad.json()["errors"]} == {"capacity"}
     finally:
         await b.patch("coord-a", f"/v1/offerings/{club}/capacity", {"capacity_status": "available"})
+
+
+async def test_a_municipality_search_follows_every_change_of_an_offering(basket, new_offering):
+    """A municipality's search reads `offering_search`, which a trigger keeps: the municipalities
+    served, the title, the status and removal all show at once in the public search."""
+    b = basket
+    ngo = await b.partner(A, sector="ngo", name="Fundacja Powiatowa")
+    body = new_offering(ngo, "Mediacje rodzinne", tenant=A, tenants_served=[A, B])
+    oid = await b.add("coord-a", body, publish=True)
+    assert await titles(b, tenant=A, q="mediacje") == ["Mediacje rodzinne"]
+    assert await titles(b, tenant=B, q="mediacje") == ["Mediacje rodzinne"]
+
+    changed = await b.patch(
+        "coord-a", f"/v1/offerings/{oid}", {"title": "Mediacje dla rodzin", "tenants_served": [A]}
+    )
+    assert changed.status_code == 200, changed.text
+    assert await titles(b, tenant=A, q="mediacje") == ["Mediacje dla rodzin"]
+    assert await titles(b, tenant=B, q="mediacje") == []
+    rows = await b.sql("SELECT tenant_served FROM offering_search WHERE id = :id", id=oid)
+    assert [r.tenant_served for r in rows] == [A]
+
+    withdrawn = await b.post("coord-a", f"/v1/offerings/{oid}/withdraw", {"reason": "Koniec"})
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert await titles(b, tenant=A, q="mediacje") == []
+    await b.sql("DELETE FROM offerings WHERE id = :id", id=oid)
+    assert await b.sql("SELECT id FROM offering_search WHERE id = :id", id=oid) == []

@@ -21,6 +21,8 @@ from sqlalchemy import (
     Identity,
     Index,
     Integer,
+    PrimaryKeyConstraint,
+    String,
     Table,
     Text,
     Uuid,
@@ -155,6 +157,40 @@ offerings = Table(
     ),
     Index("ix_offerings_lat_lon", "latitude", "longitude"),
     Index("ix_offerings_tenant_verified", "tenant", "last_verified_on"),
+)
+
+# One narrow row per municipality an offering serves, written only by the database trigger
+# `offering_search_sync` on `offerings` (migration 5b8e2c7d9f14): a municipality's search reads
+# it by an index-only scan of its covering primary key (ADR 0013). The service never writes it.
+offering_search = Table(
+    "offering_search",
+    metadata,
+    Column("tenant_served", Text, nullable=False),
+    Column("id", Uuid, nullable=False),
+    Column("tenant", Text, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("provider_sector", Text, nullable=False),
+    Column("area", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("target_groups", ARRAY(Text), nullable=False),
+    Column("free", Boolean, nullable=False),
+    Column("accessible", Boolean, nullable=False),
+    Column("capacity_status", String(32), nullable=False),
+    Column("weekdays", ARRAY(Integer), nullable=False),
+    Column("institution_id", Uuid, nullable=False),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("search_title", Text, nullable=False),
+    Column("search_doc", TSVECTOR),
+)
+offering_search.append_constraint(
+    PrimaryKeyConstraint(
+        "tenant_served",
+        "id",
+        name="pk_offering_search",
+        postgresql_include=[c.name for c in offering_search.c][2:],
+    )
 )
 
 categories = Table(
