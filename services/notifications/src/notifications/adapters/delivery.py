@@ -110,6 +110,7 @@ class DeliveryWorker:
         self.batch = batch
         self.poll = poll
         self.wakeup = asyncio.Event()
+        self.idle = False  # waiting for work (see Context.wake)
         self.on_delivered = on_delivered
         self.in_flight: asyncio.Future[int] | None = None
 
@@ -132,8 +133,12 @@ class DeliveryWorker:
                 await asyncio.wait({batch}, timeout=4.0)
                 raise
             if claimed == 0:  # each endpoint has a share of a batch: go on while there is work
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self.wakeup.wait(), self.poll)
+                self.idle = True
+                try:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.wakeup.wait(), self.poll)
+                finally:
+                    self.idle = False
 
     async def deliver_batch(self) -> int:
         async with self.sessions() as session, session.begin():

@@ -93,6 +93,9 @@ _UPSERT_PARTNERSHIP = text(
 class SqlStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # What the event left for the workers: the consumer wakes only those with work.
+        self.deliveries_created = 0
+        self.emails_queued = 0
 
     async def _run(self, sql: str, **params: object) -> None:
         await self.session.execute(text(sql), params)
@@ -392,7 +395,9 @@ class SqlStore:
                 "only": restricted_to,
             },
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        created = int(getattr(result, "rowcount", 0) or 0)
+        self.deliveries_created += created
+        return created
 
     async def people(
         self, tenant: str | None, institutions: list[uuid.UUID], coordinators: bool
@@ -479,6 +484,7 @@ class SqlStore:
         )
 
     async def queue_email(self, dedupe_key: str, recipient: str, subject: str, body: str) -> None:
+        self.emails_queued += 1
         await self._run(
             "INSERT INTO emails (dedupe_key, recipient, subject, body) "
             "VALUES (:k, :to, :subject, :body) ON CONFLICT DO NOTHING",

@@ -18,24 +18,34 @@ CONSUMED = ("partners", "basket", "cases")
 
 
 def register(runtime: Runtime, context: Context) -> dict[str, ConsumerStats]:
+    return {stream: _register(runtime, context, stream) for stream in CONSUMED}
+
+
+def _register(runtime: Runtime, context: Context, stream: str) -> ConsumerStats:
     web = context.settings.web_base_url
+    # Whether the events of this stream taken in since its last commit left deliveries or
+    # e-mails: a worker woken for nothing still claims (a transaction and a query each time).
+    # One per stream: a stream applies its batches one after another, streams in parallel.
+    pending = {"deliveries": False, "mail": False}
 
     async def handle(session: AsyncSession, event: CloudEvent, data: EventData) -> None:
-        await take_in(SqlStore(session), event, data, web)
+        store = SqlStore(session)
+        await take_in(store, event, data, web)
+        pending["deliveries"] |= store.deliveries_created > 0
+        pending["mail"] |= store.emails_queued > 0
 
     def applied(_: CloudEvent) -> None:
-        context.wake()
+        if pending["deliveries"] or pending["mail"]:
+            context.wake(deliveries=pending["deliveries"], mail=pending["mail"])
+            pending["deliveries"] = pending["mail"] = False
 
-    return {
-        stream: register_consumer(
-            runtime.broker,
-            stream=STREAMS[stream],
-            durable=f"notifications-{stream}",
-            sessions=runtime.sessions,
-            inbox=inbox,
-            handler=handle,
-            on_applied=applied,
-            retry=RetryPolicy(),
-        )
-        for stream in CONSUMED
-    }
+    return register_consumer(
+        runtime.broker,
+        stream=STREAMS[stream],
+        durable=f"notifications-{stream}",
+        sessions=runtime.sessions,
+        inbox=inbox,
+        handler=handle,
+        on_applied=applied,
+        retry=RetryPolicy(),
+    )
