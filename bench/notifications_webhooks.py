@@ -64,6 +64,8 @@ RECEIVER = textwrap.dedent(
             headers = dict(scope["headers"])
             seen.append((headers[b"webhook-id"].decode(), scope["path"], time.time()))
             payload = b""
+        elif scope["path"] == "/count":  # polled while waiting: cheap for both sides
+            payload = str(len(seen)).encode()
         else:
             payload = json.dumps(seen).encode()
         await send({"type": "http.response.start", "status": 200,
@@ -215,13 +217,18 @@ async def run(args: argparse.Namespace, nats_url: str, db_url: str, ports: list[
         async with httpx.AsyncClient(timeout=30) as client:
             deadline = time.monotonic() + 180
             while True:
-                seen = []
+                # Only counts while waiting: the whole list once, after the CPU figure is taken
+                # (decoding it every poll cost the service's process 10 % of its CPU).
+                count = 0
                 for port in ports:
-                    seen += (await client.get(f"http://127.0.0.1:{port}/stats")).json()
-                if len(seen) >= expected or time.monotonic() > deadline:
+                    count += int((await client.get(f"http://127.0.0.1:{port}/count")).text)
+                if count >= expected or time.monotonic() > deadline:
                     cpu_used = time.process_time() - cpu_start
                     break
-                await asyncio.sleep(2.0)
+                await asyncio.sleep(0.5)
+            seen = []
+            for port in ports:
+                seen += (await client.get(f"http://127.0.0.1:{port}/stats")).json()
         stages: dict[str, list[float]] = {"published": [], "taken_in": []}
         async with runtime.engine.connect() as conn:
             rows = await conn.execute(
