@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
-import hashlib
 import hmac
 import secrets as _random
 from collections.abc import Iterable
@@ -47,7 +46,7 @@ def secret_key(secret: str) -> bytes:
 
 def signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     content = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.new(secret_key(secret), content, hashlib.sha256).digest()
+    digest = hmac.digest(secret_key(secret), content, "sha256")  # one-shot, in C
     return "v1," + base64.b64encode(digest).decode()
 
 
