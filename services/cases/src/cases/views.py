@@ -8,10 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, column, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.adapters import orm
+from cases.adapters.reads import CaseReadUnitOfWork
 from cases.domain import model
 from cases.domain.policy import Relation
 from cases.entrypoints import schemas as s
@@ -226,24 +227,27 @@ def _referral_scope(auth: Authorized) -> uuid.UUID | None:
 
 
 # One round trip for the parts of the case view; each part only when the caller may see it.
+# The parameters are declared once, typed, whichever parts are asked for: $1 the case's id, $2
+# the only institution whose referrals are shown (NULL: all of them).
 _VIEW_PARTS = {
     "names": """(SELECT coalesce(json_object_agg(i.id, i.name), '{}'::json) FROM institutions i
-                 WHERE i.id IN (SELECT institution_id FROM team_members WHERE case_id = :id))""",
+                 WHERE i.id IN (SELECT institution_id FROM team_members WHERE case_id = q.id))""",
     "family": """(SELECT coalesce(json_agg(f ORDER BY f.last_name, f.id), '[]'::json)
-                  FROM family_members f WHERE f.case_id = :id AND f.removed_at IS NULL)""",
+                  FROM family_members f WHERE f.case_id = q.id AND f.removed_at IS NULL)""",
     "plan": """(SELECT row_to_json(p) FROM (SELECT version, created_by, created_at, goals
-                FROM plan_versions WHERE case_id = :id ORDER BY version DESC LIMIT 1) p)""",
+                FROM plan_versions WHERE case_id = q.id ORDER BY version DESC LIMIT 1) p)""",
     "referrals": """(SELECT coalesce(json_agg(r ORDER BY r.created_at), '[]'::json) FROM (
                      SELECT r.*, o.title FROM referrals r
                      LEFT JOIN offerings o ON o.service_id = r.service_id
-                     WHERE r.case_id = :id AND (CAST(:only AS uuid) IS NULL
-                       OR (r.institution_id = CAST(:only AS uuid) AND r.state <> 'draft'))) r)""",
+                     WHERE r.case_id = q.id AND (q.only IS NULL
+                       OR (r.institution_id = q.only AND r.state <> 'draft'))) r)""",
 }
 
 
-def view_query(parts: list[str]) -> Any:
+def view_query(parts: Sequence[str]) -> str:
+    """The SELECT of the case view's parts ($1 case id, $2 referrals' institution or NULL)."""
     columns = ", ".join(f"{_VIEW_PARTS[p] if p in parts else 'NULL'} AS {p}" for p in _VIEW_PARTS)
-    return text(f"SELECT {columns}").columns(*(column(p, JSON) for p in _VIEW_PARTS))
+    return f"SELECT {columns} FROM (SELECT CAST($1 AS uuid) AS id, CAST($2 AS uuid) AS only) q"
 
 
 def _family_from_json(row: dict[str, Any], vault: Vault | None) -> s.FamilyMemberOut:
@@ -273,10 +277,10 @@ def _referral_from_json(row: dict[str, Any]) -> s.ReferralOut:
     )  # fmt: skip
 
 
-async def case_view(uow: UnitOfWork, auth: Authorized, vault: Vault | None) -> s.CaseOut:
+async def case_view(uow: CaseReadUnitOfWork, auth: Authorized, vault: Vault | None) -> s.CaseOut:
     """The case as the caller may see it: the case, its team, and the family, plan and
-    referrals when the caller's access grants them (fetched in one round trip)."""
-    session: AsyncSession = uow.session
+    referrals when the caller's access grants them — fetched in one statement with the read's
+    access-log entry (ADR 0028)."""
     case, access = auth.case, auth.access
     is_manager = access.relation == Relation.CASE_MANAGER
     parts = ["names"]
@@ -287,13 +291,9 @@ async def case_view(uow: UnitOfWork, auth: Authorized, vault: Vault | None) -> s
     ):
         if access.allows(kind):
             parts.append(part)
-    only = _referral_scope(auth)
-    row = (
-        await session.execute(
-            view_query(parts), {"id": case.id, "only": str(only) if only else None}
-        )
-    ).one()
-    names = {uuid.UUID(k): v for k, v in (row.names or {}).items()}
+    row = await uow.fetch_logged(view_query(parts), case.id, _referral_scope(auth))
+    names = {uuid.UUID(k): v for k, v in row["names"].items()}
+    family, plan, referrals = row["family"], row["plan"], row["referrals"]
     return s.CaseOut(
         id=case.id,
         tenant=case.tenant,
@@ -305,14 +305,12 @@ async def case_view(uow: UnitOfWork, auth: Authorized, vault: Vault | None) -> s
         manager_username=case.manager_username,
         relation=access.relation.value,
         data_kinds=sorted(access.kinds),
-        family=[_family_from_json(f, vault if is_manager else None) for f in row.family]
-        if row.family is not None
+        family=[_family_from_json(f, vault if is_manager else None) for f in family]
+        if family is not None
         else None,
         team=_team_out(auth, names),
-        plan=s.PlanOut.model_validate(row.plan) if row.plan else None,
-        referrals=[_referral_from_json(r) for r in row.referrals]
-        if row.referrals is not None
-        else None,
+        plan=s.PlanOut.model_validate(plan) if plan else None,
+        referrals=[_referral_from_json(r) for r in referrals] if referrals is not None else None,
     )
 
 

@@ -4,6 +4,7 @@ what, when, why), and the case manager can give the family the list as a documen
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 N = 7
 
@@ -21,6 +22,50 @@ async def test_exactly_one_entry_per_read(cases):
     assert (await c.get("manager-b", f"/v1/cases/{case_id}/plan")).status_code == 404
     assert (await c.get("manager-a", f"/v1/cases/{case_id}/access-log")).status_code == 200
     assert await c.access_count(case_id) == before + N
+
+
+async def test_the_case_view_writes_its_entry_with_its_data(cases):
+    """GET /v1/cases/{id} writes the entry in the statement that fetches the view (ADR 0028)."""
+    c = cases
+    case_id, _people, _consent = await c.team_case()
+    before = await c.access_count(case_id)
+    for user in ("manager-a", "partner-a", "manager-a"):
+        assert (await c.get(user, f"/v1/cases/{case_id}")).status_code == 200
+    assert (await c.get("manager-b", f"/v1/cases/{case_id}")).status_code == 404
+    assert await c.access_count(case_id) == before + 3
+    *_, partner_read, manager_read = (
+        await c.get("manager-a", f"/v1/cases/{case_id}/access-log")
+    ).json()
+    assert (partner_read["relation"], partner_read["what"]) == ("team_member", "case")
+    assert partner_read["institution_id"] == str(c.SCHOOL)
+    assert (manager_read["relation"], manager_read["action"]) == ("case_manager", "read")
+    assert manager_read["purpose"] == "praca z rodziną"
+
+
+async def test_a_read_connection_the_server_dropped_is_not_handed_out_again(cases):
+    c = cases
+    case_id, _people, _consent = await c.team_case()
+    assert (await c.get("manager-a", f"/v1/cases/{case_id}")).status_code == 200
+    async with c.runtime.engine.connect() as conn:
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    before = await c.access_count(case_id)
+    served = failed = 0
+    for _ in range(8):
+        try:
+            response = await c.get("manager-a", f"/v1/cases/{case_id}")
+        except Exception:  # the test client re-raises what the app did not answer
+            failed += 1
+            continue
+        assert response.status_code == 200
+        served += 1
+    # Each dropped connection fails the one read that finds it, and that read logs nothing.
+    assert 1 <= failed <= 5  # the read pool's size in the tests
+    assert await c.access_count(case_id) == before + served
 
 
 async def test_the_entries_say_who_in_what_role_for_which_institution_what_and_why(cases):

@@ -46,23 +46,25 @@ class SqlRepository(Generic[T]):
         return items
 
 
-SNAPSHOT_SQL = text(
-    """
+# The consent policy's inputs for a read in one round trip (ADR 0021); $1 is the case's id.
+SNAPSHOT = """
     SELECT row_to_json(c) AS "case",
            (SELECT coalesce(json_agg(x), '[]'::json) FROM consents x WHERE x.case_id = c.id)
                AS consents,
            (SELECT coalesce(json_agg(t), '[]'::json) FROM team_members t WHERE t.case_id = c.id)
                AS team
-    FROM cases c WHERE c.id = :id
+    FROM cases c WHERE c.id = $1
     """
-).columns(column("case", JSON), column("consents", JSON), column("team", JSON))
+SNAPSHOT_SQL = text(SNAPSHOT.replace("$1", ":id")).columns(
+    column("case", JSON), column("consents", JSON), column("team", JSON)
+)
 
 
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _case(d: dict[str, Any]) -> model.Case:
+def case_from_json(d: dict[str, Any]) -> model.Case:
     return model.Case(
         id=uuid.UUID(d["id"]),
         tenant=d["tenant"],
@@ -77,7 +79,7 @@ def _case(d: dict[str, Any]) -> model.Case:
     )
 
 
-def _consent(d: dict[str, Any]) -> model.Consent:
+def consent_from_json(d: dict[str, Any]) -> model.Consent:
     return model.Consent(
         id=uuid.UUID(d["id"]),
         case_id=uuid.UUID(d["case_id"]),
@@ -97,7 +99,7 @@ def _consent(d: dict[str, Any]) -> model.Consent:
     )
 
 
-def _member(d: dict[str, Any]) -> model.TeamMember:
+def member_from_json(d: dict[str, Any]) -> model.TeamMember:
     return model.TeamMember(
         id=uuid.UUID(d["id"]),
         case_id=uuid.UUID(d["case_id"]),
@@ -127,7 +129,11 @@ class CaseRepository(SqlRepository[model.Case]):
         row = (await self.session.execute(SNAPSHOT_SQL, {"id": case_id})).first()
         if row is None:
             return None
-        return _case(row[0]), [_consent(x) for x in row[1]], [_member(t) for t in row[2]]
+        return (
+            case_from_json(row[0]),
+            [consent_from_json(x) for x in row[1]],
+            [member_from_json(t) for t in row[2]],
+        )
 
 
 class ReassignmentRepository(SqlRepository[model.CaseReassignment]):

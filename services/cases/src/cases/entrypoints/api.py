@@ -13,10 +13,11 @@ from pydantic import BaseModel
 
 from cases import views
 from cases.adapters import documents
+from cases.adapters.reads import CaseReadUnitOfWork
 from cases.domain import model
 from cases.domain.policy import Relation
 from cases.entrypoints import schemas as s
-from cases.entrypoints.deps import CurrentActor, Purpose, Session, UoW, Vault
+from cases.entrypoints.deps import CaseReadUoW, CurrentActor, Purpose, Session, UoW, Vault
 from cases.service import commands as c
 from cases.service import handlers
 from cases.service.handlers import Authorized
@@ -76,13 +77,14 @@ async def list_cases(actor: CurrentActor, session: Session) -> list[s.CaseSummar
     "/cases/{case_id}", tags=["cases"], summary="Sprawa: rodzina, zespół, plan, skierowania"
 )
 async def get_case(
-    case_id: CaseId, actor: CurrentActor, uow: UoW, vault: Vault, purpose: Purpose
+    case_id: CaseId, actor: CurrentActor, uow: CaseReadUoW, vault: Vault, purpose: Purpose
 ) -> s.CaseOut:
-    async def fetch(u: UnitOfWork, auth: Authorized) -> s.CaseOut:
+    async def fetch(u: CaseReadUnitOfWork, auth: Authorized) -> s.CaseOut:
         return await views.case_view(u, auth, vault)
 
-    out: s.CaseOut = await _read(uow, actor, case_id, "case", None, purpose, fetch)
-    return out
+    return await handlers.read_case_data(
+        c.ReadCaseData(case_id, "case", None, purpose), uow=uow, actor=actor, fetch=fetch
+    )
 
 
 @router.patch("/cases/{case_id}", tags=["cases"], summary="Zmień etap sprawy")

@@ -13,6 +13,7 @@ from fastapi import Depends, Header, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.adapters.crypto import PeselVault
+from cases.adapters.reads import CaseReadUnitOfWork
 from cases.adapters.uow import SqlUnitOfWork
 from cases.domain.policy import Actor
 from cases.service.commands import DEFAULT_PURPOSE
@@ -42,6 +43,12 @@ def _uow(request: Request) -> SqlUnitOfWork:
     return SqlUnitOfWork(runtime.sessions, translate)
 
 
+def _case_read_uow(request: Request) -> CaseReadUnitOfWork:
+    """The case view's lean unit of work on the autocommit engine (ADR 0028)."""
+    runtime = _runtime(request)
+    return CaseReadUnitOfWork(runtime.read_engine or runtime.engine)
+
+
 def _vault(request: Request) -> PeselVault:
     vault: PeselVault = request.app.state.pesel_vault
     return vault
@@ -63,6 +70,7 @@ def _purpose(
 
 Session = Annotated[AsyncSession, Depends(_session)]
 UoW = Annotated[SqlUnitOfWork, Depends(_uow)]
+CaseReadUoW = Annotated[CaseReadUnitOfWork, Depends(_case_read_uow)]
 Vault = Annotated[PeselVault, Depends(_vault)]
 CurrentActor = Annotated[Actor, Depends(_actor)]
 Purpose = Annotated[str, Depends(_purpose)]

@@ -15,11 +15,12 @@ from typing import TypeVar
 from cases.domain import model, policy
 from cases.domain.policy import Access, Actor, Relation
 from cases.service import commands as c
-from cases.service.ports import AccessEntry, UnitOfWork, Vault
+from cases.service.ports import AccessEntry, ReadUnitOfWork, UnitOfWork, Vault
 from shared.auth.principal import Principal
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 T = TypeVar("T")
+R = TypeVar("R", bound=ReadUnitOfWork)
 
 NOT_FOUND = "Nie znaleziono sprawy."
 
@@ -53,21 +54,39 @@ async def authorize(
 
     For a change the aggregates are loaded into the unit of work (tracked, so their events reach
     the outbox); for a read one round trip brings detached copies."""
-    if for_change:
-        case = await uow.cases.get(case_id)
-        if case is None:
-            raise NotFound(NOT_FOUND)
-        consents = list(await uow.consents.of_case(case_id))
-        team = list(await uow.team.of_case(case_id))
-    else:
-        snapshot = await uow.cases.snapshot(case_id)
-        if snapshot is None:
-            raise NotFound(NOT_FOUND)
-        case, consents, team = snapshot
+    if not for_change:
+        return await authorize_read(uow, actor, case_id, at)
+    case = await uow.cases.get(case_id)
+    if case is None:
+        raise NotFound(NOT_FOUND)
+    consents = list(await uow.consents.of_case(case_id))
+    team = list(await uow.team.of_case(case_id))
+    return await _decide(uow, actor, case, consents, team, at)
+
+
+async def authorize_read(
+    uow: ReadUnitOfWork, actor: Actor, case_id: uuid.UUID, at: datetime
+) -> Authorized:
+    """`authorize` for a read: the policy's inputs as detached copies, in one round trip."""
+    snapshot = await uow.cases.snapshot(case_id)
+    if snapshot is None:
+        raise NotFound(NOT_FOUND)
+    case, consents, team = snapshot
+    return await _decide(uow, actor, case, consents, team, at)
+
+
+async def _decide(
+    uow: ReadUnitOfWork,
+    actor: Actor,
+    case: model.Case,
+    consents: list[model.Consent],
+    team: list[model.TeamMember],
+    at: datetime,
+) -> Authorized:
     receiving: set[uuid.UUID] = set()
     sectors: dict[uuid.UUID, str | None] = {}
     if actor.institution_id is not None:
-        receiving = await uow.referrals.receiving_institutions(case_id)
+        receiving = await uow.referrals.receiving_institutions(case.id)
         sectors = dict(await uow.directory.sectors([actor.institution_id]))
     access = policy.decide(
         actor,
@@ -89,7 +108,7 @@ def _require_manager(auth: Authorized) -> None:
 
 
 async def _log(
-    uow: UnitOfWork,
+    uow: ReadUnitOfWork,
     actor: Actor,
     auth: Authorized,
     *,
@@ -121,20 +140,24 @@ async def _log(
 async def read_case_data(
     q: c.ReadCaseData,
     *,
-    uow: UnitOfWork,
+    uow: R,
     actor: Actor,
-    fetch: Callable[[UnitOfWork, Authorized], Awaitable[T]],
+    fetch: Callable[[R, Authorized], Awaitable[T]],
 ) -> T:
-    """Every read of case data: consent checked now, one access-log entry, in one transaction."""
+    """Every read of case data: consent checked now, one access-log entry, in one transaction.
+
+    The entry is recorded before the fetch so that a fetch may write it in its own statement
+    (the case view, ADR 0028); otherwise `commit` writes it. Either way it reaches the database
+    only with, or after, the data it records, and a read that fails writes none."""
     at = now()
     async with uow:
-        auth = await authorize(uow, actor, q.case_id, at, for_change=False)
+        auth = await authorize_read(uow, actor, q.case_id, at)
         if q.manager_only:
             _require_manager(auth)
         if not auth.access.allows(q.kind):
             raise Forbidden("Zgoda rodziny nie obejmuje tego rodzaju danych dla Twojej instytucji.")
-        result = await fetch(uow, auth)
         await _log(uow, actor, auth, action="read", what=q.what, purpose=q.purpose, at=at)
+        result = await fetch(uow, auth)
         await uow.commit()
         return result
 

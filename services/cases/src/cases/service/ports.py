@@ -120,6 +120,43 @@ class Vault(Protocol):
     def lookup_hashes(self, pesel: str) -> list[tuple[str, str]]: ...
 
 
+class CaseSnapshots(Protocol):
+    async def snapshot(
+        self, case_id: uuid.UUID
+    ) -> tuple[model.Case, list[model.Consent], list[model.TeamMember]] | None: ...
+
+
+class ReceivingInstitutions(Protocol):
+    async def receiving_institutions(self, case_id: uuid.UUID) -> set[uuid.UUID]: ...
+
+
+class Sectors(Protocol):
+    async def sectors(self, ids: Sequence[uuid.UUID]) -> Mapping[uuid.UUID, str | None]: ...
+
+
+class ReadUnitOfWork(Protocol):
+    """What a read of case data needs: the consent policy's inputs and the access log. The full
+    unit of work is one; the case view's lean one (adapters.reads) has only these."""
+
+    @property
+    def cases(self) -> CaseSnapshots: ...
+
+    @property
+    def referrals(self) -> ReceivingInstitutions: ...
+
+    @property
+    def directory(self) -> Sectors: ...
+
+    @property
+    def access_log(self) -> AccessLog: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *args: object) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
 class UnitOfWork(Protocol):
     @property
     def cases(self) -> CaseRepository: ...
