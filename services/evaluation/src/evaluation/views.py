@@ -1,8 +1,9 @@
 """Read queries: the monitoring view and the evaluation report, computed from the read models.
 
-Aggregates are computed here from per-object rows (never kept as counters), for one municipality
-or for the region. Figures about cases and referrals leave as `Count`/`Rate`/`Stat`, to be
-disclosed by `evaluation.domain.disclosure` only.
+Aggregates are computed here from per-object rows, for one municipality or for the region; the
+figures about referrals and cases read whole months from the monthly summaries that the database
+recomputes from those rows (never counters bumped by events, ADR 0046). Figures about cases and
+referrals leave as `Count`/`Rate`/`Stat`, to be disclosed by `evaluation.domain.disclosure` only.
 
 Flows (cases opened, referrals sent, meetings held…) are counted within the period; referral
 figures follow the cohort of referrals sent in the period. States (memberships, coordinators, the
@@ -67,6 +68,83 @@ class _Q:
 
     async def one(self, sql: str, **extra: Any) -> Any:
         return (await self.session.execute(text(sql), {**self.params, **extra})).one()
+
+
+# --- monthly summaries (ADR 0046) ---------------------------------------------------------------
+#
+# The database keeps summaries per municipality and calendar month (Europe/Warsaw) of referrals by
+# the month they were sent and of cases by the months they were opened and closed. A period
+# [:start, :end) is read as the whole months [:fs, :fe) from the summaries, where :fs and :fe are
+# :start and :end rounded up to a month, plus the rows in [:start, :fs) and minus those in
+# [:end, :fe), through the functions that also recompute a month. Every figure read this way is a
+# sum, so the rows come with a weight `w` (1 or -1). For a report both edges are empty; for the
+# monitoring view (up to now) the second holds only what is dated later than now this month.
+
+
+def _sum(expression: str, where: str | None = None) -> str:
+    filtered = f" FILTER (WHERE {where})" if where else ""
+    return f"CAST(COALESCE(sum(w * {expression}){filtered}, 0) AS bigint)"
+
+
+async def _whole_months(q: _Q, **period: Any) -> dict[str, Any]:
+    """:fs and :fe, the period's :start and :end (or the `start` and `end` given) rounded up to
+    the start of a month by the database's own month function, so that they meet the summaries'
+    months exactly."""
+    fs, fe = await q.one(
+        """
+        SELECT CASE WHEN ev_month(a) = a THEN a ELSE ev_next_month(ev_month(a)) END,
+               CASE WHEN ev_month(z) = z THEN z ELSE ev_next_month(ev_month(z)) END
+        FROM (SELECT CAST(:start AS timestamptz) AS a, CAST(:end AS timestamptz) AS z) b
+        """,
+        **period,
+    )
+    return {"fs": fs, "fe": fe}
+
+
+def _months(q: _Q, table: str, facts: str) -> str:
+    """A referral summary's rows for the cohort of the period, weighted (see above)."""
+    return f"""(
+        SELECT 1 AS w, s.* FROM {table} s
+        WHERE {q.scope("s.tenant")} AND s.month >= CAST(:fs AS timestamptz)
+          AND s.month < CAST(:fe AS timestamptz)
+        UNION ALL
+        SELECT 1, * FROM {facts}(CAST(:tenant AS text), CAST(:start AS timestamptz),
+                                 CAST(:fs AS timestamptz))
+        UNION ALL
+        SELECT -1, * FROM {facts}(CAST(:tenant AS text), CAST(:end AS timestamptz),
+                                  CAST(:fe AS timestamptz))
+    )"""
+
+
+def _case_months(q: _Q) -> str:
+    """The case summary's rows for cases opened or closed in the period, weighted (see above),
+    with opened_in / closed_in saying which (a case may be in both)."""
+    columns = (
+        "opened_month, closed_month, close_reason, n, consented, plans, goal_count, "
+        "action_count, actions_done, goals_set, goals_reached"
+    )
+    whole = "{0} >= CAST(:fs AS timestamptz) AND {0} < CAST(:fe AS timestamptz)"
+    opened, closed = (
+        f"({whole.format(column)})" for column in ("s.opened_month", "s.closed_month")
+    )
+    return f"""(
+        SELECT 1 AS w, s.tenant, COALESCE({opened}, false) AS opened_in,
+               COALESCE({closed}, false) AS closed_in, {columns}
+        FROM ev_case_months s WHERE {q.scope("s.tenant")} AND ({opened} OR {closed})
+        UNION ALL
+        SELECT 1, tenant, opened_in, closed_in, {columns}
+        FROM ev_case_facts(CAST(:tenant AS text), CAST(:start AS timestamptz),
+                           CAST(:fs AS timestamptz))
+        UNION ALL
+        SELECT -1, tenant, opened_in, closed_in, {columns}
+        FROM ev_case_facts(CAST(:tenant AS text), CAST(:end AS timestamptz),
+                           CAST(:fe AS timestamptz))
+    )"""
+
+
+_REFERRALS = ("ev_referral_months", "ev_referral_facts")
+_SECTORS = ("ev_referral_sector_months", "ev_referral_sector_facts")
+_SERVICES = ("ev_referral_service_months", "ev_referral_service_facts")
 
 
 # --- partnership ---------------------------------------------------------------------------------
@@ -359,17 +437,18 @@ async def _percentiles(
         picked = await q.rows(
             f"""
             SELECT CAST({value} AS double precision) FROM {source} WHERE {where}
-            ORDER BY {value} {"ASC" if ascending else "DESC"} OFFSET :k LIMIT 2
+            ORDER BY {value} {"ASC" if ascending else "DESC"} OFFSET :k LIMIT :m
             """,
             k=lo if ascending else n - 1 - hi,
+            m=hi - lo + 1,
         )
         values = [v for (v,) in picked]
-        if not values:  # the rows changed between the count and the walk
+        if len(values) < hi - lo + 1:  # the rows changed between the count and the walk
             results.append(None)
             continue
         if not ascending:
             values.reverse()
-        first, second = values[0], values[-1]
+        first, second = values[0], values[-1]  # the lo-th and the hi-th value
         # float8 interpolation as in PostgreSQL's percentile_cont: lo + (hi - lo) * proportion.
         results.append(first if lo == hi else first + (second - first) * (position - lo))
     return results[0], results[1]
@@ -379,20 +458,39 @@ async def _cases(q: _Q) -> Section:
     section = Section("cases", "Współpraca wokół rodzin (zespoły zadaniowe)")
     duration = _DAYS.format(a="c.closed_at", b="c.opened_at")
     closed_in = f"c.closed_at IS NOT NULL AND {_within('c.closed_at')} AND c.opened_at IS NOT NULL"
+    months = _case_months(q)
     row = await q.one(
         f"""
-        SELECT count(*) FILTER (WHERE {_within("c.opened_at")}),
-               count(*) FILTER (WHERE {_within("c.opened_at")} AND c.consented),
-               count(*) FILTER (WHERE c.closed_at IS NOT NULL AND {_within("c.closed_at")}),
-               count(*) FILTER (WHERE c.opened_at < {_END}
-                                  AND (c.closed_at IS NULL OR c.closed_at >= {_END})),
-               count(*) FILTER (WHERE c.close_reason = 'goals_achieved'
-                                  AND c.closed_at IS NOT NULL AND {_within("c.closed_at")}),
-               count(*) FILTER (WHERE {closed_in})
-        FROM ev_cases c WHERE {q.scope("c.tenant")}
+        SELECT {_sum("n", "opened_in")}, {_sum("consented", "opened_in")},
+               {_sum("n", "closed_in")},
+               {_sum("n", "closed_in AND close_reason = 'goals_achieved'")},
+               {_sum("n", "closed_in AND opened_month IS NOT NULL")},
+               {_sum("plans", "opened_in")}, {_sum("goal_count", "opened_in")},
+               {_sum("action_count", "opened_in")}, {_sum("actions_done", "opened_in")},
+               {_sum("goals_set", "opened_in")}, {_sum("goals_reached", "opened_in")}
+        FROM {months} f
         """
     )
-    opened, consented, closed, open_now, goals_closed, d_n = row
+    opened, consented, closed, goals_closed, d_n, *plans = row
+    # Open at the end: from the summaries, opened before :fe (the end rounded up to a month) and
+    # not closed before it; then from the rows, plus those closed in [:end, :fe) and minus those
+    # opened in [:end, :fe) (both empty when the end starts a month).
+    open_now = (
+        await q.one(
+            f"""
+            SELECT (SELECT CAST(COALESCE(sum(s.n), 0) AS bigint) FROM ev_case_months s
+                    WHERE {q.scope("s.tenant")} AND s.opened_month < CAST(:fe AS timestamptz)
+                      AND (s.closed_month IS NULL OR s.closed_month >= CAST(:fe AS timestamptz)))
+                 + (SELECT count(*) FROM ev_cases c
+                    WHERE {q.scope("c.tenant")} AND c.opened_at < {_END}
+                      AND c.closed_at >= {_END} AND c.closed_at < CAST(:fe AS timestamptz))
+                 - (SELECT count(*) FROM ev_cases c
+                    WHERE {q.scope("c.tenant")} AND c.opened_at >= {_END}
+                      AND c.opened_at < CAST(:fe AS timestamptz)
+                      AND (c.closed_at IS NULL OR c.closed_at >= CAST(:fe AS timestamptz)))
+            """
+        )
+    )[0]
     d_med, d_p90 = await _percentiles(
         q, duration, "ev_cases c", f"{q.scope('c.tenant')} AND {closed_in}", d_n
     )
@@ -400,16 +498,6 @@ async def _cases(q: _Q) -> Section:
         f"""
         SELECT count(*), count(DISTINCT case_id) FROM ev_consent_withdrawals
         WHERE {q.scope()} AND {_within("withdrawn_at")}
-        """
-    )
-    plans = await q.one(
-        f"""
-        SELECT count(*), COALESCE(sum(p.goal_count), 0), COALESCE(sum(p.action_count), 0),
-               COALESCE(sum(p.actions_done), 0),
-               COALESCE(sum(p.goals_total) FILTER (WHERE p.goals_achieved IS NOT NULL), 0),
-               COALESCE(sum(p.goals_achieved), 0)
-        FROM ev_plans p JOIN ev_cases c USING (case_id)
-        WHERE {q.scope("p.tenant")} AND {q.scope("c.tenant")} AND {_within("c.opened_at")}
         """
     )
     summary = Table(
@@ -456,13 +544,7 @@ async def _cases(q: _Q) -> Section:
     section.tables.append(summary)
 
     reasons = dict(
-        await q.rows(
-            f"""
-            SELECT c.close_reason, count(*) FROM ev_cases c
-            WHERE {q.scope("c.tenant")} AND c.closed_at IS NOT NULL AND {_within("c.closed_at")}
-            GROUP BY 1
-            """
-        )
+        await q.rows(f"SELECT close_reason, {_sum('n')} FROM {months} f WHERE closed_in GROUP BY 1")
     )
     by_reason = Table(
         "cases_closed_by_reason", "Sprawy zamknięte według powodu", ["Powód", "Sprawy"]
@@ -480,15 +562,11 @@ async def _by_offering(q: _Q) -> dict[str, dict[str, tuple[int, ...]]]:
         result: dict[str, dict[str, tuple[int, ...]]] = {"cost": {}, "area": {}}
         for g, cost, area, *counts in await q.rows(
             f"""
-            SELECT GROUPING(o.cost, o.area), o.cost, o.area, count(*),
-                   count(*) FILTER (WHERE r.completed_at IS NOT NULL),
-                   count(*) FILTER (WHERE r.outcome = 'goal_achieved'),
-                   count(*) FILTER (WHERE r.rejection_reason = 'not_eligible'),
-                   count(*) FILTER (WHERE r.rejection_reason = 'no_capacity'
-                                      OR r.failure_reason = 'no_capacity'),
-                   count(*) FILTER (WHERE r.capacity_status = 'no_capacity')
-            FROM ev_referrals r JOIN ev_offerings o USING (service_id)
-            WHERE {q.cohort} GROUP BY GROUPING SETS ((o.cost), (o.area))
+            SELECT GROUPING(o.cost, o.area), o.cost, o.area, {_sum("f.n")},
+                   {_sum("f.completed")}, {_sum("f.goal_achieved")}, {_sum("f.not_eligible")},
+                   {_sum("f.no_capacity")}, {_sum("f.to_full")}
+            FROM {_months(q, *_SERVICES)} f JOIN ev_offerings o USING (service_id)
+            GROUP BY GROUPING SETS ((o.cost), (o.area))
             """
         ):
             kind, code = ("cost", cost) if g == 0b01 else ("area", area)
@@ -507,15 +585,13 @@ async def _by_tenant(q: _Q) -> dict[str, tuple[int, ...]]:
             tenant: tuple(counts)
             for tenant, *counts in await q.rows(
                 f"""
-                SELECT r.tenant,
-                       count(*) FILTER (WHERE r.rejection_reason = 'not_eligible'),
-                       count(*) FILTER (WHERE r.rejection_reason = 'no_capacity'
-                                          OR r.failure_reason = 'no_capacity'),
-                       count(*) FILTER (WHERE r.capacity_status = 'no_capacity'),
-                       count(*),
-                       count(*) FILTER (WHERE r.accepted_at IS NOT NULL),
-                       count(*) FILTER (WHERE r.rejected_at IS NOT NULL)
-                FROM ev_referrals r WHERE {q.cohort} GROUP BY 1
+                SELECT tenant, {_sum("n", "rejection_reason = 'not_eligible'")},
+                       {
+                    _sum("n", "rejection_reason = 'no_capacity' OR failure_reason = 'no_capacity'")
+                },
+                       {_sum("n", "capacity_status = 'no_capacity'")},
+                       {_sum("n")}, {_sum("accepted")}, {_sum("rejected")}
+                FROM {_months(q, *_REFERRALS)} f GROUP BY 1
                 """
             )
         }
@@ -529,14 +605,9 @@ async def _referrals(q: _Q) -> Section:
     to_complete = _DAYS.format(a="r.completed_at", b="r.requested_at")
     row = await q.one(
         f"""
-        SELECT count(*),
-               count(*) FILTER (WHERE r.accepted_at IS NOT NULL),
-               count(*) FILTER (WHERE r.rejected_at IS NOT NULL),
-               count(*) FILTER (WHERE r.completed_at IS NOT NULL),
-               count(*) FILTER (WHERE r.failed_at IS NOT NULL),
-               count(*) FILTER (WHERE r.cancelled_at IS NOT NULL),
-               count(*) FILTER (WHERE r.capacity_status = 'no_capacity')
-        FROM ev_referrals r WHERE {q.cohort}
+        SELECT {_sum("n")}, {_sum("accepted")}, {_sum("rejected")}, {_sum("completed")},
+               {_sum("failed")}, {_sum("cancelled")}, {_sum("n", "capacity_status = 'no_capacity'")}
+        FROM {_months(q, *_REFERRALS)} f
         """
     )
     sent, accepted, rejected, completed, failed, cancelled, no_cap = row
@@ -580,27 +651,14 @@ async def _referrals(q: _Q) -> Section:
         by_cost.add(code, name, Count(n), Count(done), Count(achieved), Rate(achieved, done))
     section.tables.append(by_cost)
 
-    # Sector pairs, states, outcomes and reasons in one scan (one grouping set each; GROUPING()
-    # tells the sets apart, since a sector may itself be NULL).
     grouped: dict[str, dict[str, int]] = defaultdict(dict)
-    pairs: list[tuple[Any, ...]] = []
-    for g, state, outcome, rejection, failure, sending, receiving, n, acc, rej in await q.rows(
+    for state, outcome, rejection, failure, n in await q.rows(
         f"""
-        SELECT GROUPING(r.state, r.outcome, r.rejection_reason, r.failure_reason,
-                        r.sending_sector, r.receiving_sector),
-               r.state, r.outcome, r.rejection_reason, r.failure_reason,
-               r.sending_sector, r.receiving_sector, count(*),
-               count(*) FILTER (WHERE r.accepted_at IS NOT NULL),
-               count(*) FILTER (WHERE r.rejected_at IS NOT NULL)
-        FROM ev_referrals r WHERE {q.cohort}
-        GROUP BY GROUPING SETS ((r.state), (r.outcome), (r.rejection_reason), (r.failure_reason),
-                                (r.sending_sector, r.receiving_sector))
-        ORDER BY 1, 6, 7
+        SELECT state, outcome, rejection_reason, failure_reason, {_sum("n")}
+        FROM {_months(q, *_REFERRALS)} f
+        GROUP BY GROUPING SETS ((state), (outcome), (rejection_reason), (failure_reason))
         """
     ):
-        if g == 0b111100:
-            pairs.append((sending, receiving, n, acc, rej))
-            continue
         for kind, code in (
             ("state", state), ("outcome", outcome),
             ("rejection_reason", rejection), ("failure_reason", failure),
@@ -612,7 +670,13 @@ async def _referrals(q: _Q) -> Section:
         "Skierowania według sektora kierującego i przyjmującego",
         ["Sektor kierujący", "Sektor przyjmujący", "Skierowania", "Przyjęte", "Odrzucone"],
     )
-    for sending, receiving, n, acc, rej in pairs:
+    for sending, receiving, n, acc, rej in await q.rows(
+        f"""
+        SELECT sending_sector, receiving_sector, {_sum("n")}, {_sum("accepted")},
+               {_sum("rejected")}
+        FROM {_months(q, *_SECTORS)} f GROUP BY 1, 2 ORDER BY 1, 2
+        """
+    ):
         by_sector.add(
             f"{sending}>{receiving}", L.sector(sending), L.sector(receiving),
             Count(n), Count(acc), Count(rej),
@@ -711,11 +775,8 @@ async def _municipalities(q: _Q, tenants: list[str]) -> Section:
     opened = dict(
         await q.rows(
             f"""
-            SELECT c.tenant, count(*) FROM ev_cases c
-            WHERE c.tenant = ANY(CAST(:tenants AS text[])) AND {_within("c.opened_at")}
-            GROUP BY 1
+            SELECT tenant, {_sum("n")} FROM {_case_months(q)} f WHERE opened_in GROUP BY 1
             """,
-            tenants=tenants,
         )
     )
     members = dict(
@@ -766,25 +827,24 @@ async def _trend(q: _Q, periods: list[Period]) -> Section:
     )  # fmt: skip
     # One scan per table: each row falls into a bucket by the period bounds (width_bucket).
     bounds = [p.start for p in periods] + [periods[-1].end]
-    span = {"start": bounds[0], "end": bounds[-1], "bounds": bounds}
+    span: dict[str, Any] = {"start": bounds[0], "end": bounds[-1], "bounds": bounds}
+    span |= await _whole_months(q, **span)
 
     def bucket(column: str) -> str:
         return f"width_bucket({column}, CAST(:bounds AS timestamptz[]))"
 
     cases = dict(
         await q.rows(
-            f"""SELECT {bucket("c.opened_at")}, count(*) FROM ev_cases c
-                WHERE {q.scope("c.tenant")} AND {_within("c.opened_at")} GROUP BY 1""",
+            f"""SELECT {bucket("opened_month")}, {_sum("n")} FROM {_case_months(q)} f
+                WHERE opened_in GROUP BY 1""",
             **span,
         )
     )
     referrals = {
         b: (sent, acc, done)
         for b, sent, acc, done in await q.rows(
-            f"""SELECT {bucket("r.requested_at")}, count(*),
-                       count(*) FILTER (WHERE r.accepted_at IS NOT NULL),
-                       count(*) FILTER (WHERE r.completed_at IS NOT NULL)
-                FROM ev_referrals r WHERE {q.cohort} GROUP BY 1""",
+            f"""SELECT {bucket("month")}, {_sum("n")}, {_sum("accepted")}, {_sum("completed")}
+                FROM {_months(q, *_REFERRALS)} f GROUP BY 1""",
             **span,
         )
     }
@@ -823,6 +883,7 @@ async def build(
     now: datetime,
 ) -> Report:
     q = _Q(session, tenant, start, end)
+    q.params |= await _whole_months(q)
     tenants = await _tenants(q)
     missing = await _missing_areas(q, tenants)
     report = Report(

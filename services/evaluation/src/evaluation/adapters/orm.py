@@ -2,8 +2,10 @@
 the surveys, and the inbox.
 
 Every read-model row keeps the version (event time, then event id) of the fact it holds, so an
-older event arriving late never overwrites a newer one; aggregates are computed from these rows at
-query time, never kept as counters.
+older event arriving late never overwrites a newer one; aggregates are computed from these rows,
+never kept as counters. The monthly summaries of referrals and cases (`ev_*_months`), their
+functions and triggers are defined by the migration `2026-11-23-1630_month_summaries`: the
+database recomputes them from these rows (ADR 0046).
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@
    the copies in large transactions — the bulk path: one executemany per statement per batch.
 3. The swap: one transaction takes the projection lock exclusively (live consumers wait), reads
    what was added to the streams meanwhile, projects it too, then replaces the live tables' rows
-   with the rebuilt ones. Events the live consumers applied before the swap are all within what
-   the rebuild read (they came from the same streams), and every projection is idempotent and
-   order-tolerant, so nothing is lost or counted twice.
+   with the rebuilt ones, and recomputes the monthly summaries from them. Events the live
+   consumers applied before the swap are all within what the rebuild read (they came from the
+   same streams), and every projection is idempotent and order-tolerant, so nothing is lost or
+   counted twice.
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ from shared.messaging import STREAMS
 SCHEMA = "ev_rebuild"
 SOURCES = ("partners", "basket", "cases")
 REBUILD_LOCK = PROJECTION_LOCK + 1
+# Kept by the database from the projection tables (migration 2026-11-23-1630_month_summaries).
+SUMMARY_TABLES = (
+    "ev_referral_months",
+    "ev_referral_sector_months",
+    "ev_referral_service_months",
+    "ev_case_months",
+)
 
 
 @dataclass
@@ -295,12 +303,16 @@ async def _swap(
             async for parsed in _parsed(read):
                 result.events[source] += await _apply(session, parsed)
         await session.execute(text("SET LOCAL search_path TO public"))
+        # The row triggers that note the months to recompute are off for the copy: the monthly
+        # summaries are recomputed from all the rows at once, after it (ADR 0046).
+        await session.execute(text("SET LOCAL evaluation.summaries = 'off'"))
         names = ", ".join(f"public.{t.name}" for t in PROJECTION_TABLES)
         await session.execute(text(f"TRUNCATE {names}"))
         for table in PROJECTION_TABLES:
             await session.execute(
                 text(f"INSERT INTO public.{table.name} SELECT * FROM {SCHEMA}.{table.name}")
             )
+        await session.execute(text("SELECT ev_refresh_all()"))
         await session.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
     async with engine.begin() as conn:  # fresh statistics for the planner
-        await conn.execute(text(f"ANALYZE {names}"))
+        await conn.execute(text(f"ANALYZE {names}, {', '.join(SUMMARY_TABLES)}"))
