@@ -188,7 +188,7 @@ async def measured(
 # The same statements the service runs for the view, bare: the policy inputs in one round trip,
 # then the parts of the view and the access-log entry in one round trip.
 BARE_SNAPSHOT = SNAPSHOT
-BARE_VIEW = logged(view_query(["names", "family", "plan", "referrals"]), 2)
+BARE_VIEW = logged(view_query(("names", "family", "plan", "referrals")), 2)
 
 
 async def main(n: int, clients: int, requests: int, without_notify: bool = False) -> None:

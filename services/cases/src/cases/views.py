@@ -3,6 +3,7 @@ policy said yes, and shows only the kinds of data the caller's access grants."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -244,7 +245,8 @@ _VIEW_PARTS = {
 }
 
 
-def view_query(parts: Sequence[str]) -> str:
+@functools.cache
+def view_query(parts: tuple[str, ...]) -> str:
     """The SELECT of the case view's parts ($1 case id, $2 referrals' institution or NULL)."""
     columns = ", ".join(f"{_VIEW_PARTS[p] if p in parts else 'NULL'} AS {p}" for p in _VIEW_PARTS)
     return f"SELECT {columns} FROM (SELECT CAST($1 AS uuid) AS id, CAST($2 AS uuid) AS only) q"
@@ -291,7 +293,7 @@ async def case_view(uow: CaseReadUnitOfWork, auth: Authorized, vault: Vault | No
     ):
         if access.allows(kind):
             parts.append(part)
-    row = await uow.fetch_logged(view_query(parts), case.id, _referral_scope(auth))
+    row = await uow.fetch_logged(view_query(tuple(parts)), case.id, _referral_scope(auth))
     names = {uuid.UUID(k): v for k, v in row["names"].items()}
     family, plan, referrals = row["family"], row["plan"], row["referrals"]
     return s.CaseOut(

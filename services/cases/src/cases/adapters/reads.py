@@ -7,6 +7,7 @@ lets the view fetch its parts and write the buffered access-log entry in one sta
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import fields
@@ -30,6 +31,7 @@ def _insert_entry(first: int) -> str:
     return f"INSERT INTO access_log ({', '.join(_ACCESS_FIELDS)}) VALUES ({values})"
 
 
+@functools.cache
 def logged(select: str, params: int) -> str:
     """`select` (which has `params` parameters) with the INSERT of one access-log entry, whose
     fields follow as the next parameters, in one statement: a data-modifying CTE runs to
