@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -31,13 +36,46 @@ def create_engine(
         asyncpg_url(url),
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=pre_ping,
         pool_recycle=1800,
         echo=echo,
         **options,
     )
+    if pre_ping:
+        ping_when_idle(engine)
     instrument_engine(engine)
     return engine
+
+
+# A connection given back less than this long ago is handed out without a ping (ADR 0007).
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
+def ping_when_idle(engine: AsyncEngine, idle_seconds: float = PING_AFTER_IDLE_SECONDS) -> None:
+    """Ping a pooled connection at checkout only when it has been idle for `idle_seconds`.
+
+    SQLAlchemy's `pool_pre_ping` pings at every checkout; for asyncpg that is three round trips
+    (BEGIN, an empty statement, ROLLBACK) before every unit of work, as many as a small change's
+    own. A connection that finished a statement less than a second ago can only be broken if the
+    server went away within that second, and then a new connection fails too: the ping is kept
+    where it catches something — connections idle long enough to have been cut by a restart, a
+    failover or a network timeout. A broken one is replaced by a fresh one (DisconnectionError
+    makes the pool retry the checkout), as with `pool_pre_ping`.
+    """
+    pool = engine.sync_engine.pool
+
+    @event.listens_for(pool, "checkin")
+    def _checked_in(dbapi_connection: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(pool, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at < idle_seconds:
+            return  # just opened, or in use a moment ago
+        try:
+            dbapi_connection.ping()
+        except Exception as exc:
+            raise DisconnectionError("pooled connection is broken") from exc
 
 
 def create_read_engine(url: str, *, pool_size: int) -> AsyncEngine:
