@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import json
 import os
 import random
@@ -46,6 +45,7 @@ from cases.views import case_view, view_query
 from shared.db import create_engine, session_factory
 from shared.db.engine import create_read_engine, plain_url
 from shared.db.migrations import upgrade
+from shared.runtime import freeze_startup_objects
 from shared.testing.servers import Postgres
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -278,9 +278,9 @@ async def main(n: int, clients: int, requests: int, without_notify: bool = False
                 SCHOOL,
             )
 
-        # As the service does at the end of start-up (cases.bootstrap.app, ADR 0028): what was
-        # built so far — here also the index of 100,000 cases — is kept out of full collections.
-        gc.freeze()
+        # As every service does once started (shared.runtime, ADR 0008): what was built so far —
+        # here also the index of 100,000 cases — is kept out of full collections.
+        freeze_startup_objects()
         await run_clients(clients, 3, view)  # warm up both paths
         await run_clients(clients, 3, bare_view)
         print(f"case manager's view, {clients} concurrent clients x {requests} requests:")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 from fastapi import FastAPI
 
 from cases.adapters.crypto import PeselVault, decode_key, decode_keys
@@ -62,9 +60,4 @@ def app() -> FastAPI:
 
     settings = CasesSettings()
     configure_logging(SERVICE, settings.log_level)
-    application = bootstrap(settings)[0]
-    # What start-up built (modules, routes, schemas, mappers) lives as long as the process; out
-    # of the collector's sight, a full collection no longer walks it and stalls every request in
-    # flight for 100 ms and more (ADR 0028).
-    gc.freeze()
-    return application
+    return bootstrap(settings)[0]
