@@ -1,4 +1,5 @@
-"""The views' medians and 90th percentiles, read off an index walk, equal `percentile_cont`."""
+"""The views' medians and 90th percentiles, read off an index walk (from an end, or from the day
+that holds the row), equal `percentile_cont`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ async def test_order_statistics_equal_percentile_cont(databases):
                                percentile_cont(0.9) WITHIN GROUP (ORDER BY v) FROM {source}"""
                 )
                 assert await views._percentiles(q, "v", source, "TRUE", n) == tuple(expected)
+                # Starting from the day that holds the row, as with the summaries' histograms.
+                days: dict[int, int] = {}
+                for hours in q.params["vals"]:
+                    days[hours // 24] = days.get(hours // 24, 0) + 1
+                walked = await views._percentiles(q, "v", source, "TRUE", n, days)
+                assert walked == tuple(expected)
             assert await views._percentiles(q, "v", source, "TRUE", 0) == (None, None)
     finally:
         await engine.dispose()
