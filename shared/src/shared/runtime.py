@@ -53,6 +53,8 @@ class Runtime:
     # ping round trips around them (ADR 0007). Its pool opens connections only when used.
     read_engine: AsyncEngine | None = None
     read_sessions: async_sessionmaker[AsyncSession] | None = None
+    # A service that publishes no events (evaluation) has no outbox: no relay runs for it.
+    publishes: bool = True
 
     def nats_connection(self) -> NatsClient | None:
         if not self.broker_ready.is_set():
@@ -63,7 +65,7 @@ class Runtime:
             return None
 
 
-def build_runtime(service: str, settings: ServiceSettings) -> Runtime:
+def build_runtime(service: str, settings: ServiceSettings, *, publishes: bool = True) -> Runtime:
     provider = configure_tracing(service)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     broker = make_broker(settings.nats_url, service=service, tracer_provider=provider)
@@ -78,6 +80,7 @@ def build_runtime(service: str, settings: ServiceSettings) -> Runtime:
         tracer_provider=provider,
         http=http,
         verifier=TokenVerifier(settings.oidc_issuer, settings.oidc_audience, http=http),
+        publishes=publishes,
     )
     # The relay has a pool of its own: under load it must not queue behind request handlers for
     # a connection (measured: that queueing was the event path's p99).
@@ -135,7 +138,11 @@ async def running(runtime: Runtime) -> AsyncIterator[None]:
 
     tasks = [
         asyncio.create_task(connect(), name="broker"),
-        asyncio.create_task(_run_forever("outbox-relay", runtime.relay.run), name="relay"),
+        *(
+            [asyncio.create_task(_run_forever("outbox-relay", runtime.relay.run), name="relay")]
+            if runtime.publishes
+            else []
+        ),
         *(
             asyncio.create_task(_run_forever(job.__name__, job), name=job.__name__)
             for job in runtime.background

@@ -27,7 +27,7 @@ def bootstrap(
     settings: EvaluationSettings | None = None,
 ) -> tuple[FastAPI, Runtime, dict[str, ConsumerStats]]:
     settings = settings or EvaluationSettings()
-    runtime = build_runtime(SERVICE, settings)
+    runtime = build_runtime(SERVICE, settings, publishes=False)  # it keeps no outbox
     stats = {
         source: register_consumer(
             runtime.broker,
