@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
-from cases.adapters.repository import SNAPSHOT, case_from_json, consent_from_json, member_from_json
+from cases.adapters.repository import SNAPSHOT, snapshot_from_row
 from cases.domain import model
 from cases.service.ports import AccessEntry
 
@@ -53,13 +53,7 @@ class _Cases:
     ) -> tuple[model.Case, list[model.Consent], list[model.TeamMember]] | None:
         """The policy's inputs in one round trip, as detached objects (as CaseRepository's)."""
         row = await self.conn.fetchrow(SNAPSHOT, case_id)
-        if row is None:
-            return None
-        return (
-            case_from_json(row[0]),
-            [consent_from_json(x) for x in row[1]],
-            [member_from_json(t) for t in row[2]],
-        )
+        return None if row is None else snapshot_from_row(row)
 
 
 class _Referrals:

@@ -118,6 +118,17 @@ def member_from_json(d: dict[str, Any]) -> model.TeamMember:
     )
 
 
+def snapshot_from_row(
+    row: Sequence[Any],
+) -> tuple[model.Case, list[model.Consent], list[model.TeamMember]]:
+    """The objects of a SNAPSHOT row (case, consents, team), detached."""
+    return (
+        case_from_json(row[0]),
+        [consent_from_json(x) for x in row[1]],
+        [member_from_json(t) for t in row[2]],
+    )
+
+
 class CaseRepository(SqlRepository[model.Case]):
     entity = model.Case
 
@@ -127,13 +138,7 @@ class CaseRepository(SqlRepository[model.Case]):
         """The case with its consents and team in one round trip, as detached objects: the
         inputs of the consent policy for a read (never changed, never flushed)."""
         row = (await self.session.execute(SNAPSHOT_SQL, {"id": case_id})).first()
-        if row is None:
-            return None
-        return (
-            case_from_json(row[0]),
-            [consent_from_json(x) for x in row[1]],
-            [member_from_json(t) for t in row[2]],
-        )
+        return None if row is None else snapshot_from_row(row)
 
 
 class ReassignmentRepository(SqlRepository[model.CaseReassignment]):
