@@ -111,7 +111,7 @@ def freeze_startup_objects() -> None:
 
     Without it every full collection walks those ~150,000 objects again: measured in the event
     path benchmark, a 170–190 ms pause of the whole process a few times a minute, which stalls
-    every request, relay batch and consumer in it and made the event path's p99 (ADR 0003).
+    every request, relay batch and consumer in it and made the event path's p99 (ADR 0008).
     Objects created afterwards are collected as before. Once per process: the tests start many
     services in one process, whose later garbage must stay collectable.
     """
@@ -136,17 +136,13 @@ async def running(runtime: Runtime) -> AsyncIterator[None]:
         runtime.broker_ready.set()
         runtime.relay.wake()
 
-    tasks = [
-        asyncio.create_task(connect(), name="broker"),
-        *(
-            [asyncio.create_task(_run_forever("outbox-relay", runtime.relay.run), name="relay")]
-            if runtime.publishes
-            else []
-        ),
-        *(
-            asyncio.create_task(_run_forever(job.__name__, job), name=job.__name__)
-            for job in runtime.background
-        ),
+    tasks = [asyncio.create_task(connect(), name="broker")]
+    if runtime.publishes:
+        relay = _run_forever("outbox-relay", runtime.relay.run)
+        tasks.append(asyncio.create_task(relay, name="relay"))
+    tasks += [
+        asyncio.create_task(_run_forever(job.__name__, job), name=job.__name__)
+        for job in runtime.background
     ]
     freeze_startup_objects()
     try:
