@@ -19,7 +19,6 @@ from notifications.domain.addresses import Allowlist
 from notifications.entrypoints import consumers
 from notifications.entrypoints.api import router
 from notifications.service.notices import KINDS
-from shared.db.engine import create_engine, session_factory
 from shared.messaging import ConsumerStats
 from shared.runtime import Runtime, build_runtime, create_app
 
@@ -57,16 +56,9 @@ def build(settings: NotificationsSettings | None = None) -> Notifications:
     allowlist = Allowlist.parse(settings.webhook_allowlist)
     context = Context(settings, allowlist)
     clients = WebhookClient(allowlist, settings.webhook_timeout_s)
-    # The delivery workers' own pool, without a ping before each batch (a round trip and a tenth
-    # of the service's CPU per delivery in the benchmark): a connection that died while pooled
-    # fails the batch's claim, before anything is sent, and the worker starts again (ADR 0035).
-    delivery_engine = create_engine(
-        settings.database_url, pool_size=settings.delivery_workers, pre_ping=False
-    )
-    delivery_sessions = session_factory(delivery_engine)
     for n in range(settings.delivery_workers):
         worker = DeliveryWorker(
-            delivery_sessions,
+            runtime.sessions,
             clients,
             delays=settings.webhook_retry_delays,
             jitter=settings.webhook_retry_jitter,
@@ -108,7 +100,6 @@ def build(settings: NotificationsSettings | None = None) -> Notifications:
             # receiver already got, and the next instance would send them again.
             await asyncio.gather(*(worker.settle() for worker in context.delivery))
             await clients.aclose()
-            await delivery_engine.dispose()
 
     runtime.background.append(_named("webhook-client", close_client))
     stats = consumers.register(runtime, context)
