@@ -254,6 +254,18 @@ def errors_of(problem: ApiProblem, fields: tuple[str, ...] | None = None) -> dic
     return out
 
 
+def path_errors(problem: ApiProblem, name_of: Callable[[list[str]], str]) -> dict[str, str]:
+    """`errors[].detail` by the form field `name_of` gives for the service's dotted path (split);
+    with no errors, the problem itself goes to the summary."""
+    if problem.status not in (400, 409, 422):
+        raise problem
+    errors: dict[str, str] = {}
+    for err in problem.errors:
+        path = str(err.get("field") or "").split(".")
+        errors.setdefault(name_of(path), str(err.get("detail") or ""))
+    return errors or {"_form": problem.detail or problem.title}
+
+
 def local_datetime(value: str) -> str | None:
     """A `datetime-local` value (Warsaw time) as an ISO time with its offset; None if not one."""
     try:
@@ -640,21 +652,22 @@ async def submit(
     change: Callable[[], Awaitable[object]],
     *,
     form: str,
-    fields: tuple[str, ...],
     done: str,
+    fields: tuple[str, ...] | None = None,
+    to_errors: Callable[[ApiProblem], dict[str, str]] | None = None,
     values: dict[str, Any] | None = None,
     problems: list[dict[str, str]] | None = None,
     anchor: str = "",
 ) -> Response:
     """A change of one form of the workspace: the form's own `problems`, or the service's
-    errors, show the section again with the form's errors; else `done` is flashed and the
-    browser goes back to the section."""
+    errors, show the section again with the form's errors (`to_errors`, or by `fields`); else
+    `done` is flashed and the browser goes back to the section."""
     try:
         if problems:
             raise ApiProblem(422, errors=problems)
         await change()
     except ApiProblem as problem:
-        errors = errors_of(problem, fields)
+        errors = to_errors(problem) if to_errors else errors_of(problem, fields)
         return await workspace(
             request, user, t, case_id, slug, form=form, values=values, errors=errors
         )
@@ -683,18 +696,17 @@ async def close_case(request: Request, user: SignedIn, t: T, case_id: str) -> Re
     body: JSON = {"reason": values["close_reason"]}
     if values["close_note"]:
         body["note"] = values["close_note"]
-    try:
-        if not values["close_reason"]:
-            raise ApiProblem(422, errors=[{"field": "reason", "detail": t("cases.close.reason")}])
-        await user.cases().close_case(case_id, body)
-    except ApiProblem as problem:
-        errors = {("close_" + k if k in ("reason", "note") else k): v
-                  for k, v in errors_of(problem).items()}  # fmt: skip
-        return await workspace(
-            request, user, t, case_id, "overview", form="close", values=values, errors=errors
-        )
-    user.session.flash.append(t("cases.closed"))
-    return back_to(case_id, "overview")
+    problems = (
+        [] if values["close_reason"]
+        else [{"field": "reason", "detail": t("cases.close.reason")}]
+    )  # fmt: skip
+    return await submit(
+        request, user, t, case_id, "overview",
+        lambda: user.cases().close_case(case_id, body),
+        form="close", values=values, problems=problems, done=t("cases.closed"),
+        to_errors=lambda problem: {("close_" + k if k in ("reason", "note") else k): v
+                                   for k, v in errors_of(problem).items()},
+    )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/family")
@@ -740,34 +752,31 @@ async def edit_family_member(
 ) -> Response:
     form = await read_form(request)
     values = {name: one(form, name) for name in EDIT_FIELDS}
-    try:
-        await user.cases().edit_family_member(case_id, member_id, family_patch(values))
-    except ApiProblem as problem:
-        errors = errors_of(problem, EDIT_FIELDS)
-        values["pesel"] = ""  # never sent back to the browser
-        return await workspace(
-            request, user, t, case_id, "overview", form=f"edit-{member_id}", values=values,
-            errors=errors,
-        )  # fmt: skip
-    user.session.flash.append(t("family.edited"))
-    return back_to(case_id, "overview", "family")
+    body = family_patch(values)
+    return await submit(
+        request, user, t, case_id, "overview",
+        lambda: user.cases().edit_family_member(case_id, member_id, body),
+        form=f"edit-{member_id}", fields=EDIT_FIELDS,
+        values={**values, "pesel": ""},  # never sent back to the browser
+        done=t("family.edited"), anchor="family",
+    )  # fmt: skip
 
 
 @router.post("/cases/{case_id}/family/{member_id}/remove")
 async def remove_family_member(
     request: Request, user: SignedIn, t: T, case_id: str, member_id: str
 ) -> Response:
-    try:
-        await user.cases().remove_family_member(case_id, member_id)
-    except ApiProblem as problem:
+    def refused(problem: ApiProblem) -> dict[str, str]:
         errors = errors_of(problem)
         if problem.status == 409:
-            errors = {"_form": problem.detail or t("family.remove.refused")}
-        return await workspace(
-            request, user, t, case_id, "overview", form=f"edit-{member_id}", errors=errors
-        )
-    user.session.flash.append(t("family.removed"))
-    return back_to(case_id, "overview", "family")
+            return {"_form": problem.detail or t("family.remove.refused")}
+        return errors
+
+    return await submit(
+        request, user, t, case_id, "overview",
+        lambda: user.cases().remove_family_member(case_id, member_id),
+        form=f"edit-{member_id}", to_errors=refused, done=t("family.removed"), anchor="family",
+    )  # fmt: skip
 
 
 # --- handing the case over (ADR 0023) -----------------------------------------------------------
@@ -1078,26 +1087,21 @@ def parse_plan(form: dict[str, list[str]]) -> PlanForm:
 
 def plan_errors(problem: ApiProblem, plan: PlanForm) -> dict[str, str]:
     """The service names `goals.0.actions.1.due_on`; the form's field is `g<row>_a<row>_due_on`."""
-    if problem.status not in (400, 409, 422):
-        raise problem
-    errors: dict[str, str] = {}
-    for err in problem.errors:
-        path = str(err.get("field") or "").split(".")
-        detail = str(err.get("detail") or "")
-        name = "_form"
+
+    def name_of(path: list[str]) -> str:
         if len(path) >= 3 and path[0] == "goals" and path[1].isdigit():
             g = int(path[1])
             if g < len(plan.goal_rows):
                 row = plan.goal_rows[g]
                 if path[2] == "title":
-                    name = f"g{row}_title"
-                elif path[2] == "actions" and len(path) >= 5 and path[3].isdigit():
+                    return f"g{row}_title"
+                if path[2] == "actions" and len(path) >= 5 and path[3].isdigit():
                     a = int(path[3])
                     if a < len(plan.action_rows[g]):
-                        field = "responsible" if path[4] == "responsible" else path[4]
-                        name = f"g{row}_a{plan.action_rows[g][a]}_{field}"
-        errors.setdefault(name, detail)
-    return errors or {"_form": problem.detail or problem.title}
+                        return f"g{row}_a{plan.action_rows[g][a]}_{path[4]}"
+        return "_form"
+
+    return path_errors(problem, name_of)
 
 
 @router.post("/cases/{case_id}/plan")
@@ -1161,24 +1165,19 @@ def parse_review(form: dict[str, list[str]]) -> ReviewForm:
 
 def review_errors(problem: ApiProblem, review: ReviewForm) -> dict[str, str]:
     """`goals.1.status` is the form's `g<row>_status`; the rest by name or in the summary."""
-    if problem.status not in (400, 409, 422):
-        raise problem
-    errors: dict[str, str] = {}
-    for err in problem.errors:
-        path = str(err.get("field") or "").split(".")
-        detail = str(err.get("detail") or "")
-        name = "_form"
+
+    def name_of(path: list[str]) -> str:
         if len(path) >= 3 and path[0] == "goals" and path[1].isdigit():
             index = int(path[1])
             if index < len(review.goal_rows):
                 field = "status" if path[2] == "goal_id" else path[2]  # the row's radios
-                name = f"g{review.goal_rows[index]}_{field}"
-        elif path[-1] == "notes":
-            name = "review_notes"
-        elif path[-1] in REVIEW_FIELDS:
-            name = path[-1]
-        errors.setdefault(name, detail)
-    return errors or {"_form": problem.detail or problem.title}
+                return f"g{review.goal_rows[index]}_{field}"
+            return "_form"
+        if path[-1] == "notes":
+            return "review_notes"
+        return path[-1] if path[-1] in REVIEW_FIELDS else "_form"
+
+    return path_errors(problem, name_of)
 
 
 @router.post("/cases/{case_id}/reviews")
@@ -1186,22 +1185,17 @@ async def record_review(request: Request, user: SignedIn, t: T, case_id: str) ->
     form = await read_form(request)
     review = parse_review(form)
     values = {k: v[0] for k, v in form.items() if v}
-    try:
-        problems = []
-        if not review.body["reviewed_on"]:
-            problems.append({"field": "reviewed_on", "detail": t("review.error.date")})
-        if not review.body["goals"]:
-            problems.append({"field": "goals", "detail": t("review.error.goals")})
-        if problems:
-            raise ApiProblem(422, errors=problems)
-        await user.cases().record_review(case_id, review.body)
-    except ApiProblem as problem:
-        errors = review_errors(problem, review)
-        return await workspace(
-            request, user, t, case_id, "reviews", form="review", values=values, errors=errors
-        )
-    user.session.flash.append(t("review.recorded"))
-    return back_to(case_id, "reviews")
+    problems = []
+    if not review.body["reviewed_on"]:
+        problems.append({"field": "reviewed_on", "detail": t("review.error.date")})
+    if not review.body["goals"]:
+        problems.append({"field": "goals", "detail": t("review.error.goals")})
+    return await submit(
+        request, user, t, case_id, "reviews",
+        lambda: user.cases().record_review(case_id, review.body),
+        form="review", values=values, problems=problems, done=t("review.recorded"),
+        to_errors=lambda problem: review_errors(problem, review),
+    )  # fmt: skip
 
 
 # --- referrals ----------------------------------------------------------------------------------
@@ -1394,32 +1388,24 @@ async def meeting_held(
     body: JSON = {"held_at": held, "decisions": decisions}
     if one(form, "notes"):
         body["notes"] = one(form, "notes")
-    form_id = f"held-{meeting_id}"
-    try:
-        if problems:
-            raise ApiProblem(422, errors=problems)
-        await user.cases().meeting_held(meeting_id, body)
-    except ApiProblem as problem:
-        if problem.status not in (400, 409, 422):
-            raise
-        errors: dict[str, str] = {}
-        for err in problem.errors:
-            path = str(err.get("field") or "").split(".")
-            detail = str(err.get("detail") or "")
-            if len(path) == 3 and path[0] == "decisions" and path[1].isdigit():
-                index = int(path[1])
-                row = rows[index] if index < len(rows) else 0
-                errors.setdefault(f"d{row}_{path[2]}", detail)
-            elif path[0] in ("held_at", "notes") or path[0].startswith("d"):
-                errors.setdefault(path[0], detail)
-            else:
-                errors.setdefault("_form", detail)
-        errors = errors or {"_form": problem.detail or problem.title}
-        return await workspace(
-            request, user, t, case_id, "meetings", form=form_id, values=values, errors=errors
-        )
-    user.session.flash.append(t("case_meetings.held_recorded"))
-    return back_to(case_id, "meetings", f"meeting-{meeting_id}")
+
+    def name_of(path: list[str]) -> str:
+        """`decisions.1.text` is the form's `d<row>_text`; the rest by name or in the summary."""
+        if len(path) == 3 and path[0] == "decisions" and path[1].isdigit():
+            index = int(path[1])
+            row = rows[index] if index < len(rows) else 0
+            return f"d{row}_{path[2]}"
+        if path[0] in ("held_at", "notes") or path[0].startswith("d"):
+            return path[0]
+        return "_form"
+
+    return await submit(
+        request, user, t, case_id, "meetings",
+        lambda: user.cases().meeting_held(meeting_id, body),
+        form=f"held-{meeting_id}", values=values, problems=problems,
+        to_errors=lambda problem: path_errors(problem, name_of),
+        done=t("case_meetings.held_recorded"), anchor=f"meeting-{meeting_id}",
+    )  # fmt: skip
 
 
 # --- the start page -----------------------------------------------------------------------------
