@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import math
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,6 +72,21 @@ class _Q:
 
     async def one(self, sql: str, **extra: Any) -> Any:
         return (await self.session.execute(text(sql), {**self.params, **extra})).one()
+
+
+_T = TypeVar("_T")
+
+
+def _per_report(compute: Callable[[_Q], Awaitable[_T]]) -> Callable[[_Q], Awaitable[_T]]:
+    """A result that more than one section reads: computed on first use, kept in `q.shared`."""
+
+    @functools.wraps(compute)
+    async def once(q: _Q) -> _T:
+        if compute.__name__ not in q.shared:
+            q.shared[compute.__name__] = await compute(q)
+        return cast(_T, q.shared[compute.__name__])
+
+    return once
 
 
 # --- monthly summaries (ADR 0046) ---------------------------------------------------------------
@@ -422,21 +438,19 @@ async def _basket(q: _Q, as_of: date, missing: dict[str, list[str]]) -> Section:
 _DAYS = "EXTRACT(EPOCH FROM ({a} - {b})) / 86400.0"
 
 
+@_per_report
 async def _days(q: _Q) -> dict[str, dict[int, int]]:
     """Histograms by whole day of the time to accept and to complete the referrals sent in the
     period and of the duration of the cases closed in it (ADR 0046), read once per report."""
-    if "days" not in q.shared:
-        days: dict[str, dict[int, int]] = {"accept": {}, "complete": {}, "duration": {}}
-        for kind, day, n in await q.rows(
-            f"""
-            SELECT kind, day, {_sum("n")} FROM {_months(q, *_DAYS_HISTOGRAM)} f
-            GROUP BY 1, 2 HAVING sum(w * n) <> 0
-            """
-        ):
-            days[kind][day] = n
-        q.shared["days"] = days
-    result: dict[str, dict[int, int]] = q.shared["days"]
-    return result
+    days: dict[str, dict[int, int]] = {"accept": {}, "complete": {}, "duration": {}}
+    for kind, day, n in await q.rows(
+        f"""
+        SELECT kind, day, {_sum("n")} FROM {_months(q, *_DAYS_HISTOGRAM)} f
+        GROUP BY 1, 2 HAVING sum(w * n) <> 0
+        """
+    ):
+        days[kind][day] = n
+    return days
 
 
 async def _percentiles(
@@ -591,48 +605,42 @@ async def _cases(q: _Q) -> Section:
     return section
 
 
+@_per_report
 async def _by_offering(q: _Q) -> dict[str, dict[str, tuple[int, ...]]]:
     """The cohort by the cost and by the area of the offering referred to, in one join (the
     referrals section shows the first, the gaps section the second)."""
-    if "by_offering" not in q.shared:
-        result: dict[str, dict[str, tuple[int, ...]]] = {"cost": {}, "area": {}}
-        for g, cost, area, *counts in await q.rows(
-            f"""
-            SELECT GROUPING(o.cost, o.area), o.cost, o.area, {_sum("f.n")},
-                   {_sum("f.completed")}, {_sum("f.goal_achieved")}, {_sum("f.not_eligible")},
-                   {_sum("f.no_capacity")}, {_sum("f.to_full")}
-            FROM {_months(q, *_SERVICES)} f JOIN ev_offerings o USING (service_id)
-            GROUP BY GROUPING SETS ((o.cost), (o.area))
-            """
-        ):
-            kind, code = ("cost", cost) if g == 0b01 else ("area", area)
-            if code is not None:
-                result[kind][code] = tuple(counts)
-        q.shared["by_offering"] = result
-    by_offering: dict[str, dict[str, tuple[int, ...]]] = q.shared["by_offering"]
-    return by_offering
+    result: dict[str, dict[str, tuple[int, ...]]] = {"cost": {}, "area": {}}
+    for g, cost, area, *counts in await q.rows(
+        f"""
+        SELECT GROUPING(o.cost, o.area), o.cost, o.area, {_sum("f.n")},
+               {_sum("f.completed")}, {_sum("f.goal_achieved")}, {_sum("f.not_eligible")},
+               {_sum("f.no_capacity")}, {_sum("f.to_full")}
+        FROM {_months(q, *_SERVICES)} f JOIN ev_offerings o USING (service_id)
+        GROUP BY GROUPING SETS ((o.cost), (o.area))
+        """
+    ):
+        kind, code = ("cost", cost) if g == 0b01 else ("area", area)
+        if code is not None:
+            result[kind][code] = tuple(counts)
+    return result
 
 
+@_per_report
 async def _by_tenant(q: _Q) -> dict[str, tuple[int, ...]]:
     """The cohort per municipality: gaps (not eligible, no capacity, sent to full offerings) and
     sent, accepted, rejected (the region's table of municipalities), in one scan."""
-    if "by_tenant" not in q.shared:
-        q.shared["by_tenant"] = {
-            tenant: tuple(counts)
-            for tenant, *counts in await q.rows(
-                f"""
-                SELECT tenant, {_sum("n", "rejection_reason = 'not_eligible'")},
-                       {
-                    _sum("n", "rejection_reason = 'no_capacity' OR failure_reason = 'no_capacity'")
-                },
-                       {_sum("n", "capacity_status = 'no_capacity'")},
-                       {_sum("n")}, {_sum("accepted")}, {_sum("rejected")}
-                FROM {_months(q, *_REFERRALS)} f GROUP BY 1
-                """
-            )
-        }
-    by_tenant: dict[str, tuple[int, ...]] = q.shared["by_tenant"]
-    return by_tenant
+    no_capacity = "rejection_reason = 'no_capacity' OR failure_reason = 'no_capacity'"
+    return {
+        tenant: tuple(counts)
+        for tenant, *counts in await q.rows(
+            f"""
+            SELECT tenant, {_sum("n", "rejection_reason = 'not_eligible'")},
+                   {_sum("n", no_capacity)}, {_sum("n", "capacity_status = 'no_capacity'")},
+                   {_sum("n")}, {_sum("accepted")}, {_sum("rejected")}
+            FROM {_months(q, *_REFERRALS)} f GROUP BY 1
+            """
+        )
+    }
 
 
 async def _referrals(q: _Q) -> Section:
