@@ -79,6 +79,29 @@ async def _new_page(
     return context, await context.new_page()
 
 
+def _watch(page: Page, web_url: str, allowed: tuple[int, ...]) -> list[str]:
+    """Console errors (CSP violations show there) and error answers of the web app other than
+    the `allowed` ones, collected while the test goes on."""
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: (
+            problems.append(m.text)
+            if m.type == "error" and not m.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{r.status} {r.url}")
+            if r.url.startswith(web_url) and r.status >= 400 and r.status not in allowed
+            else None
+        ),
+    )
+    return problems
+
+
 async def _sign_in(page: Page, web_url: str, issuer_url: str, username: str) -> None:
     """Sign in through the issuer's own login page (password `demo`), back on the start page."""
     await page.goto(web_url + "/login")
@@ -96,6 +119,7 @@ class UI:
     check = staticmethod(_check)
     new_page = staticmethod(_new_page)
     sign_in = staticmethod(_sign_in)
+    watch = staticmethod(_watch)
 
     @staticmethod
     async def too_wide(page: Page) -> list[str]:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, expect
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 SECTIONS = ("", "/consent", "/team", "/diagnosis", "/plan", "/reviews", "/referrals", "/meetings")
@@ -68,28 +68,6 @@ async def open_case_with_plan(stack: Any) -> tuple[str, dict[str, str], list[str
     return case_id, ids, [g["id"] for g in current["goals"]]
 
 
-def watch(page: Page, web_url: str, allowed: tuple[int, ...] = (403, 422)) -> list[str]:
-    """Console errors (CSP violations show there) and unexpected error answers of the web app."""
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"{r.status} {r.url}")
-            if r.url.startswith(web_url) and r.status >= 400 and r.status not in allowed
-            else None
-        ),
-    )
-    return problems
-
-
 @pytest.mark.timeout(360)
 async def test_reviews_family_changes_and_handing_the_case_over(
     stack: Any, browser: Browser, ui: Any
@@ -100,7 +78,7 @@ async def test_reviews_family_changes_and_handing_the_case_over(
 
     context, page = await ui.new_page(browser)
     page.set_default_timeout(10_000)
-    problems = watch(page, web, allowed=(403, 404, 422))
+    problems = ui.watch(page, web, (403, 404, 422))
     await ui.sign_in(page, web, issuer, "manager-a")
 
     # monitoring reviews: nothing marked is refused naming the goals, then a review is recorded
@@ -202,7 +180,7 @@ async def test_reviews_family_changes_and_handing_the_case_over(
     # the new manager sees the case, the history of handovers and the review
     new_context, new = await ui.new_page(browser)
     new.set_default_timeout(10_000)
-    new_problems = watch(new, web)
+    new_problems = ui.watch(new, web, (403, 422))
     await ui.sign_in(new, web, issuer, "manager-c")
     await new.goto(case_url)
     await expect(new.locator(".case-meta")).to_contain_text("manager-c")
@@ -220,7 +198,7 @@ async def test_reviews_family_changes_and_handing_the_case_over(
     # at phone width every part of the workspace fits the screen (no sideways scrolling)
     phone_context, phone = await ui.new_page(browser, phone=True)
     phone.set_default_timeout(10_000)
-    phone_problems = watch(phone, web)
+    phone_problems = ui.watch(phone, web, (403, 422))
     await ui.sign_in(phone, web, issuer, "manager-c")
     for n, suffix in enumerate(SECTIONS):
         await phone.goto(case_url + suffix)

@@ -73,28 +73,6 @@ def link_to_institution(stack: Any, username: str, institution_id: str) -> None:
     assert admin.get_user(user_id)["attributes"]["institution"] == [institution_id]
 
 
-def watch(page: Page, web_url: str) -> list[str]:
-    """Unexpected answers of the web app and console errors (CSP violations show there)."""
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: (
-            problems.append(m.text)
-            if m.type == "error" and not m.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"{r.status} {r.url}")
-            if r.url.startswith(web_url) and r.status >= 400 and r.status not in (404, 422)
-            else None
-        ),
-    )
-    return problems
-
-
 async def reload_until(page: Page, ready: Any, tries: int = 100) -> None:
     """Other services learn of a change from events: reload until the page shows it."""
     for _ in range(tries):
@@ -114,7 +92,7 @@ async def test_the_issue_scenario(stack: Any, browser: Browser, ui: Any) -> None
     # 1. the coordinator registers the partner and publishes its service --------------------------
     coord_context, coord = await ui.new_page(browser)
     coord.set_default_timeout(10_000)
-    coord_problems = watch(coord, web)
+    coord_problems = ui.watch(coord, web, (404, 422))
     await coord.goto(web + "/")
     await ui.check(coord, "40-start-public")
     await ui.sign_in(coord, web, issuer, "coord-a")
@@ -163,7 +141,7 @@ async def test_the_issue_scenario(stack: Any, browser: Browser, ui: Any) -> None
     # 3. the case manager: case, consent, team, diagnosis, referral ------------------------------
     context, page = await ui.new_page(browser)
     page.set_default_timeout(10_000)
-    problems = watch(page, web)
+    problems = ui.watch(page, web, (404, 422))
     await ui.sign_in(page, web, issuer, "manager-a")
     await ui.check(page, "46-start-case-manager")
     await (
@@ -234,7 +212,7 @@ async def test_the_issue_scenario(stack: Any, browser: Browser, ui: Any) -> None
     # 4. the specialist: joins the team, sees only what the consent allows, accepts -------------
     partner_context, partner = await ui.new_page(browser)
     partner.set_default_timeout(10_000)
-    partner_problems = watch(partner, web)
+    partner_problems = ui.watch(partner, web, (404, 422))
     await ui.sign_in(partner, web, issuer, "partner-a")
     to_answer = partner.get_by_role("region", name="Skierowania do odpowiedzi")
     await expect(to_answer.get_by_role("link", name=SERVICE_TITLE)).to_be_visible()
@@ -300,7 +278,7 @@ async def test_the_issue_scenario(stack: Any, browser: Browser, ui: Any) -> None
     # 6. the public finds the service without Polish letters -----------------------------------
     public_context, public = await ui.new_page(browser)
     public.set_default_timeout(10_000)
-    public_problems = watch(public, web)
+    public_problems = ui.watch(public, web, (404, 422))
     await public.goto(f"{web}/public/basket/{TENANT}?q=sciezka+zmian")
     found = public.get_by_role("link", name=SERVICE_TITLE)
     await expect(found).to_be_visible()
