@@ -262,11 +262,11 @@ _PLAN = text(
             _NEWER_PLAN, "version", "updated_at", "goal_count", "action_count", "actions_done"
         )
     },
-        {_if_newer(_NEWER_GOALS, "goals_total", "goals_achieved")},
-        goals_version = CASE WHEN {_NEWER_GOALS}
-            THEN EXCLUDED.goals_version ELSE t.goals_version END,
-        goals_updated_at = CASE WHEN {_NEWER_GOALS}
-            THEN EXCLUDED.goals_updated_at ELSE t.goals_updated_at END
+        {
+        _if_newer(
+            _NEWER_GOALS, "goals_total", "goals_achieved", "goals_version", "goals_updated_at"
+        )
+    }
     WHERE {_NEWER_PLAN} OR {_NEWER_GOALS}
     """
 )
