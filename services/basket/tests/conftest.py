@@ -23,13 +23,14 @@ from shared.contracts import CloudEvent
 from shared.contracts import partners as pc
 from shared.runtime import Runtime
 from shared.testing.issuer import RunningIssuer
-from shared.testing.plugin import REPO_ROOT, Databases, EventTap, Tokens, open_tap, serve
+from shared.testing.plugin import Databases, EventTap, Tokens, open_tap, serve
 from shared.testing.servers import NatsServer
 
 A, B = "1219053", "1219043"
 # The institution partner-a (partner-staff + partner-editor) works for.
 PARTNER_A = "7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001"
-HSDS_DIR = REPO_ROOT.parent / "shared" / "standards" / "hsds-3.0"
+# The HSDS 3.0 schemas the tests validate against, vendored beside the tests (CC BY-SA 4.0).
+HSDS_DIR = Path(__file__).resolve().parent / "hsds-3.0"
 
 
 def offering(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from partners.domain.benefit_cards import (
 )
 from shared.contracts.partners import Sector
 
+# The seed's text (Annex 1 to the Cooperation Models guidance, "Karty korzyści", as extracted
+# from its PDF), kept as a fixture beside the tests: see tests/fixtures/README.md.
 SEED_NAME = "004_1513f8a7fd4e24cd.txt"
 
 # Card headings as they stand in the seed, and the sector code each one maps to.
@@ -45,18 +46,14 @@ BULLETS = ("−", "•")  # the seed's list markers (U+2212 and U+2022)
 
 
 def _seed_path() -> Path:
-    override = os.environ.get("CUS_SEEDS_DIR")
-    base = Path(override) if override else Path(__file__).resolve().parents[5] / "shared" / "seeds"
-    return base / SEED_NAME
+    return Path(__file__).resolve().parents[1] / "fixtures" / SEED_NAME
 
 
 @pytest.fixture(scope="module")
 def seed_text() -> str:
     path = _seed_path()
     if not path.is_file():
-        pytest.fail(
-            f"seed not found at {path}: shared/ lies beside the repository (or set CUS_SEEDS_DIR)"
-        )
+        pytest.fail(f"seed fixture not found at {path}")
     return path.read_text(encoding="utf-8")
 
 

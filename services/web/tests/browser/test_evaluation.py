@@ -123,7 +123,7 @@ async def test_director_monitoring_report_exports_and_analyst_region(
     await page.get_by_role("button", name="Pokaż").click()
     await expect(page).to_have_url(re.compile(r"period=\d{4}-\d{2}"))
     await expect(page.get_by_role("heading", level=1)).to_contain_text(
-        re.compile(r"Raport ewaluacyjny – \w+ \d{4}")
+        re.compile(r"Raport ewaluacyjny – \S+ \d{4}")
     )
     await ui.check(page, "82-report-month")
     href = await page.locator("a[href^='/evaluation/export.xlsx']").get_attribute("href")
