@@ -22,6 +22,7 @@ if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import ctypes
 import fcntl
@@ -40,6 +41,7 @@ import asyncpg
 import httpx
 from sqlalchemy.engine import URL, make_url
 
+from cases import demo as demo_cases
 from scripts import demo_data
 from shared.db.migrations import upgrade
 from shared.testing.issuer import start_issuer_sync
@@ -373,14 +375,52 @@ def _link_log(data_dir: Path, name: str, target: Path) -> None:
             link.symlink_to(os.path.relpath(target, link.parent))
 
 
+# Secrets the services need across restarts, generated once per data folder (ADR 0026's keys
+# protect PESEL numbers: new keys at each start would make every stored PESEL unreadable).
+LOCAL_SECRETS = {"cases": ("CASES_PESEL_KEY", "CASES_PESEL_HASH_KEY")}
+
+
+def local_secrets(data_dir: Path, service: str) -> dict[str, str]:
+    """The service's generated secrets, kept in `<data>/secrets/<service>.env` (mode 0600) and
+    reused at every start; a variable already set in the environment wins (production sets them
+    from its secret store, and the cases service refuses to start there without them)."""
+    names = LOCAL_SECRETS.get(service, ())
+    if not names or all(os.environ.get(name) for name in names):
+        return {}
+    folder = data_dir / "secrets"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    folder.chmod(0o700)
+    path = folder / f"{service}.env"
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            name, sep, value = line.partition("=")
+            if sep and name in names:
+                values[name] = value
+    missing = [name for name in names if not values.get(name)]
+    if missing:
+        for name in missing:
+            values[name] = base64.b64encode(os.urandom(32)).decode()
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("".join(f"{name}={values[name]}\n" for name in names))
+        tmp.replace(path)
+        say(f"{service}: generated {', '.join(missing)} into {path} (keep this file)")
+    path.chmod(0o600)
+    return {name: value for name, value in values.items() if not os.environ.get(name)}
+
+
 def service_env(
     service: Service,
     nats_url: str,
     issuer_url: str,
     urls: dict[str, str],
     smtp_port: int = SMTP_PORT,
+    secrets: dict[str, str] | None = None,
 ) -> dict[str, str]:
     env = dict(os.environ)
+    env.update(secrets or {})
     env.update(
         DATABASE_URL=service.database_url,
         NATS_URL=nats_url,
@@ -448,7 +488,14 @@ def start_services(
                 str(service.port),
             ],
             cwd=REPO,
-            env=service_env(service, nats_url, issuer_url, every_url, smtp_port),
+            env=service_env(
+                service,
+                nats_url,
+                issuer_url,
+                every_url,
+                smtp_port,
+                local_secrets(data_dir, service.name),
+            ),
             stdin=subprocess.DEVNULL,
             stdout=service._log,
             stderr=subprocess.STDOUT,
@@ -567,6 +614,30 @@ def load_demo(data_dir: Path, urls: dict[str, str], token_for: demo_data.TokenFo
         say(f"demo data of {name}: loaded ({len(summary)} objects)")
 
 
+def verify_pesel_readable(
+    cases: str, token_for: demo_data.TokenFor, check: Callable[[bool, str], None]
+) -> None:
+    """The demo family's PESEL is found (hash key) and read back (encryption key): after a
+    restart this holds only if the service got the same keys again."""
+    pesel = str(demo_cases.FAMILIES[0][0]["pesel"])
+    with httpx.Client(
+        base_url=cases,
+        timeout=10.0,
+        params=demo_cases.PURPOSE,
+        headers={"Authorization": f"Bearer {token_for('manager-a')}"},
+    ) as client:
+        found = client.post("/v1/families/search", json={"pesel": pesel})
+        check(found.status_code == 200, f"PESEL search answers ({found.status_code})")
+        case_ids = found.json()["case_ids"]
+        check(len(case_ids) >= 1, "the demo family is found by its PESEL")
+        family = client.get(f"/v1/cases/{case_ids[0]}/family")
+        check(family.status_code == 200, f"the demo family's record ({family.status_code})")
+        check(
+            any(member.get("pesel") == pesel for member in family.json()),
+            "the demo family's PESEL is read back",
+        )
+
+
 def verify(urls: dict[str, str], token_for: demo_data.TokenFor, demo: bool) -> None:
     """A few real API calls, as the people using the platform would make them."""
 
@@ -595,6 +666,8 @@ def verify(urls: dict[str, str], token_for: demo_data.TokenFor, demo: bool) -> N
         check(
             ready.get("database") == "ok" and ready.get("nats") == "ok", f"{name} /readyz {ready}"
         )
+    if demo and "cases" in urls:
+        verify_pesel_readable(urls["cases"], token_for, check)
     partners = urls.get("partners")
     if partners is None:
         return

@@ -195,6 +195,17 @@ def test_python_service_environment_points_at_the_infrastructure(
     assert env["LOG_LEVEL"]
 
 
+def test_cases_runs_in_production_mode_with_pesel_keys_it_is_given(
+    compose: dict[str, Any],
+) -> None:
+    """Keys from the environment (or `.env`), required: never ephemeral keys that a restart
+    would replace, leaving every stored PESEL unreadable."""
+    env = compose["services"]["cases"]["environment"]
+    assert env["CASES_ENVIRONMENT"] == "production"
+    for name in ("CASES_PESEL_KEY", "CASES_PESEL_HASH_KEY"):
+        assert env[name].startswith("${" + name + ":?"), env[name]
+
+
 @pytest.mark.parametrize("name", sorted(SERVICE_PORTS))
 def test_python_service_waits_for_healthy_infrastructure(
     compose: dict[str, Any], name: str

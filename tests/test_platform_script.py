@@ -118,3 +118,9 @@ def test_check_starts_loads_verifies_and_stops_and_a_second_run_keeps_the_data(
     assert "demo data of partners: already loaded" in second.stdout, output
     assert "initialising" not in second.stdout
     assert "check passed" in second.stdout, output
+    # The PESEL keys were generated once, kept private, and reused: the stored PESEL is read back.
+    assert "the demo family's PESEL is read back" in second.stdout, output
+    secrets = data_dir / "secrets" / "cases.env"
+    assert secrets.stat().st_mode & 0o777 == 0o600
+    assert (data_dir / "secrets").stat().st_mode & 0o777 == 0o700
+    assert "generated CASES_PESEL_KEY" not in second.stdout

@@ -1,9 +1,10 @@
 """Settings of the cases service.
 
 CASES_PESEL_KEY and CASES_PESEL_HASH_KEY (base64, 32 bytes each, different) protect PESEL
-numbers. They are required when CASES_ENVIRONMENT=production. Elsewhere (development, tests),
-when unset, a random pair is generated at start: encrypted numbers then cannot be read after a
-restart, which is acceptable for demo data and makes a forgotten key visible at once.
+numbers. They are required when CASES_ENVIRONMENT=production (docker-compose.yml runs so). `./run`
+generates a pair once into its data folder (`.run/secrets/cases.env`, mode 0600) and passes it at
+every start, so the PESELs it stored stay readable after a restart. Elsewhere (tests), when unset,
+a random pair is generated at start: encrypted numbers then cannot be read after a restart.
 CASES_PESEL_PREVIOUS_KEYS lists the keys being rotated away from (ADR 0026).
 """
 
