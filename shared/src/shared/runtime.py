@@ -26,11 +26,13 @@ from shared.auth.tokens import TokenVerifier
 from shared.config import ServiceSettings
 from shared.db.engine import create_engine, create_read_engine, session_factory
 from shared.errors.problems import install_problem_handlers
+from shared.guard import DEFAULT_MAX_BODY, RequestGuard
 from shared.messaging.asyncapi import asyncapi_json, declare_publishers
 from shared.messaging.broker import make_broker, start_broker
 from shared.messaging.consumer import stop_consumers
 from shared.messaging.outbox import OutboxRelay
 from shared.observability.tracing import configure_tracing, instrument_app
+from shared.openapi import body_limit_note, install_openapi
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +173,11 @@ def create_app(
     routers: Sequence[APIRouter],
     openapi_tags: list[dict[str, Any]] | None = None,
     version: str = "0.1.0",
+    max_body: int = DEFAULT_MAX_BODY,
 ) -> FastAPI:
+    """The service's app. `max_body` is the largest request body it reads, in bytes (413 above
+    it, before parsing; ADR 0009)."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with running(runtime):
@@ -179,7 +185,7 @@ def create_app(
 
     app = FastAPI(
         title=title,
-        description=description,
+        description=description + body_limit_note(max_body),
         version=version,
         lifespan=lifespan,
         openapi_tags=openapi_tags,
@@ -189,6 +195,8 @@ def create_app(
     app.state.runtime = runtime
     app.state.token_verifier = runtime.verifier
     install_problem_handlers(app)
+    install_openapi(app, issuer=runtime.settings.oidc_issuer)
+    app.add_middleware(RequestGuard, max_body=max_body)
     for router in routers:
         app.include_router(router)
 

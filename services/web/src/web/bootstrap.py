@@ -20,6 +20,7 @@ from jinja2.runtime import Context
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import API_AUDIENCE, TokenVerifier
+from shared.guard import RequestGuard
 from shared.observability.tracing import configure_tracing, instrument_app
 from web.clients.base import ApiProblem, ServiceUnavailable
 from web.config import WebSettings
@@ -183,6 +184,8 @@ def create_app(
         app.include_router(router)
     install_error_pages(app)
     app.add_middleware(Language, secure=settings.secure_cookies)
+    # Bodies above 1 MiB, NUL in text and query strings or paths not in UTF-8: refused (ADR 0009).
+    app.add_middleware(RequestGuard)
     app.add_middleware(
         SecurityHeaders, issuer_url=settings.oidc_issuer, https=settings.secure_cookies
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -11,9 +12,15 @@ from shared.auth.principal import Principal
 from shared.auth.roles import Role
 from shared.auth.tokens import InvalidToken, TokenVerifier
 
+log = logging.getLogger(__name__)
+
 _bearer = HTTPBearer(auto_error=False, description="Keycloak access token (realm cus)")
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="cus"'}
+_INVALID_TOKEN = {
+    "WWW-Authenticate": 'Bearer realm="cus", error="invalid_token", '
+    'error_description="The access token is invalid or has expired"'
+}
 
 
 def _verifier(request: Request) -> TokenVerifier:
@@ -30,13 +37,11 @@ async def get_principal(
     try:
         principal = await _verifier(request).principal(credentials.credentials)
     except InvalidToken as exc:
+        # The reason quotes the token's own header (alg, kid): it goes to the log, never into
+        # WWW-Authenticate, which must stay Latin-1 and free of the caller's quotes.
+        log.info("access token refused", extra={"reason": str(exc)[:200]})
         raise HTTPException(
-            401,
-            "Token dostępu jest nieprawidłowy lub wygasł.",
-            headers={
-                "WWW-Authenticate": f'Bearer realm="cus", error="invalid_token", '
-                f'error_description="{str(exc)[:120]}"'
-            },
+            401, "Token dostępu jest nieprawidłowy lub wygasł.", headers=_INVALID_TOKEN
         ) from exc
     request.state.principal = principal
     return principal

@@ -25,6 +25,7 @@ _TITLES = {
     404: "Nie znaleziono",
     405: "Metoda niedozwolona",
     409: "Konflikt ze stanem obiektu",
+    413: "Zbyt duża treść żądania",
     415: "Nieobsługiwany format danych",
     422: "Nieprawidłowe dane",
     429: "Zbyt wiele żądań",

@@ -416,21 +416,16 @@ async def _term_codes(session: ReadSession) -> dict[str, str]:
     return {hsds.term_id(code): code for code in codes}
 
 
-HsdsPage = Annotated[int, Query(ge=1)]
-HsdsPerPage = Annotated[int, Query(ge=1, le=200)]
-
-
 @hsds_api.get("/services", summary="Usługi (HSDS): lista stronicowana")
 async def hsds_services(
     session: ReadSession,
+    paging: Paging,
     search: Annotated[str | None, Query(max_length=200)] = None,
     taxonomy_term_id: str | None = None,
     organization_id: uuid.UUID | None = None,
     modified_after: datetime | None = None,
     tenant: TenantQuery = None,
     full: bool = False,
-    page: HsdsPage = 1,
-    per_page: HsdsPerPage = 50,
 ) -> dict[str, Any]:
     filters = SearchFilters(
         q=search,
@@ -439,8 +434,8 @@ async def hsds_services(
         modified_after=modified_after,
         published_only=True,
         sort="relevance" if search else "name",
-        limit=per_page,
-        offset=(page - 1) * per_page,
+        limit=paging.per_page,
+        offset=paging.offset,
     )
     if taxonomy_term_id:
         code = (await _term_codes(session)).get(taxonomy_term_id, taxonomy_term_id)
@@ -460,7 +455,7 @@ async def hsds_services(
         if item.id in by_id:
             service = hsds.service(*by_id[item.id], names)
             contents.append(service if full else hsds.service_list_item(service))
-    return hsds.page(contents, total=found.total, page=page, per_page=per_page)
+    return hsds.page(contents, total=found.total, page=paging.page, per_page=paging.per_page)
 
 
 @hsds_api.get("/services/{service_id}", summary="Usługa (HSDS), w pełni zagnieżdżona")
@@ -474,16 +469,18 @@ async def hsds_service(service_id: uuid.UUID, session: ReadSession) -> dict[str,
 @hsds_api.get("/organizations", summary="Organizacje (HSDS): lista stronicowana")
 async def hsds_organizations(
     session: ReadSession,
+    paging: Paging,
     search: Annotated[str | None, Query(max_length=200)] = None,
     tenant: TenantQuery = None,
-    page: HsdsPage = 1,
-    per_page: HsdsPerPage = 50,
 ) -> dict[str, Any]:
     providers, total = await views.organizations(
-        session, tenant=tenant, search=search, limit=per_page, offset=(page - 1) * per_page
+        session, tenant=tenant, search=search, limit=paging.per_page, offset=paging.offset
     )
     return hsds.page(
-        [hsds.organization(p) for p in providers], total=total, page=page, per_page=per_page
+        [hsds.organization(p) for p in providers],
+        total=total,
+        page=paging.page,
+        per_page=paging.per_page,
     )
 
 

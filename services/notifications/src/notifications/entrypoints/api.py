@@ -42,7 +42,7 @@ from notifications.service.webhooks import check_event_types
 from shared.auth.deps import CurrentPrincipal
 from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.errors.problems import PROBLEM_RESPONSES
-from shared.paging import Page, Paging
+from shared.paging import BigintId, FeedCursor, Page, Paging
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 
@@ -185,7 +185,7 @@ async def endpoint_deliveries(
     "/deliveries/{delivery_id}/attempts", tags=["webhooks"], response_model=list[AttemptOut]
 )
 async def delivery_attempts(
-    delivery_id: int, principal: CurrentPrincipal, session: Session
+    delivery_id: BigintId, principal: CurrentPrincipal, session: Session
 ) -> list[dict[str, Any]]:
     await _owned_delivery(session, principal, delivery_id)
     return await views.attempts(session, delivery_id)
@@ -223,7 +223,7 @@ async def dead_letters(
 
 @router.post("/dead-letters/{delivery_id}/replay", tags=["webhooks"], response_model=ReplayOut)
 async def replay_one(
-    delivery_id: int, principal: CurrentPrincipal, session: Session, ctx: Ctx
+    delivery_id: BigintId, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> dict[str, int]:
     await _owned_delivery(session, principal, delivery_id)
     count = await SqlEndpointRepository(session).replay([delivery_id], None)
@@ -251,33 +251,28 @@ async def replay_all(
 async def feed(
     principal: CurrentPrincipal,
     session: Session,
-    after: Annotated[
-        str, Query(description="Cursor from the previous page; 0 for the start")
-    ] = "0",
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: FeedCursor,
     types: Annotated[list[str] | None, Query(description="Only these event types")] = None,
 ) -> dict[str, Any]:
     """The events the caller's institution is entitled to, in order, after a cursor: the same
     events and filtering as its webhooks."""
     if principal.institution_id is None:
         raise Forbidden("Strumień zdarzeń jest dostępny dla systemów instytucji partnerskich.")
-    if not after.isdigit():
-        raise InvalidInput.field("after", "Kursor musi być liczbą z poprzedniej odpowiedzi.")
     try:
         wanted = check_event_types(types or [])
     except ValueError as exc:
         raise InvalidInput.field("types", str(exc), "unknown_event_type") from exc
     rows = await views.feed(
         session,
-        after=int(after),
-        limit=limit,
+        after=cursor.after,
+        limit=cursor.limit,
         tenants=sorted(principal.tenants),
         institution_id=principal.institution_id,
         types=wanted,
     )
     return {
         "items": [json.loads(body) for _, body in rows],
-        "next_cursor": str(rows[-1][0]) if rows else after,
+        "next_cursor": str(rows[-1][0] if rows else cursor.after),
     }
 
 
@@ -329,7 +324,7 @@ async def unread_stream(me: SignedIn, request: Request, ctx: Ctx) -> EventSource
 
 
 @router.post("/inbox/{notice_id}/read", tags=["inbox"], response_model=NoticeOut)
-async def read_notice(notice_id: int, me: SignedIn, session: Session) -> dict[str, Any]:
+async def read_notice(notice_id: BigintId, me: SignedIn, session: Session) -> dict[str, Any]:
     await mark_read(session, me.user_id, notice_id)
     await session.commit()
     row = (
