@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import AfterValidator
 
 from basket import views
 from basket.adapters import exports, hsds
@@ -416,7 +417,8 @@ async def _term_codes(session: ReadSession) -> dict[str, str]:
     return {hsds.term_id(code): code for code in codes}
 
 
-HsdsPage = Annotated[int, Query(ge=1)]
+# Bounded so that (page - 1) * per_page stays a PostgreSQL bigint offset.
+HsdsPage = Annotated[int, Query(ge=1, le=1_000_000)]
 HsdsPerPage = Annotated[int, Query(ge=1, le=200)]
 
 
@@ -426,7 +428,7 @@ async def hsds_services(
     search: Annotated[str | None, Query(max_length=200)] = None,
     taxonomy_term_id: str | None = None,
     organization_id: uuid.UUID | None = None,
-    modified_after: datetime | None = None,
+    modified_after: Annotated[datetime | None, AfterValidator(s.in_utc)] = None,
     tenant: TenantQuery = None,
     full: bool = False,
     page: HsdsPage = 1,
