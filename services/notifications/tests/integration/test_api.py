@@ -27,6 +27,18 @@ BAD = [
     ({"url": "http://169.254.169.254/latest/meta-data"}, "url"),
     ({"url": "http://localhost:8080/"}, "url"),
     ({"url": "ftp://example.org/"}, "url"),
+    # IPv6 forms of refused IPv4 addresses (6to4, NAT64, Teredo, IPv4-mapped), ADR 0031
+    ({"url": "http://[2002:a9fe:a9fe::1]/"}, "url"),
+    ({"url": "http://[64:ff9b::a9fe:a9fe]/"}, "url"),
+    ({"url": "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/"}, "url"),
+    ({"url": "http://[::ffff:169.254.169.254]/"}, "url"),
+    # characters that could split the request, and URLs the parser cannot take apart
+    ({"url": "https://93.184.216.34/h\r\nX-Injected: 1"}, "url"),
+    ({"url": "https://93.184.216.34/h\x00"}, "url"),
+    ({"url": "https://93.184.216.34/a b"}, "url"),
+    ({"url": "http://[2002:a9fe:a9fe::1/"}, "url"),
+    ({"url": "https://93.184.216.34:99999/"}, "url"),
+    ({"url": "https://" + "a" * 64 + ".example.org/"}, "url"),
     ({"url": "https://93.184.216.34/h", "event_types": ["cases.referral.sent"]}, "event_types"),
     ({"url": "https://93.184.216.34/h", "secret": "whsec_short"}, "secret"),
     ({"url": "https://93.184.216.34/h", "secret": "sekret"}, "secret"),
@@ -51,10 +63,13 @@ async def test_public_endpoint_accepted_and_other_checks(strict) -> None:
     )
     assert ok.status_code == 201, ok.text
     endpoint = ok.json()
-    patch = await strict.client.patch(
-        f"/v1/endpoints/{endpoint['id']}", json={"url": "http://10.0.0.1/"}, headers=system
-    )
-    assert field_of(patch) == ["url"]
+    for url in ("http://10.0.0.1/", "http://[2002:a9fe:a9fe::1]/", "https://93.184.216.34/\r\n"):
+        patch = await strict.client.patch(
+            f"/v1/endpoints/{endpoint['id']}", json={"url": url}, headers=system
+        )
+        assert field_of(patch) == ["url"]
+    kept = await strict.client.get(f"/v1/endpoints/{endpoint['id']}", headers=system)
+    assert kept.json()["url"] == "https://93.184.216.34/hook"
     rotate = await strict.client.post(
         f"/v1/endpoints/{endpoint['id']}/secret/rotate", json={"secret": "whsec_x"}, headers=system
     )
