@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import text
 from sse_starlette.sse import EventSourceResponse
 
@@ -45,6 +46,10 @@ from shared.errors.problems import PROBLEM_RESPONSES
 from shared.paging import Page, Paging
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
+
+BIGINT_MAX = 2**63 - 1  # ids of deliveries and notices, and the feed's cursor, are bigints
+BigId = Annotated[int, Path(ge=1, le=BIGINT_MAX)]
+CURSOR = re.compile(r"[0-9]{1,19}")
 
 
 def _checker(ctx: Ctx) -> webhooks.CheckUrl:
@@ -185,7 +190,7 @@ async def endpoint_deliveries(
     "/deliveries/{delivery_id}/attempts", tags=["webhooks"], response_model=list[AttemptOut]
 )
 async def delivery_attempts(
-    delivery_id: int, principal: CurrentPrincipal, session: Session
+    delivery_id: BigId, principal: CurrentPrincipal, session: Session
 ) -> list[dict[str, Any]]:
     await _owned_delivery(session, principal, delivery_id)
     return await views.attempts(session, delivery_id)
@@ -223,7 +228,7 @@ async def dead_letters(
 
 @router.post("/dead-letters/{delivery_id}/replay", tags=["webhooks"], response_model=ReplayOut)
 async def replay_one(
-    delivery_id: int, principal: CurrentPrincipal, session: Session, ctx: Ctx
+    delivery_id: BigId, principal: CurrentPrincipal, session: Session, ctx: Ctx
 ) -> dict[str, int]:
     await _owned_delivery(session, principal, delivery_id)
     count = await SqlEndpointRepository(session).replay([delivery_id], None)
@@ -261,7 +266,7 @@ async def feed(
     events and filtering as its webhooks."""
     if principal.institution_id is None:
         raise Forbidden("Strumień zdarzeń jest dostępny dla systemów instytucji partnerskich.")
-    if not after.isdigit():
+    if not CURSOR.fullmatch(after) or int(after) > BIGINT_MAX:
         raise InvalidInput.field("after", "Kursor musi być liczbą z poprzedniej odpowiedzi.")
     try:
         wanted = check_event_types(types or [])
@@ -329,7 +334,7 @@ async def unread_stream(me: SignedIn, request: Request, ctx: Ctx) -> EventSource
 
 
 @router.post("/inbox/{notice_id}/read", tags=["inbox"], response_model=NoticeOut)
-async def read_notice(notice_id: int, me: SignedIn, session: Session) -> dict[str, Any]:
+async def read_notice(notice_id: BigId, me: SignedIn, session: Session) -> dict[str, Any]:
     await mark_read(session, me.user_id, notice_id)
     await session.commit()
     row = (
