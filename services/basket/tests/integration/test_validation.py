@@ -51,6 +51,16 @@ def fields(response) -> set[str]:
         ({"contact": {"phone": "12 000 00 00"}}, "contact.name"),
         ({"tenants_served": ["12"]}, "tenants_served.0"),
         ({"colour": "red"}, "colour"),
+        ({"cost": {"kind": "paid", "amount": 1e308}}, "cost.amount"),
+        ({"places": [{"city": "Wieliczka"}] * 51}, "places"),
+        (
+            {"schedule": [{"weekday": 1, "opens_at": "09:00", "closes_at": "10:00"}] * 101},
+            "schedule",
+        ),
+        ({"required_documents": ["Dowód"] * 51}, "required_documents"),
+        ({"languages": ["pl"] * 31}, "languages"),
+        ({"tenants_served": [A] * 501}, "tenants_served"),
+        ({"eligibility": {"residence": [A] * 501}}, "eligibility.residence"),
     ],
 )
 async def test_invalid_offering_names_the_field_and_changes_nothing(
@@ -104,3 +114,49 @@ async def test_bad_changes_to_an_existing_offering_change_nothing(basket, new_of
     assert "reason" in fields(suspend)
     assert await b.counts() == before
     assert (await b.get("coord-a", f"/v1/offerings/{oid}")).json() == original
+
+
+async def test_an_offering_id_that_exists_is_refused_like_the_partners_registry_does(
+    basket, new_offering
+):
+    b = basket
+    provider = await b.partner(A)
+    chosen = "5b0c3f6e-0000-4000-8000-0000000000aa"
+    assert await b.add("coord-a", new_offering(provider, id=chosen)) == chosen
+    before = await b.counts()
+    original = (await b.get("coord-a", f"/v1/offerings/{chosen}")).json()
+    again = await b.post(
+        "coord-a", "/v1/offerings", new_offering(provider, "Inna usługa", id=chosen)
+    )
+    assert fields(again) == {"id"}
+    [error] = again.json()["errors"]
+    assert (error["code"], error["detail"]) == (
+        "duplicate",
+        "Usługa o tym identyfikatorze już istnieje.",
+    )
+    assert await b.counts() == before
+    assert (await b.get("coord-a", f"/v1/offerings/{chosen}")).json() == original
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"modified_after": "9999-12-31T23:59:59-10:00"}, "modified_after"),
+        ({"modified_after": "0001-01-01T00:00:00+10:00"}, "modified_after"),
+        ({"page": 10**18}, "page"),
+        ({"page": 10**30}, "page"),
+    ],
+)
+async def test_hsds_filters_out_of_range_are_refused(module_basket, params, field):
+    for url in ("/hsds/services", "/hsds/organizations"):
+        if "modified_after" in params and url.endswith("organizations"):
+            continue
+        response = await module_basket.get(None, url, **params)
+        assert fields(response) == {field}
+        assert response.json()["errors"][0]["location"] == "query"
+
+
+async def test_hsds_modified_after_at_the_edges_of_time_still_works(module_basket):
+    for moment in ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59+05:00", "1970-01-01T00:00:00"):
+        response = await module_basket.get(None, "/hsds/services", modified_after=moment)
+        assert response.status_code == 200, response.text

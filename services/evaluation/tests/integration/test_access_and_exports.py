@@ -46,6 +46,20 @@ async def test_bad_period_names_the_field(evaluation):
     assert "period" in response.text
 
 
+@pytest.mark.parametrize("period", ["0000", "9999-12", "0001-Q1", "1999-Q4", "2101"])
+@pytest.mark.parametrize(
+    "url",
+    ["/v1/reports", "/v1/reports/export.csv", "/v1/reports/export.xlsx", "/v1/reports/export.pdf"],
+)
+async def test_a_period_outside_the_reported_years_is_refused(evaluation, url, period):
+    response = await evaluation.get("analyst", url, period=period)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    [error] = response.json()["errors"]
+    assert (error["field"], error["location"]) == ("period", "query")
+    assert "2000–2100" in error["detail"]
+
+
 def _csv_rows(content: bytes) -> list[list[str]]:
     assert content.startswith("\ufeff".encode())
     return list(csv.reader(io.StringIO(content.decode("utf-8-sig")), delimiter=";"))

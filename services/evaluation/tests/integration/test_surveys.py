@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import text
 
 A = "1219053"
@@ -130,3 +131,24 @@ async def test_bad_answers_and_definitions_name_the_field(evaluation):
     )
     assert regional.status_code == 422
     assert "tenant" in regional.text
+
+
+@pytest.mark.parametrize(
+    "closes_at", ["9999-12-31T23:59:59-10:00", "0001-01-01T00:00:00+10:00", "2101-01-01T00:00:00Z"]
+)
+async def test_a_closing_date_outside_the_years_is_refused_and_nothing_is_stored(
+    evaluation, closes_at
+):
+    before = await evaluation.get("coord-a", "/v1/surveys")
+    response = await evaluation.post(
+        "coord-a",
+        "/v1/surveys",
+        {"title": "Ankieta z odległą datą", "questions": QUESTIONS, "closes_at": closes_at},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    [error] = response.json()["errors"]
+    assert error["field"] == "closes_at"
+    assert "2000–2100" in error["detail"]
+    after = await evaluation.get("coord-a", "/v1/surveys")
+    assert len(after.json()) == len(before.json())

@@ -37,8 +37,16 @@ def test_trailing_periods_cross_years():
     ]
 
 
-@pytest.mark.parametrize("bad", ["2026-13", "2026-Q0", "26", "2026-Q3x", ""])
+@pytest.mark.parametrize(
+    "bad",
+    ["2026-13", "2026-Q0", "26", "2026-Q3x", "", "0000", "9999-12", "0001-Q1", "1999", "2101"],
+)
 def test_bad_periods_name_the_field(bad):
     with pytest.raises(InvalidInput) as error:
         Period.parse(bad)
     assert error.value.errors[0].field == "period"
+
+
+def test_the_edge_years_have_their_trends():
+    assert Period.parse("2100-12").end_date == date(2101, 1, 1)
+    assert Period.parse("2000-01").trailing(6)[0].code == "1999-08"

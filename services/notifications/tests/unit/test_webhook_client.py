@@ -84,7 +84,7 @@ async def test_connections_are_kept_alive_and_reused(serve, client) -> None:
 
 async def test_the_request_carries_the_body_and_headers(serve, client) -> None:
     server = await serve(lambda _: OK)
-    await client.post("e", server.url("/a b/ż?x=1 2"), b'{"a":1}', {"webhook-id": "msg_1"})
+    await client.post("e", server.url("/a%20b/ż?x=1%202"), b'{"a":1}', {"webhook-id": "msg_1"})
     request = server.requests[0]
     assert request.startswith(b"POST /a%20b/%C5%BC?x=1%202 HTTP/1.1\r\n")
     assert b"\r\nHost: 127.0.0.1:" in request

@@ -12,12 +12,14 @@ from urllib.parse import quote
 
 import httpx
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.auth import API_AUDIENCE, TokenVerifier
 from shared.guard import RequestGuard
@@ -123,13 +125,55 @@ def install_error_pages(app: FastAPI) -> None:
         message = t("error.not_found") if exc.status_code == 404 else str(exc.detail)
         return render(request, "error.html", {"message": message}, status_code=exc.status_code)
 
+    async def on_invalid(request: Request, exc: Exception) -> Response:
+        # A page address with a bad part (`/notifications?page=x`): the page, not FastAPI's JSON.
+        assert isinstance(exc, RequestValidationError)
+        t = translator(request)
+        if any(tuple(e.get("loc", ()))[:1] == ("path",) for e in exc.errors()):
+            return render(request, "error.html", {"message": t("error.not_found")}, status_code=404)
+        return render(request, "error.html", {"message": t("error.bad_request")}, status_code=400)
+
     app.add_exception_handler(LoginRequired, on_login_required)
+    app.add_exception_handler(RequestValidationError, on_invalid)
     app.add_exception_handler(CsrfFailed, on_csrf)
     app.add_exception_handler(Forbidden, on_forbidden)
     app.add_exception_handler(ApiProblem, on_problem)
     app.add_exception_handler(ServiceUnavailable, on_unavailable)
     app.add_exception_handler(OidcError, on_unavailable)
     app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+class UnexpectedErrors:
+    """Any error no handler took answers with the normal error page (HTML, 500), inside the
+    middlewares that add the security headers and the language, never Starlette's plain text."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception:
+            if started:
+                raise  # part of the answer is out: the server can only end the connection
+            log.exception("unexpected error", extra={"path": scope.get("path")})
+            request = Request(scope, receive)
+            t = translator(request)
+            page = render(
+                request, "error.html", {"message": t("error.unexpected")}, status_code=500
+            )
+            await page(scope, receive, send)
 
 
 def create_app(
@@ -183,6 +227,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     install_error_pages(app)
+    app.add_middleware(UnexpectedErrors)
     app.add_middleware(Language, secure=settings.secure_cookies)
     # Bodies above 1 MiB, NUL in text and query strings or paths not in UTF-8: refused (ADR 0009).
     app.add_middleware(RequestGuard)

@@ -7,7 +7,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 from fastapi import Depends, Request
@@ -109,14 +109,31 @@ async def csrf_protect(request: Request) -> None:
         raise CsrfFailed()
 
 
+# What may stay as it is in a URL: RFC 3986's reserved characters and `%` (escapes already made);
+# everything else that is not unreserved (non-ASCII letters, spaces, quotes) is percent-encoded.
+URL_SAFE = ":/?#[]@!$&'()*+,;=%"
+
+
+def _has_control(value: str) -> bool:
+    return any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in value)
+
+
 def safe_return_path(value: str | None) -> str:
-    """Only a local path (no scheme, no host, no `//`) may be a place to go back to."""
-    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """Only a local path (no scheme, no host, no `//`, no backslash, no control character) may be
+    a place to go back to, percent-encoded (`/ą` → `/%C4%85`); anything else is the start page,
+    so a bad `next` never blocks the sign-in."""
+    if (
+        not isinstance(value, str)
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or _has_control(value)
+    ):
         return "/"
     parts = urlsplit(value)
     if parts.scheme or parts.netloc:
         return "/"
-    return value
+    return quote(value, safe=URL_SAFE)
 
 
 @dataclass
@@ -228,4 +245,6 @@ def render(
 
 
 def redirect(url: str, status_code: int = 303) -> Response:
-    return Response(status_code=status_code, headers={"Location": url})
+    # Percent-encoded, a Location never carries a non-ASCII letter (not Latin-1: the response
+    # could not be sent) nor a CR or LF (a header injection); a proper URL stays as it is.
+    return Response(status_code=status_code, headers={"Location": quote(url, safe=URL_SAFE)})

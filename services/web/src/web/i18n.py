@@ -196,6 +196,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "error.not_found": "Nie znaleziono strony.",
         "error.forbidden": "Nie masz uprawnień do tej strony.",
         "error.unavailable": "Usługa jest chwilowo niedostępna. Spróbuj za chwilę.",
+        "error.unexpected": "Wystąpił nieoczekiwany błąd. Spróbuj ponownie za chwilę.",
+        "error.bad_request": "Adres strony zawiera nieprawidłowe dane.",
         "error.csrf": "Formularz wygasł lub pochodzi z innej strony. Odśwież stronę i spróbuj "
         "ponownie.",
         "error.back": "Wróć do strony startowej",
@@ -358,6 +360,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "error.not_found": "Page not found.",
         "error.forbidden": "You may not see this page.",
         "error.unavailable": "The service is unavailable for a moment. Please try again shortly.",
+        "error.unexpected": "Something unexpected went wrong. Please try again shortly.",
+        "error.bad_request": "The page address contains invalid data.",
         "error.csrf": "The form has expired or came from another site. Reload the page and try "
         "again.",
         "error.back": "Back to the home page",

@@ -25,6 +25,13 @@ class OfferingRepository:
             self.seen.add(item)
         return item
 
+    async def exists(self, id: uuid.UUID) -> bool:
+        """Whether an offering of any municipality has this id."""
+        found = await self.session.scalar(
+            select(orm.offerings.c.id).where(orm.offerings.c.id == id)
+        )
+        return found is not None
+
     async def add(self, item: model.Offering) -> None:
         self.session.add(item)
         self.seen.add(item)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import AfterValidator
 
 from basket import views
 from basket.adapters import exports, hsds
@@ -423,7 +424,7 @@ async def hsds_services(
     search: Annotated[str | None, Query(max_length=200)] = None,
     taxonomy_term_id: str | None = None,
     organization_id: uuid.UUID | None = None,
-    modified_after: datetime | None = None,
+    modified_after: Annotated[datetime | None, AfterValidator(s.in_utc)] = None,
     tenant: TenantQuery = None,
     full: bool = False,
 ) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -34,13 +34,32 @@ TargetGroup = Literal[
 ]
 
 
+def in_utc(value: datetime | None) -> datetime | None:
+    """The moment in UTC, as PostgreSQL gets it; one past year 9999 there (9999-12-31T23:00-05:00)
+    is refused instead of overflowing in the driver."""
+    if value is None or value.tzinfo is None:
+        return value
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("Data i godzina poza obsługiwanym zakresem.") from None
+
+
+# Bounds of the lists of an offering: far above any real one, far below what would strain a page.
+Places = Annotated[list["PlaceIn"], Field(max_length=50)]
+Slots = Annotated[list["ScheduleIn"], Field(max_length=100)]
+Documents = Annotated[list[ShortText], Field(max_length=50)]
+Languages = Annotated[list[Language], Field(max_length=30)]
+Municipalities = Annotated[list[Teryt], Field(max_length=500)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class CostIn(Strict):
     kind: model.CostKind = Field(description="free – bezpłatna, co_paid – częściowo, paid – płatna")
-    amount: float | None = Field(default=None, ge=0, description="Kwota w PLN")
+    amount: float | None = Field(default=None, ge=0, le=1_000_000, description="Kwota w PLN")
     description: ShortText | None = Field(default=None, description="Np. „za godzinę zajęć”")
 
     def domain(self) -> model.Cost:
@@ -85,7 +104,7 @@ class EligibilityIn(Strict):
     description: LongText | None = Field(default=None, description="Kto może skorzystać (opis)")
     min_age: int | None = Field(default=None, ge=0, le=120)
     max_age: int | None = Field(default=None, ge=0, le=120)
-    residence: list[Teryt] = Field(default_factory=list, description="Gminy zamieszkania")
+    residence: Municipalities = Field(default_factory=list, description="Gminy zamieszkania")
     referral_required: bool = Field(default=False, description="Wymagane skierowanie")
     decision_required: bool = Field(default=False, description="Wymagana decyzja administracyjna")
 
@@ -97,12 +116,12 @@ class OfferingFields(Strict):
     description: LongText = ""
     target_groups: list[TargetGroup] = Field(default_factory=list)
     eligibility: EligibilityIn = Field(default_factory=EligibilityIn)
-    required_documents: list[ShortText] = Field(default_factory=list)
+    required_documents: Documents = Field(default_factory=list)
     cost: CostIn = Field(default_factory=lambda: CostIn(kind=model.CostKind.FREE))
-    places: list[PlaceIn] = Field(default_factory=list)
-    schedule: list[ScheduleIn] = Field(default_factory=list)
-    languages: list[Language] = Field(default_factory=lambda: ["pl"])
-    tenants_served: list[Teryt] = Field(
+    places: Places = Field(default_factory=list)
+    schedule: Slots = Field(default_factory=list)
+    languages: Languages = Field(default_factory=lambda: ["pl"])
+    tenants_served: Municipalities = Field(
         default_factory=list, description="Obszar działania: gminy (kody TERYT)"
     )
     website: Annotated[str, Field(pattern=r"^https?://", max_length=500)] | None = None
@@ -179,12 +198,12 @@ class OfferingPatch(Strict):
     category: Annotated[str, Field(min_length=1, max_length=100)] | None = None
     target_groups: list[TargetGroup] | None = None
     eligibility: EligibilityIn | None = None
-    required_documents: list[ShortText] | None = None
+    required_documents: Documents | None = None
     cost: CostIn | None = None
-    places: list[PlaceIn] | None = None
-    schedule: list[ScheduleIn] | None = None
-    languages: list[Language] | None = None
-    tenants_served: list[Teryt] | None = None
+    places: Places | None = None
+    schedule: Slots | None = None
+    languages: Languages | None = None
+    tenants_served: Municipalities | None = None
     contact: ContactIn | None = None
     website: Annotated[str, Field(pattern=r"^https?://", max_length=500)] | None = None
 

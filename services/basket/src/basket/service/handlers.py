@@ -83,6 +83,11 @@ async def add_offering(cmd: c.AddOffering, *, uow: UnitOfWork, actor: Principal)
                 "institution_id", "Nie ma takiej instytucji w rejestrze partnerów.", "unknown"
             )
         await _participating(uow, provider.id, cmd.tenant)
+        if cmd.offering_id and await uow.offerings.exists(cmd.offering_id):
+            # As the partners registry answers for an institution's id (422 naming `id`).
+            raise InvalidInput.field(
+                "id", "Usługa o tym identyfikatorze już istnieje.", "duplicate"
+            )
         offering = model.Offering.add(
             by=actor.username,
             today=today(),

@@ -19,6 +19,9 @@ MONTHS_PL = (
 
 PeriodKind = Literal["month", "quarter", "year"]
 _PATTERN = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
+# Years a report may cover. The platform's history starts long after 2000 and nothing is planned
+# past 2100; the bounds keep date arithmetic (trends reach a year back) far from year 1 and 9999.
+MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,10 @@ class Period:
                 "period", "Podaj okres jako RRRR, RRRR-MM lub RRRR-Qn (np. 2026-Q3).", "pattern"
             )
         year, month, quarter = match.groups()
+        if not MIN_YEAR <= int(year) <= MAX_YEAR:
+            raise InvalidInput.field(
+                "period", f"Rok okresu musi mieścić się w latach {MIN_YEAR}–{MAX_YEAR}.", "range"
+            )
         if month:
             return cls("month", int(year), int(month))
         if quarter:

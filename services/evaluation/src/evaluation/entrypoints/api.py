@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from pydantic import AfterValidator
 
 from evaluation import views
 from evaluation.adapters import exports
 from evaluation.adapters import surveys as store
 from evaluation.adapters.rebuild import rebuild
-from evaluation.domain.periods import Period
+from evaluation.domain.periods import MAX_YEAR, MIN_YEAR, Period
 from evaluation.domain.report import Report
 from evaluation.domain.surveys import MIN_ANSWERS, Question, check_answers, check_questions
 from evaluation.domain.surveys import results as survey_results
@@ -32,12 +33,25 @@ TenantQuery = Annotated[
         description="Kod TERYT gminy; bez niego – region (analitycy i pracownicy regionalni)",
     ),
 ]
+
+
+def _valid_period(value: str) -> str:
+    """Refuses a period outside the years a report may cover as a query error naming `period`."""
+    try:
+        Period.parse(value)
+    except InvalidInput as error:
+        raise ValueError(error.errors[0].message) from None
+    return value
+
+
 PeriodQuery = Annotated[
     str,
     Query(
         pattern=r"^\d{4}(-(0[1-9]|1[0-2]|Q[1-4]))?$",
-        description="Okres: rok (2026), kwartał (2026-Q3) albo miesiąc (2026-11)",
+        description="Okres: rok (2026), kwartał (2026-Q3) albo miesiąc (2026-11); "
+        f"lata {MIN_YEAR}–{MAX_YEAR}",
     ),
+    AfterValidator(_valid_period),
 ]
 Format = Literal["csv", "xlsx", "pdf"]
 MEDIA = {

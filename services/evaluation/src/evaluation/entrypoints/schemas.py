@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from evaluation.domain.periods import MAX_YEAR, MIN_YEAR
 from evaluation.domain.surveys import QuestionKind, SurveyKind
+
+
+def _within_years(value: datetime | None) -> datetime | None:
+    # Far dates overflow when converted to UTC for PostgreSQL (year 9999 at -10:00).
+    if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"Data musi przypadać w latach {MIN_YEAR}–{MAX_YEAR}.")
+    return value
 
 
 class QuestionIn(BaseModel):
@@ -27,7 +35,9 @@ class SurveyIn(BaseModel):
     title: str = Field(min_length=3, max_length=200)
     kind: SurveyKind = "satisfaction"
     questions: list[QuestionIn] = Field(min_length=1, max_length=40)
-    closes_at: datetime | None = None
+    closes_at: Annotated[datetime | None, AfterValidator(_within_years)] = Field(
+        default=None, description=f"Koniec zbierania odpowiedzi (lata {MIN_YEAR}–{MAX_YEAR})"
+    )
 
 
 class SurveyOut(BaseModel):

@@ -11,9 +11,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from urllib.parse import urlsplit
 
-from notifications.domain.addresses import Allowlist, ForbiddenAddress, check_addresses
+from notifications.domain.addresses import Allowlist, ForbiddenAddress, check_addresses, split_url
 
 
 def _literal(host: str) -> str | None:
@@ -30,14 +29,13 @@ async def resolve(host: str) -> list[str]:
     loop = asyncio.get_running_loop()
     try:
         infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
+    except (socket.gaierror, UnicodeError) as exc:
         raise ForbiddenAddress(f"Nie można rozwiązać nazwy hosta {host}.") from exc
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 async def allowed_addresses(url: str, allowlist: Allowlist) -> list[str]:
     """The addresses a URL may be reached at; raises ForbiddenAddress (with a Polish reason)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ForbiddenAddress("Adres musi być adresem http(s) z nazwą hosta.")
-    return check_addresses(parts.hostname, await resolve(parts.hostname), allowlist)
+    host = split_url(url).hostname
+    assert host is not None
+    return check_addresses(host, await resolve(host), allowlist)

@@ -18,11 +18,11 @@ import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 import httptools
 
-from notifications.domain.addresses import Allowlist, ForbiddenAddress, check_addresses
+from notifications.domain.addresses import Allowlist, check_addresses, split_url
 
 USER_AGENT = "cus-notifications/0.1"
 # An idle connection is closed after this long: below the 5 s keep-alive of common servers
@@ -53,10 +53,9 @@ class Target:
 
 
 def target_of(url: str) -> Target:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ForbiddenAddress("Adres musi być adresem http(s) z nazwą hosta.")
+    parts = split_url(url)  # the registration's check of the URL's text, again
     host = parts.hostname
+    assert host is not None
     try:
         literal: str | None = str(ipaddress.ip_address(host))
     except ValueError:

@@ -46,7 +46,6 @@ from shared.paging import BigintId, FeedCursor, Page, Paging
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 
-
 def _checker(ctx: Ctx) -> webhooks.CheckUrl:
     async def check(url: str) -> list[str]:
         return await allowed_addresses(url, ctx.allowlist)

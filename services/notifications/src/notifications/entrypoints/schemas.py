@@ -28,7 +28,9 @@ class EndpointIn(BaseModel):
     url: str = Field(max_length=2000, description="Where deliveries are POSTed (http or https)")
     description: str | None = Field(default=None, max_length=500)
     event_types: list[str] = Field(
-        default_factory=list, description="Event types to receive; empty: every entitled event"
+        default_factory=list,
+        max_length=500,
+        description="Event types to receive; empty: every entitled event",
     )
     secret: str | None = Field(
         default=None, description="`whsec_` + base64 of 24–64 bytes; generated when omitted"
@@ -39,6 +41,7 @@ class EndpointIn(BaseModel):
     )
     tenants: list[Annotated[str, Field(pattern=r"^\d{4}(\d{3})?$")]] | None = Field(
         default=None,
+        max_length=500,
         description="Regional administrator only: the municipalities (TERYT) it hears of",
     )
 
@@ -56,7 +59,7 @@ class EndpointPatch(BaseModel):
 
     url: str | None = Field(default=None, max_length=2000)
     description: str | None = Field(default=None, max_length=500)
-    event_types: list[str] | None = None
+    event_types: list[str] | None = Field(default=None, max_length=500)
     active: bool | None = Field(default=None, description="true re-enables a disabled endpoint")
 
     @field_validator("url")
@@ -167,7 +170,7 @@ class PreferencesIn(BaseModel):
     daily_digest: bool | None = Field(
         default=None, description="One e-mail a day instead of single messages"
     )
-    channels: list[ChannelPreference] = Field(default_factory=list)
+    channels: list[ChannelPreference] = Field(default_factory=list, max_length=100)
 
 
 class PreferencesOut(BaseModel):

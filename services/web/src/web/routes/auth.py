@@ -96,7 +96,7 @@ async def callback(
     await web.store.save(fresh)
     request.state.session = fresh
     log.info("signed in", extra={"user": principal.username})
-    response = redirect(pending.return_to)
+    response = redirect(safe_return_path(pending.return_to))
     set_session_cookie(response, web, fresh)
     return response
 

@@ -37,6 +37,7 @@ router = APIRouter(tags=["evaluation"])
 SUPPRESSED = "< 3"  # the service's marker for a hidden figure (ADR 0042), shown as it comes
 TENANT = re.compile(r"^\d{4}(\d{3})?$")
 PERIOD = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
+MIN_YEAR, MAX_YEAR = 2000, 2100  # the years the evaluation service reports on
 READERS = (Role.COORDINATOR, Role.DIRECTOR, Role.ANALYST, Role.REGIONAL_ADMIN)
 AUTHORS = (Role.COORDINATOR, Role.REGIONAL_ADMIN)
 SUMMARY_TABLES = ("partnership_summary", "basket_summary", "cases_summary", "referrals_summary")
@@ -72,6 +73,12 @@ def clean_tenant(user: User, tenant: str | None) -> str | None:
 
 
 # --- periods -----------------------------------------------------------------------------------
+
+
+def valid_period(code: str | None) -> bool:
+    """A period code the evaluation service reports on (its years, a month, a quarter)."""
+    match = PERIOD.match(code or "")
+    return match is not None and MIN_YEAR <= int(match.group(1)) <= MAX_YEAR
 
 
 def period_of(code: str) -> tuple[int, str, int]:
@@ -237,9 +244,9 @@ async def evaluation_page(
         context.update(
             period_label=period_label(t, period),
             periods=period_choices(t, today),
-            previous=(previous, period_label(t, previous)),
+            previous=(previous, period_label(t, previous)) if valid_period(previous) else None,
             next=(following, period_label(t, following))
-            if following <= current(period_of(following)[1], today)
+            if valid_period(following) and following <= current(period_of(following)[1], today)
             else None,
         )
     return render(request, "evaluation/view.html", context)
@@ -254,8 +261,9 @@ async def monitoring(request: Request, user: Reader, t: T, tenant: str | None = 
 async def reports(
     request: Request, user: Reader, t: T, period: str | None = None, tenant: str | None = None
 ) -> Response:
-    if not period or not PERIOD.match(period):
+    if not valid_period(period):
         period = current("quarter", today_local())
+    assert period is not None
     return await evaluation_page(request, user, t, period=period, tenant=tenant)
 
 
@@ -266,7 +274,7 @@ async def export(
     """The service's export, streamed through with its Content-Type and Content-Disposition."""
     if fmt not in EXPORT_MEDIA:
         raise ApiProblem(404)
-    period = period if period and PERIOD.match(period) else None
+    period = period if valid_period(period) else None
     stack = contextlib.AsyncExitStack()
     upstream = await stack.enter_async_context(
         user.evaluation().export(fmt, period=period, tenant=clean_tenant(user, tenant))
