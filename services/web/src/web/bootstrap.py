@@ -34,6 +34,7 @@ from web.deps import (
     translator,
 )
 from web.oidc import OidcClient, OidcError
+from web import readiness
 from web.routes import auth, basket, cases, home, partners, public
 from web.routes import evaluation as evaluation_routes
 from web.routes import notifications as notifications_routes
@@ -52,6 +53,7 @@ ROUTERS = (
     public.router,
     notifications_routes.router,
     evaluation_routes.router,
+    readiness.router,
 )
 
 log = logging.getLogger(__name__)
