@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.auth import API_AUDIENCE, TokenVerifier
 from shared.observability.tracing import configure_tracing, instrument_app
+from web import readiness
 from web.clients.base import ApiProblem, ServiceUnavailable
 from web.config import WebSettings
 from web.deps import (
@@ -34,7 +35,6 @@ from web.deps import (
     translator,
 )
 from web.oidc import OidcClient, OidcError
-from web import readiness
 from web.routes import auth, basket, cases, home, partners, public
 from web.routes import evaluation as evaluation_routes
 from web.routes import notifications as notifications_routes
