@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Response
+from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker
 from nats.aio.client import Client as NatsClient
 from opentelemetry.sdk.trace import TracerProvider
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from shared.auth.tokens import TokenVerifier
 from shared.config import ServiceSettings
 from shared.db.engine import create_engine, create_read_engine, session_factory
-from shared.errors.problems import install_problem_handlers
+from shared.errors.problems import MEDIA_TYPE, PROBLEM_BASE, install_problem_handlers
 from shared.guard import DEFAULT_MAX_BODY, RequestGuard
 from shared.messaging.asyncapi import asyncapi_json, declare_publishers
 from shared.messaging.broker import make_broker, start_broker
@@ -57,6 +58,10 @@ class Runtime:
     read_sessions: async_sessionmaker[AsyncSession] | None = None
     # A service that publishes no events (evaluation) has no outbox: no relay runs for it.
     publishes: bool = True
+    # Whether /readyz answers 503 while NATS is down (ADR 0014): a service that consumes events
+    # cannot do its work without it; a producer only (partners) still commits its changes and
+    # their events to the outbox, so for it NATS down is reported but not a reason to refuse.
+    requires_nats: bool = True
 
     def nats_connection(self) -> NatsClient | None:
         if not self.broker_ready.is_set():
@@ -67,7 +72,13 @@ class Runtime:
             return None
 
 
-def build_runtime(service: str, settings: ServiceSettings, *, publishes: bool = True) -> Runtime:
+def build_runtime(
+    service: str,
+    settings: ServiceSettings,
+    *,
+    publishes: bool = True,
+    requires_nats: bool = True,
+) -> Runtime:
     provider = configure_tracing(service)
     engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
     broker = make_broker(settings.nats_url, service=service, tracer_provider=provider)
@@ -83,6 +94,7 @@ def build_runtime(service: str, settings: ServiceSettings, *, publishes: bool = 
         http=http,
         verifier=TokenVerifier(settings.oidc_issuer, settings.oidc_audience, http=http),
         publishes=publishes,
+        requires_nats=requires_nats,
     )
     # The relay has a pool of its own: under load it must not queue behind request handlers for
     # a connection (measured: that queueing was the event path's p99).
@@ -165,6 +177,51 @@ async def running(runtime: Runtime) -> AsyncIterator[None]:
             await runtime.read_engine.dispose()
 
 
+READY_TIMEOUT_SECONDS = 2.0
+
+
+async def _database_ok(engine: AsyncEngine) -> bool:
+    async def probe() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    try:
+        await asyncio.wait_for(probe(), READY_TIMEOUT_SECONDS)
+    except Exception:
+        return False
+    return True
+
+
+async def readiness(runtime: Runtime) -> JSONResponse:
+    """200 when every dependency the service cannot work without answers, else 503 as problem
+    details; either way the body says which is up (`ok`) and which is `down` (ADR 0014)."""
+    nc = runtime.nats_connection()
+    checks = {
+        "database": "ok" if await _database_ok(runtime.engine) else "down",
+        "nats": "ok" if nc is not None and nc.is_connected else "down",
+    }
+    required = ["database", "nats"] if runtime.requires_nats else ["database"]
+    missing = [name for name in required if checks[name] != "ok"]
+    degraded = [name for name, state in checks.items() if state != "ok" and name not in missing]
+    if not missing:
+        return JSONResponse({"status": "ready", **checks, "degraded": degraded})
+    names = {"database": "baza danych", "nats": "NATS (zdarzenia)"}
+    return JSONResponse(
+        {
+            "type": PROBLEM_BASE + "not-ready",
+            "title": "Usługa chwilowo niedostępna",
+            "status": 503,
+            "detail": "Niedostępne: " + ", ".join(names[n] for n in missing) + ".",
+            "instance": "/readyz",
+            **checks,
+            "required": required,
+        },
+        status_code=503,
+        media_type=MEDIA_TYPE,
+        headers={"Retry-After": "5"},
+    )
+
+
 def create_app(
     runtime: Runtime,
     *,
@@ -213,11 +270,8 @@ def create_app(
         return {"status": "ok"}
 
     @app.get("/readyz", include_in_schema=False)
-    async def readyz() -> dict[str, Any]:
-        async with runtime.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        nc = runtime.nats_connection()
-        return {"database": "ok", "nats": "ok" if nc and nc.is_connected else "down"}
+    async def readyz() -> JSONResponse:
+        return await readiness(runtime)
 
     instrument_app(app)
     return app

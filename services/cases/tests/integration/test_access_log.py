@@ -42,7 +42,7 @@ async def test_the_case_view_writes_its_entry_with_its_data(cases):
     assert manager_read["purpose"] == "praca z rodziną"
 
 
-async def test_a_read_connection_the_server_dropped_is_not_handed_out_again(cases):
+async def test_a_read_connection_the_server_dropped_is_replaced_and_the_read_served(cases):
     c = cases
     case_id, _people, _consent = await c.team_case()
     assert (await c.get("manager-a", f"/v1/cases/{case_id}")).status_code == 200
@@ -54,18 +54,11 @@ async def test_a_read_connection_the_server_dropped_is_not_handed_out_again(case
             )
         )
     before = await c.access_count(case_id)
-    served = failed = 0
+    # A dropped connection is replaced at checkout or, found dead by the first statement (a
+    # read), on the spot (ADR 0014): every read is served, and each logs its entry once.
     for _ in range(8):
-        try:
-            response = await c.get("manager-a", f"/v1/cases/{case_id}")
-        except Exception:  # the test client re-raises what the app did not answer
-            failed += 1
-            continue
-        assert response.status_code == 200
-        served += 1
-    # Each dropped connection fails the one read that finds it, and that read logs nothing.
-    assert 1 <= failed <= 5  # the read pool's size in the tests
-    assert await c.access_count(case_id) == before + served
+        assert (await c.get("manager-a", f"/v1/cases/{case_id}")).status_code == 200
+    assert await c.access_count(case_id) == before + 8
 
 
 async def test_the_entries_say_who_in_what_role_for_which_institution_what_and_why(cases):

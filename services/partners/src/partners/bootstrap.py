@@ -27,7 +27,8 @@ TAGS = [
 def bootstrap(settings: PartnersSettings | None = None) -> tuple[FastAPI, Runtime]:
     settings = settings or PartnersSettings()
     start_mappers()
-    runtime = build_runtime(SERVICE, settings)
+    # It consumes no events: with NATS down its changes still commit, events wait in the outbox.
+    runtime = build_runtime(SERVICE, settings, requires_nats=False)
     app = create_app(
         runtime,
         title="CUS – rejestr partnerów",

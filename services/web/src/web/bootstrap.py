@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared.auth import API_AUDIENCE, TokenVerifier
 from shared.guard import RequestGuard
 from shared.observability.tracing import configure_tracing, instrument_app
+from web import readiness
 from web.clients.base import ApiProblem, ServiceUnavailable
 from web.config import WebSettings
 from web.deps import (
@@ -55,6 +56,7 @@ ROUTERS = (
     public.router,
     notifications_routes.router,
     evaluation_routes.router,
+    readiness.router,
 )
 
 log = logging.getLogger(__name__)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from shared.db.reconnect import drop_closed_at_checkout, retry_first_statement_on_disconnect
 from shared.observability.tracing import instrument_engine
 
 
@@ -28,8 +29,9 @@ def create_engine(
     """An engine for `postgresql+asyncpg://` URLs; a plain `postgresql://` URL is converted.
 
     `pre_ping=False, autocommit=True` suits a hot read path: no ping and no BEGIN/ROLLBACK round
-    trips around each query (a connection broken by a database restart then fails one read and is
-    dropped from the pool).
+    trips around each query. A connection the server closed while it lay in the pool is replaced
+    at checkout, and the first statement after a checkout that meets one dead unnoticed runs
+    once more on a fresh one (ADR 0014).
     """
     options: dict[str, object] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     engine = create_async_engine(
@@ -40,8 +42,10 @@ def create_engine(
         echo=echo,
         **options,
     )
+    drop_closed_at_checkout(engine)  # before the idle ping: a known-dead one needs no ping
     if pre_ping:
         ping_when_idle(engine)
+    retry_first_statement_on_disconnect(engine)
     instrument_engine(engine)
     return engine
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors.kinds import DomainError, InvalidInput
+from shared.errors.outages import install_outage_handlers
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, on_domain)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_unexpected)
+    install_outage_handlers(app)  # connection-level database errors: 503, not 500
 
 
 # Responses to document on routes (OpenAPI).

@@ -21,6 +21,7 @@ from sqlalchemy.util import greenlet_spawn
 from cases.adapters.repository import SNAPSHOT, snapshot_from_row
 from cases.domain import model
 from cases.service.ports import AccessEntry
+from shared.errors.outages import is_outage
 
 _ACCESS_FIELDS = tuple(f.name for f in fields(AccessEntry))
 
@@ -45,23 +46,24 @@ def _values(entry: AccessEntry) -> tuple[object, ...]:
 
 
 class _Cases:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    def __init__(self, uow: CaseReadUnitOfWork) -> None:
+        self.uow = uow
 
     async def snapshot(
         self, case_id: uuid.UUID
     ) -> tuple[model.Case, list[model.Consent], list[model.TeamMember]] | None:
         """The policy's inputs in one round trip, as detached objects (as CaseRepository's)."""
-        row = await self.conn.fetchrow(SNAPSHOT, case_id)
+        row = await self.uow.read_first("fetchrow", SNAPSHOT, case_id)
         return None if row is None else snapshot_from_row(row)
 
 
 class _Referrals:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    def __init__(self, uow: CaseReadUnitOfWork) -> None:
+        self.uow = uow
 
     async def receiving_institutions(self, case_id: uuid.UUID) -> set[uuid.UUID]:
-        rows = await self.conn.fetch(
+        rows = await self.uow.read_first(
+            "fetch",
             "SELECT DISTINCT institution_id FROM referrals WHERE case_id = $1 AND state <> $2",
             case_id,
             model.ReferralState.DRAFT.value,
@@ -70,14 +72,14 @@ class _Referrals:
 
 
 class _Directory:
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    def __init__(self, uow: CaseReadUnitOfWork) -> None:
+        self.uow = uow
 
     async def sectors(self, ids: Sequence[uuid.UUID]) -> Mapping[uuid.UUID, str | None]:
         if not ids:
             return {}
-        rows = await self.conn.fetch(
-            "SELECT id, sector FROM institutions WHERE id = ANY($1::uuid[])", list(ids)
+        rows = await self.uow.read_first(
+            "fetch", "SELECT id, sector FROM institutions WHERE id = ANY($1::uuid[])", list(ids)
         )
         return {row[0]: row[1] for row in rows}
 
@@ -106,11 +108,29 @@ class CaseReadUnitOfWork:
         # The pool's connection itself (no engine Connection around it: it would run nothing).
         self._pooled: PoolProxiedConnection = await self._engine.raw_connection()
         self.connection: Connection = self._pooled.driver_connection
-        self.cases = _Cases(self.connection)
-        self.referrals = _Referrals(self.connection)
-        self.directory = _Directory(self.connection)
+        self._untried = True  # no statement yet on this checkout (see read_first)
+        self.cases = _Cases(self)
+        self.referrals = _Referrals(self)
+        self.directory = _Directory(self)
         self.access_log = _AccessLog()
         return self
+
+    async def read_first(self, method: str, sql: str, *args: Any) -> Any:
+        """`self.connection.<method>(sql, *args)` for a statement that only reads. If it is the
+        first on this checkout and meets a connection that died in the pool unnoticed (the server
+        restarted), it runs once more on a fresh connection (ADR 0014): nothing was done before
+        it and it changes nothing. The checkout itself already replaces connections known dead."""
+        if self._untried:
+            self._untried = False
+            try:
+                return await getattr(self.connection, method)(sql, *args)
+            except Exception as exc:
+                if not (self.connection.is_closed() and is_outage(exc)):
+                    raise
+            await greenlet_spawn(self._pooled.invalidate)
+            self._pooled = await self._engine.raw_connection()
+            self.connection = self._pooled.driver_connection
+        return await getattr(self.connection, method)(sql, *args)
 
     async def __aexit__(self, *args: object) -> None:
         self.access_log.pending = []  # never written after a failure
@@ -124,6 +144,7 @@ class CaseReadUnitOfWork:
     async def fetch_logged(self, select: str, *args: Any) -> Record:
         """The one row of `select` (a SELECT with $1 … $len(args)), written in the same statement
         as the access-log entry recorded for this read, if there is exactly one."""
+        self._untried = False  # it may write: never run twice
         if len(self.access_log.pending) != 1:
             row = await self.connection.fetchrow(select, *args)
         else:
@@ -134,6 +155,7 @@ class CaseReadUnitOfWork:
         return row
 
     async def commit(self) -> None:
+        self._untried = False
         entries, self.access_log.pending = self.access_log.pending, []
         if entries:
             await self.connection.executemany(_insert_entry(1), [_values(e) for e in entries])
