@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth.tokens import TokenVerifier
+from shared.clock import SYSTEM, Clock, clock_starting_at, install
 from shared.config import ServiceSettings
 from shared.db.engine import create_engine, create_read_engine, session_factory
 from shared.errors.problems import install_problem_handlers
@@ -55,6 +56,8 @@ class Runtime:
     read_sessions: async_sessionmaker[AsyncSession] | None = None
     # A service that publishes no events (evaluation) has no outbox: no relay runs for it.
     publishes: bool = True
+    # The business clock (ADR 0015): the real time, or CLOCK_START's shifted one.
+    clock: Clock = SYSTEM
 
     def nats_connection(self) -> NatsClient | None:
         if not self.broker_ready.is_set():
@@ -81,7 +84,9 @@ def build_runtime(service: str, settings: ServiceSettings, *, publishes: bool = 
         http=http,
         verifier=TokenVerifier(settings.oidc_issuer, settings.oidc_audience, http=http),
         publishes=publishes,
+        clock=clock_starting_at(settings.clock_start),
     )
+    install(runtime.clock)
     # The relay has a pool of its own: under load it must not queue behind request handlers for
     # a connection (measured: that queueing was the event path's p99).
     runtime.relay = OutboxRelay(

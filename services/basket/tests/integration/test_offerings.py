@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
+
+from shared import clock
 
 A = "1219053"
 
@@ -21,7 +23,7 @@ async def test_lifecycle_history_and_one_event_per_change(basket, new_offering):
     assert got["category_name"] == "Poradnictwo rodzinne"
     assert got["provider_sector"] == "health"
     assert got["tenants_served"] == [A]
-    assert got["last_verified_on"] == date.today().isoformat()
+    assert got["last_verified_on"] == clock.today().isoformat()
     assert got["stale"] is False
 
     changed = await b.patch(
@@ -110,7 +112,7 @@ async def test_stale_offerings_are_flagged_and_listed(basket, new_offering):
     old = await b.add("coord-a", offering(provider, "Dawno niesprawdzana usługa"))
     await b.sql(
         "UPDATE offerings SET last_verified_on = :d WHERE id = :id",
-        d=date.today() - timedelta(days=91),
+        d=clock.today() - timedelta(days=91),
         id=old,
     )
     stale = (await b.get("coord-a", "/v1/offerings/stale", tenant=A)).json()
@@ -132,7 +134,7 @@ async def test_stale_list_is_not_crowded_out_by_fresh_offerings(basket, new_offe
     old = await b.add("coord-a", offering(provider, "Zzz dawno niesprawdzana"))
     await b.sql(
         "UPDATE offerings SET last_verified_on = :d WHERE id = :id",
-        d=date.today() - timedelta(days=91),
+        d=clock.today() - timedelta(days=91),
         id=old,
     )
     stale = (await b.get("coord-a", "/v1/offerings/stale", tenant=A)).json()

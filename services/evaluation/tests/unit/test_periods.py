@@ -8,6 +8,7 @@ import pytest
 
 from evaluation.domain.periods import Period
 from shared.errors import InvalidInput
+from shared.testing.months import MONTHS, NOMINATIVE_PL
 
 
 def test_quarter_bounds_are_local_midnights():
@@ -42,3 +43,8 @@ def test_bad_periods_name_the_field(bad):
     with pytest.raises(InvalidInput) as error:
         Period.parse(bad)
     assert error.value.errors[0].field == "period"
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_every_month_is_named_in_the_nominative(month: int) -> None:
+    assert Period.parse(f"2027-{month:02d}").label == f"{NOMINATIVE_PL[month - 1]} 2027"

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from shared import clock
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import cases as c
 from shared.contracts.partners import InstitutionRegistered
 
 A, B = "1219053", "1219043"
-NOW = datetime.now(UTC)
+NOW = clock.now()
 
 
 def case_event(data: EventData, case_id: uuid.UUID, tenant: str = A) -> CloudEvent:

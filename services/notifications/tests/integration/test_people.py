@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import uvicorn
 
+from shared import clock
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import cases as c
 from shared.contracts.partners import ContactPersonChanged
@@ -19,7 +20,7 @@ from shared.testing.servers import free_port
 
 A = "1219053"
 DEMO_INSTITUTION = uuid.UUID("7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001")
-NOW = datetime.now(UTC)
+NOW = clock.now()
 
 
 def wrap(data: EventData, subject: object) -> CloudEvent:

@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared import clock
 from shared.auth import API_AUDIENCE, TokenVerifier
 from shared.observability.tracing import configure_tracing, instrument_app
 from web.clients.base import ApiProblem, ServiceUnavailable
@@ -139,6 +140,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or WebSettings()
     configure_tracing(SERVICE)
+    clock.install(clock.clock_starting_at(settings.clock_start))
     client = http or httpx.AsyncClient(timeout=10.0)
     web = Web(
         settings=settings,

@@ -5,11 +5,13 @@ go to tests/screenshots/ for reviewers."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from playwright.async_api import Browser, expect
+
+from shared import clock
 
 
 async def seed(stack: Any) -> None:
@@ -54,9 +56,7 @@ async def seed(stack: Any) -> None:
             {
                 "partnership_id": partnership,
                 "title": "Spotkanie partnerstwa – przegląd koszyka usług",
-                "starts_at": (datetime.now(UTC) + timedelta(days=20))
-                .replace(microsecond=0)
-                .isoformat(),
+                "starts_at": (clock.now() + timedelta(days=20)).replace(microsecond=0).isoformat(),
                 "place": "Sala narad Urzędu Miasta i Gminy",
             },
         )
