@@ -238,6 +238,23 @@ class EventTap:
         seen = [e.type for e, _ in self.events]
         raise AssertionError(f"events not seen in {timeout} s; got {seen}")
 
+    async def through(
+        self, marker: Callable[[CloudEvent], bool], timeout: float = 10.0
+    ) -> list[CloudEvent]:
+        """Wait for a marker event, one the test caused after the actions it checks, and return
+        what arrived before it. A service publishes its outbox in order and the tap reads the
+        stream in order, so once the marker is here nothing caused earlier is still on its way:
+        "nothing more came" is shown without a fixed sleep."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            current = [e for e, _ in self.events]
+            for i, event in enumerate(current):
+                if marker(event):
+                    return current[:i]
+            await asyncio.sleep(0.02)
+        seen = [e.type for e, _ in self.events]
+        raise AssertionError(f"marker event not seen in {timeout} s; got {seen}")
+
 
 async def open_tap(url: str, stream: str) -> AsyncIterator[EventTap]:
     nc = await nats.connect(url)
