@@ -25,6 +25,7 @@ import httpx
 
 from basket.demo import load_basket
 from cases.demo import load_cases
+from shared import clock
 
 TokenFor = Callable[[str], str]
 DemoSummary = dict[str, str]
@@ -498,13 +499,13 @@ def _person(spec: str, token_for: TokenFor) -> dict[str, Any]:
 
 
 def _meeting_at(days_from_today: int, hour: int) -> str:
-    day = date.today() + timedelta(days=days_from_today)
+    day = clock.today() + timedelta(days=days_from_today)
     return datetime.combine(day, time(hour, 0), tzinfo=_warsaw()).isoformat()
 
 
 def _next_week(weekday: int) -> int:
     """Days from today to the given weekday (0 = Monday) of next week."""
-    today = date.today()
+    today = clock.today()
     return 7 - today.weekday() + weekday
 
 
@@ -547,7 +548,7 @@ def _establish(
     api: Api, p: Partnership, ids: Mapping[str, str], token_for: TokenFor
 ) -> DemoSummary:
     writer = WRITER[p.tenant]
-    today = date.today()
+    today = clock.today()
     established = today - timedelta(days=p.established_days_ago)
     partnership_id = str(
         api.post(
@@ -604,7 +605,7 @@ def _step_body(step: Step, today: date) -> dict[str, Any]:
 def _meetings(api: Api, ids: Mapping[str, str], partnerships: DemoSummary) -> DemoSummary:
     """Partnership A: a held meeting with attendance, minutes and decisions, and one next week;
     B: a held one and an online consultation next week (host proposed by rotation)."""
-    next_year = date.today().year + 1
+    next_year = clock.today().year + 1
     a, b = partnerships[f"partnership:{TENANT_A}"], partnerships[f"partnership:{TENANT_B}"]
     held_a = api.post(
         "/v1/meetings",

@@ -43,6 +43,7 @@ from sqlalchemy.engine import URL, make_url
 
 from cases import demo as demo_cases
 from scripts import demo_data
+from shared import clock
 from shared.db.migrations import upgrade
 from shared.testing.issuer import start_issuer_sync
 from shared.testing.servers import NatsServer, Postgres, free_port
@@ -878,6 +879,9 @@ def _still_stopping(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # CLOCK_START (ADR 0015) reaches every service through the environment; the demo data
+    # loaded from here is dated on the same clock.
+    clock.install(clock.clock_starting_at(clock.parse_start(os.environ.get("CLOCK_START"))))
     signal.signal(signal.SIGTERM, _raise_shutdown)
     stack = contextlib.ExitStack()
     code = 0

@@ -8,7 +8,6 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from sqlalchemy import text
 
 from basket.bootstrap import bootstrap
 from basket.config import BasketSettings
+from shared import clock
 from shared.contracts import CloudEvent
 from shared.contracts import partners as pc
 from shared.runtime import Runtime
@@ -156,7 +156,7 @@ class Basket:
                 institution_id=uuid.UUID(institution),
                 sector=sector,  # type: ignore[arg-type]
                 state=state,  # type: ignore[arg-type]
-                effective_on=date.today(),
+                effective_on=clock.today(),
             ),
             source=pc.SOURCE,
             tenant=tenant,

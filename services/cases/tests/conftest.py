@@ -22,7 +22,7 @@ from cases.adapters.crypto import new_key
 from cases.bootstrap import bootstrap
 from cases.config import CasesSettings
 from cases.domain.pesel import with_check_digit
-from shared.contracts import CloudEvent, EventData
+from shared.contracts import CloudEvent, EventData, event_type_registry
 from shared.contracts.basket import CapacityChanged, ServicePublished, ServiceWithdrawn
 from shared.contracts.partners import InstitutionRegistered
 from shared.runtime import Runtime
@@ -58,9 +58,6 @@ PERSONAL = [
     "depresyjne",
     FREE_REASON,
 ]
-
-# Every body the service wrote into its outbox (= every event it published), session-wide.
-PUBLISHED_BODIES: list[bytes] = []
 
 
 def family() -> list[dict[str, Any]]:
@@ -150,7 +147,6 @@ class Cases:
     DIAGNOSIS_TEXT: ClassVar[str] = DIAGNOSIS_TEXT
     FREE_REASON: ClassVar[str] = FREE_REASON
     PERSONAL: ClassVar[list[str]] = PERSONAL
-    published_bodies: ClassVar[list[bytes]] = PUBLISHED_BODIES
     withdrawn_cls: ClassVar[type[EventData]] = ServiceWithdrawn
     capacity_cls: ClassVar[type[EventData]] = CapacityChanged
     offering_event = staticmethod(offering_event)
@@ -335,10 +331,16 @@ async def start_cases(
         async for tap in open_tap(nats_url, "CASES"):
             cases = Cases(client, runtime, tap, tokens, nats_url, app)
             yield cases
+            # Whatever the test did: the events its own actions made the service publish.
             bodies = await cases.outbox_bodies()
-            PUBLISHED_BODIES.extend(bodies)
             leaked = scan_for_personal_data(bodies)
             assert not leaked, f"personal data in published events: {leaked}"
+            registry = event_type_registry()
+            undeclared = [
+                t for t in (json.loads(b)["type"] for b in bodies)
+                if t not in registry or not t.startswith("cases.")
+            ]  # fmt: skip
+            assert not undeclared, f"events that are no contract of cases: {undeclared}"
 
 
 @pytest.fixture

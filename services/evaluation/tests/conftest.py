@@ -10,7 +10,6 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,6 +20,7 @@ import pytest
 
 from evaluation.bootstrap import bootstrap
 from evaluation.config import EvaluationSettings
+from shared import clock
 from shared.contracts import CloudEvent
 from shared.messaging import ConsumerStats
 from shared.runtime import Runtime
@@ -47,7 +47,7 @@ history = _load_history()
 
 @pytest.fixture(scope="session")
 def scripted() -> list[CloudEvent]:
-    return list(history.build(date.today()))
+    return list(history.build(clock.today()))
 
 
 async def publish(url: str, events: list[CloudEvent], *, fresh_ids: bool = False) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import nats
 import pytest
+from sqlalchemy import text
 from standardwebhooks import Webhook
 
 from notifications.bootstrap import Notifications, build
@@ -203,6 +204,40 @@ class Service:
         await eventually(
             lambda: sum(s.applied for s in self.built.stats.values()) >= count, timeout
         )
+
+    async def failed_attempts(self, count: int, timeout: float = 15.0) -> None:
+        """Wait until at least `count` delivery attempts have failed."""
+        failed = text("SELECT count(*) FROM delivery_attempts WHERE error IS NOT NULL")
+        deadline = time.monotonic() + timeout
+        while True:
+            async with self.built.runtime.engine.connect() as conn:
+                seen = int((await conn.execute(failed)).scalar_one())
+            if seen >= count:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{seen} failed attempts after {timeout} s, not {count}")
+            await asyncio.sleep(0.02)
+
+    async def settled(self, timeout: float = 15.0) -> None:
+        """Wait until no webhook delivery and no e-mail queued so far is still to be sent (each
+        was sent, or failed for good). A row stays pending until its outcome is committed, and a
+        receiver records a request before it answers: what the receivers and the mailbox hold
+        then is all they get of what was queued, which shows that nothing more arrives."""
+        pending = text(
+            "SELECT (SELECT count(*) FROM deliveries WHERE status = 'pending')"
+            " + (SELECT count(*) FROM emails WHERE status = 'pending')"
+        )
+        deadline = time.monotonic() + timeout
+        while True:
+            async with self.built.runtime.engine.connect() as conn:
+                left = int((await conn.execute(pending)).scalar_one())
+            if left == 0:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"{left} deliveries or e-mails still pending after {timeout} s"
+                )
+            await asyncio.sleep(0.02)
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -19,3 +21,8 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 10
     stream_max_bytes: int = -1
     public_base_url: str | None = None
+    clock_start: datetime | None = Field(
+        default=None,
+        description="Run the business clock from this instant (ISO 8601 with its UTC offset) "
+        "forward in real time, e.g. for a demo on a chosen date; unset: the real time (ADR 0015)",
+    )

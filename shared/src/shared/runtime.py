@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth.tokens import TokenVerifier
+from shared.clock import SYSTEM, Clock, clock_starting_at, install
 from shared.config import ServiceSettings
 from shared.db.engine import create_engine, create_read_engine, session_factory
 from shared.errors.problems import MEDIA_TYPE, PROBLEM_BASE, install_problem_handlers
@@ -62,6 +63,8 @@ class Runtime:
     # cannot do its work without it; a producer only (partners) still commits its changes and
     # their events to the outbox, so for it NATS down is reported but not a reason to refuse.
     requires_nats: bool = True
+    # The business clock (ADR 0015): the real time, or CLOCK_START's shifted one.
+    clock: Clock = SYSTEM
 
     def nats_connection(self) -> NatsClient | None:
         if not self.broker_ready.is_set():
@@ -95,7 +98,9 @@ def build_runtime(
         verifier=TokenVerifier(settings.oidc_issuer, settings.oidc_audience, http=http),
         publishes=publishes,
         requires_nats=requires_nats,
+        clock=clock_starting_at(settings.clock_start),
     )
+    install(runtime.clock)
     # The relay has a pool of its own: under load it must not queue behind request handlers for
     # a connection (measured: that queueing was the event path's p99).
     runtime.relay = OutboxRelay(

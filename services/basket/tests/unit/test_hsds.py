@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime, time
+from datetime import time
 
 from jsonschema import Draft202012Validator, FormatChecker
 
 from basket.adapters import hsds
 from basket.domain import model
 from basket.service.ports import Provider
+from shared import clock
 
 
 def test_a_full_offering_maps_to_a_valid_hsds_service(hsds_dir):
@@ -18,7 +19,7 @@ def test_a_full_offering_maps_to_a_valid_hsds_service(hsds_dir):
     validator = Draft202012Validator(schema, format_checker=FormatChecker())
     o = model.Offering.add(
         by="coord-a",
-        today=datetime.now(UTC).date(),
+        today=clock.today(),
         area="disability_support",
         id=uuid.uuid4(),
         tenant="1219043",
@@ -41,7 +42,7 @@ def test_a_full_offering_maps_to_a_valid_hsds_service(hsds_dir):
         contact=model.Contact("Irena Wróbel", "koordynatorka", "604 118 272", "irena@example.org"),
         waiting_days=7,
     )
-    o.updated_at = datetime.now(UTC)
+    o.updated_at = clock.now()
     provider = Provider(o.institution_id, "Stowarzyszenie „Razem”", "ngo", ["1219043"])
     service = hsds.service(o, provider, {"disability_support.respite_care": "Opieka"})
     errors = list(validator.iter_errors(service))

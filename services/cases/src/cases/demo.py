@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
 from cases.domain.pesel import with_check_digit
+from shared import clock
 
 DEMO_SCHOOL = "7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001"  # partner-a's institution in the realm
 PURPOSE = {"purpose": "dane demonstracyjne"}
@@ -76,7 +77,7 @@ def load_cases(
                     json={
                         "given_by_member_id": giver,
                         "method": "paper",
-                        "valid_until": (datetime.now(UTC) + timedelta(days=365)).isoformat(),
+                        "valid_until": (clock.now() + timedelta(days=365)).isoformat(),
                         "scope": {
                             "institution_ids": [institution_id],
                             "data_kinds": ["diagnosis", "plan", "referrals", "meetings"],
@@ -114,9 +115,9 @@ def load_cases(
                     headers=as_manager,
                     json={"goals": [{"title": "Stabilna sytuacja szkolna dziecka", "actions": [
                         {"title": "Konsultacja z pedagogiem", "responsible": responsible,
-                         "due_on": str(date.today() + timedelta(days=14))},
+                         "due_on": str(clock.today() + timedelta(days=14))},
                         {"title": "Udział w spotkaniu zespołu", "responsible": {"kind": "family"},
-                         "due_on": str(date.today() + timedelta(days=21))},
+                         "due_on": str(clock.today() + timedelta(days=21))},
                     ]}]},
                 )
             )  # fmt: skip
@@ -125,7 +126,7 @@ def load_cases(
                     f"/v1/cases/{case_id}/meetings",
                     headers=as_manager,
                     json={"kind": "consultation",
-                          "starts_at": (datetime.now(UTC) + timedelta(days=3)).isoformat(),
+                          "starts_at": (clock.now() + timedelta(days=3)).isoformat(),
                           "place": "OPS Wieliczka, pokój 12",
                           "participants": [{"kind": "family"}, {"kind": "case_manager"}],
                           "agenda": ["Omówienie planu z rodziną"]},

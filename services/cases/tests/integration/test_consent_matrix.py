@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
+
+from shared import clock
 
 KINDS = {
     "case": "",
@@ -96,13 +98,13 @@ async def _prepare(c, scenario: str) -> str:
         assert refused.status_code == 422
         assert refused.json()["errors"][0]["code"] == "outside_consent"
     elif scenario == "after_expiry":
-        until = datetime.now(UTC) + timedelta(seconds=1.2)
+        until = clock.now() + timedelta(seconds=1.2)
         await c.consent(
             case_id, giver, institutions=[c.SCHOOL], kinds=kinds, valid_until=until.isoformat()
         )
         await c.join(case_id, c.SCHOOL)
         assert (await c.get("partner-a", f"/v1/cases/{case_id}/plan")).status_code == 200
-        await asyncio.sleep(max(0.0, (until - datetime.now(UTC)).total_seconds()) + 0.05)
+        await asyncio.sleep(max(0.0, (until - clock.now()).total_seconds()) + 0.05)
     else:
         assert scenario == "no_consent"
         refused = await c.post(

@@ -4,9 +4,11 @@ meetings, sees the services' capacity before a referral, and can withdraw its co
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import text
+
+from shared import clock
 
 EXPECTED_EVENTS = [
     "cases.case.opened",
@@ -69,7 +71,7 @@ async def test_a_family_case_from_intake_to_closing(cases):
                 "title": "Regularna obecność syna w szkole",
                 "actions": [
                     {"title": "Zajęcia wyrównawcze", "responsible": {"kind": "member",
-                     "member_id": member_id}, "due_on": str(date.today() + timedelta(days=30))},
+                     "member_id": member_id}, "due_on": str(clock.today() + timedelta(days=30))},
                     {"title": "Codzienne odprowadzanie do szkoły",
                      "responsible": {"kind": "family"}, "status": "in_progress"},
                 ],
@@ -115,7 +117,7 @@ async def test_a_family_case_from_intake_to_closing(cases):
     assert versions[0]["goals"][0]["actions"][0]["status"] == "planned"
 
     # A meeting with the family, and decisions each with the family's consent noted.
-    starts = datetime.now(UTC) + timedelta(days=2)
+    starts = clock.now() + timedelta(days=2)
     meeting_id = await c.created(
         "manager-a",
         f"/v1/cases/{case_id}/meetings",

@@ -4,10 +4,11 @@ offerings with their capacity (basket). Each event is applied once."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import text
 
+from shared import clock
 from shared.contracts import CloudEvent
 from shared.contracts.partners import InstitutionUpdated
 
@@ -51,7 +52,7 @@ async def test_institutions_follow_partners_events_and_ignore_older_ones(cases):
         institution_id=c.NGO, name="Stara nazwa", sector="ngo", tenants_served=[c.A],
         changed_fields=["name"],
     )  # fmt: skip
-    now = datetime.now(UTC)
+    now = clock.now()
     events = [
         CloudEvent.wrap(newer, source="/cus/partners", tenant=c.A, time=now + timedelta(seconds=5)),
         CloudEvent.wrap(older, source="/cus/partners", tenant=c.A, time=now + timedelta(seconds=1)),

@@ -4,11 +4,13 @@ event carries how many of its goals the reviews found reached."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import text
 
-TODAY = date.today()
+from shared import clock
+
+TODAY = clock.today()
 PLAN = {
     "goals": [
         {"id": "g-school", "title": "Regularna obecność syna w szkole"},

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import text
+
+from shared import clock
 
 TABLES = ("cases", "family_members", "consents", "plan_versions", "referrals", "outbox")
 
@@ -127,9 +129,9 @@ async def test_a_plan_action_due_before_the_case_was_opened(cases):
         "goals": [
             {"title": "Cel", "actions": [
                 {"title": "Dobre", "responsible": {"kind": "family"},
-                 "due_on": str(date.today() + timedelta(days=3))},
+                 "due_on": str(clock.today() + timedelta(days=3))},
                 {"title": "Za wcześnie", "responsible": {"kind": "family"},
-                 "due_on": str(date.today() - timedelta(days=1))},
+                 "due_on": str(clock.today() - timedelta(days=1))},
                 {"title": "Nie członek", "responsible": {"kind": "member",
                  "member_id": "00000000-0000-4000-8000-000000000000"}},
             ]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from cases.service import commands as c
 from cases.service import handlers
 from cases.service.ports import AccessEntry, Institution, Offering, SealedPesel
 from cases.service.publishing import translate
+from shared import clock
 from shared.contracts import CloudEvent
 from shared.errors import InvalidInput, NotFound
 
@@ -220,7 +221,7 @@ async def test_an_expired_consent_admits_no_new_member():
         c.OpenCase(A, [c.FamilyMemberIn("Ewa", "Testowa")]), uow=uow, actor=MANAGER, vault=Vault()
     )
     [giver] = uow.family.items
-    past = datetime.now(UTC) - timedelta(days=2)
+    past = clock.now() - timedelta(days=2)
     await handlers.give_consent(
         c.GiveConsent(case_id, giver, model.ConsentMethod.VERBAL, [SCHOOL], [],
                       [model.DataKind.PLAN], given_at=past, valid_until=past + timedelta(days=1)),

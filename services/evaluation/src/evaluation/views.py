@@ -28,6 +28,7 @@ from evaluation.domain import labels as L
 from evaluation.domain.disclosure import Count, Rate, Stat
 from evaluation.domain.periods import Period
 from evaluation.domain.report import Report, Section, Table
+from shared.clock import WARSAW
 
 EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
 FRESH_DAYS = 90
@@ -992,13 +993,15 @@ async def _second_lane(q: _Q, missing: dict[str, list[str]], tenants: list[str])
 
 async def monitoring(session: AsyncSession, tenant: str | None, now: datetime) -> Report:
     """Everything up to now; the trend over the last six months."""
-    this_month = Period.parse(now.astimezone(UTC).strftime("%Y-%m"))
+    # The month and the date as in Poland: at 23:30 on 31 December there it is already
+    # the new year nowhere but in UTC it is still the old one (ADR 0015).
+    this_month = Period.parse(now.astimezone(WARSAW).strftime("%Y-%m"))
     return await build(
         session,
         tenant,
         start=EPOCH,
         end=now,
-        as_of=now.date(),
+        as_of=now.astimezone(WARSAW).date(),
         title="Monitoring współpracy",
         period=None,
         trend=this_month.trailing(6),
@@ -1015,7 +1018,7 @@ async def report(
         tenant,
         start=period.start,
         end=period.end,
-        as_of=min(now.date(), period.end_date - timedelta(days=1)),
+        as_of=min(now.astimezone(WARSAW).date(), period.end_date - timedelta(days=1)),
         title=f"Raport ewaluacyjny – {period.label}",
         period=period,
         trend=period.trailing(4),

@@ -3,7 +3,6 @@ before disclosure and as the API shows it (small cells suppressed)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +11,7 @@ from evaluation import views
 from evaluation.domain.disclosure import Count, Rate, Stat
 from evaluation.domain.periods import Period
 from evaluation.domain.report import Report
+from shared import clock
 
 A, B = "1219053", "1219043"
 Q3 = Period.parse("2026-Q3")
@@ -34,7 +34,7 @@ def stat(cell: Any) -> tuple[float, int]:
 @pytest.fixture
 async def q3_a(evaluation) -> Report:
     async with evaluation.runtime.sessions() as session:
-        return await views.report(session, A, Q3, datetime.now(UTC))
+        return await views.report(session, A, Q3, clock.now())
 
 
 async def test_partnership_figures(evaluation, q3_a):
@@ -65,7 +65,7 @@ async def test_partnership_figures(evaluation, q3_a):
     }
 
     async with evaluation.runtime.sessions() as session:
-        now = await views.monitoring(session, A, datetime.now(UTC))
+        now = await views.monitoring(session, A, clock.now())
     quarters = {k: r[1] for k, r in raw(now, "meetings_per_quarter").items()}
     assert quarters == {"2026-Q3": 2, "2026-Q4": 1}
     attendance = {r[0]: (r[2], r[3]) for r in raw(now, "attendance").values()}
@@ -77,7 +77,7 @@ async def test_basket_figures(evaluation):
     # The basket is a state: checked on the monitoring view, whose 90 days run back from today
     # (the history's verification dates are relative to today too).
     async with evaluation.runtime.sessions() as session:
-        now = await views.monitoring(session, A, datetime.now(UTC))
+        now = await views.monitoring(session, A, clock.now())
     summary = raw(now, "basket_summary")
     assert summary["status_published"][1] == 4  # S1 S2 S3, and B's S6 which serves A
     assert summary["status_draft"][1] == 1

@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime
 
 from evaluation import views
+from shared import clock
 from shared.db import create_engine, session_factory
 
 
@@ -15,7 +16,7 @@ async def test_order_statistics_equal_percentile_cont(databases):
     rng = random.Random(7)
     try:
         async with session_factory(engine)() as session:
-            q = views._Q(session, None, datetime(2026, 1, 1, tzinfo=UTC), datetime.now(UTC))
+            q = views._Q(session, None, datetime(2026, 1, 1, tzinfo=UTC), clock.now())
             source = "(SELECT CAST(x AS numeric) / 24.0 AS v FROM unnest(CAST(:vals AS int[])) x) t"
             # Every n up to 25 takes each branch: ascending and descending walks, a position
             # falling on a row (n = 11: 0.9 * 10) or between two, ties.

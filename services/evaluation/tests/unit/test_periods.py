@@ -8,6 +8,7 @@ import pytest
 
 from evaluation.domain.periods import Period
 from shared.errors import InvalidInput
+from shared.testing.months import MONTHS, NOMINATIVE_PL
 
 
 def test_quarter_bounds_are_local_midnights():
@@ -50,3 +51,8 @@ def test_bad_periods_name_the_field(bad):
 def test_the_edge_years_have_their_trends():
     assert Period.parse("2100-12").end_date == date(2101, 1, 1)
     assert Period.parse("2000-01").trailing(6)[0].code == "1999-08"
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_every_month_is_named_in_the_nominative(month: int) -> None:
+    assert Period.parse(f"2027-{month:02d}").label == f"{NOMINATIVE_PL[month - 1]} 2027"

@@ -10,13 +10,14 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from notifications.adapters.reminders import ReminderRules, send_reminders
+from shared import clock
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import cases as c
 from shared.db import create_engine, session_factory
 
 A = "1219053"
 DEMO_INSTITUTION = uuid.UUID("7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001")
-NOW = datetime.now(UTC)
+NOW = clock.now()
 
 
 def wrap(data: EventData, at: datetime | None = None) -> CloudEvent:

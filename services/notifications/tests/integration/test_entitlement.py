@@ -4,16 +4,16 @@ so, and nothing about the case afterwards. Checked on webhooks and on the pull f
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
+from shared import clock
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import cases as c
 from shared.contracts.partners import InstitutionRegistered
 
 A, B = "1219053", "1219043"
-NOW = datetime.now(UTC)
+NOW = clock.now()
 
 
 def case_event(data: EventData, case_id: uuid.UUID, tenant: str = A) -> CloudEvent:
@@ -69,7 +69,7 @@ async def test_case_events_reach_only_systems_within_consent_and_stop_after_with
     await service.publish(withdrawal, after)
     await service.applied(4)
     await eventually(lambda: len(hooks["inside"].delivered()) == 3)
-    await asyncio.sleep(0.5)
+    await service.settled()
 
     got = [e.type for e in hooks["inside"].verified(secrets["inside"])]
     assert got == ["cases.family.consented", "cases.referral.requested", "cases.consent.withdrawn"]
@@ -121,7 +121,7 @@ async def test_sector_consent_and_expiry(service, receivers, eventually) -> None
         await service.publish(case_event(referral(case_id, school), case_id))
     await service.applied(5)
     await eventually(lambda: len(hook.delivered()) == 3)
-    await asyncio.sleep(0.4)
+    await service.settled()
     cases = [
         (e["type"], e["subject"]) for e in [h.cloud_event().model_dump() for h in hook.delivered()]
     ]

@@ -7,11 +7,12 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import httpx
 import uvicorn
 
+from shared import clock
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import cases as c
 from shared.contracts.partners import ContactPersonChanged
@@ -19,7 +20,7 @@ from shared.testing.servers import free_port
 
 A = "1219053"
 DEMO_INSTITUTION = uuid.UUID("7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001")
-NOW = datetime.now(UTC)
+NOW = clock.now()
 
 
 def wrap(data: EventData, subject: object) -> CloudEvent:
@@ -96,7 +97,7 @@ async def test_referral_reaches_staff_contacts_and_coordinators(service, smtp, e
     # the same event again: no second notice, no second e-mail
     await service.publish(referral, fresh_msg_id=True)
     await eventually(lambda: sum(s.duplicates for s in service.built.stats.values()) == 1)
-    await asyncio.sleep(0.3)
+    await service.settled()
     assert len(mail_to(contact)) == 1
     assert (await service.client.get("/v1/inbox", headers=people["partner-a"])).json()[
         "unread"
@@ -127,7 +128,7 @@ async def test_preferences_turn_off_e_mail_and_choose_a_digest(service, smtp) ->
     await service.applied(1)
     inbox = (await service.client.get("/v1/inbox", headers=me)).json()
     assert [n["kind"] for n in inbox["items"]] == ["consent"]  # in the app, still
-    await asyncio.sleep(0.5)
+    await service.settled()
     assert len([m for m in mailbox.messages if m["To"] == "coord-a@example.org"]) == before
 
 

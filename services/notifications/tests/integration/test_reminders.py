@@ -10,6 +10,7 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import text
 
 from notifications.adapters.reminders import ReminderRules, send_reminders
+from shared import clock
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import basket as b
 from shared.contracts import cases as c
@@ -17,7 +18,7 @@ from shared.contracts import partners as p
 from shared.db import create_engine, session_factory
 
 A = "1219053"
-NOW = datetime.now(UTC)
+NOW = clock.now()
 RULES = ReminderRules(
     referral_answer_days=3,
     offering_verify_days=90,

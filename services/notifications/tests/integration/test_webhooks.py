@@ -45,7 +45,7 @@ async def test_signed_cloudevents_once_per_event_and_endpoint_of_its_municipalit
     await service.publish(mine, fresh_msg_id=True)  # the same event delivered to us again
     await service.applied(2)
     await eventually(lambda: len(receiver.delivered()) >= 1)
-    await asyncio.sleep(0.5)
+    await service.settled()
 
     events = receiver.verified(endpoint["secret"])
     assert [e.id for e in events] == [mine.id]
@@ -81,10 +81,10 @@ async def test_a_receiver_down_for_a_while_gets_everything_in_order_per_object(
     ]
     await service.publish(*events)
     await service.applied(5)
-    await asyncio.sleep(1.0)  # a few failed attempts
+    await service.failed_attempts(2)  # a few failed attempts
     receiver.start()
     await eventually(lambda: len(receiver.delivered()) >= 5, timeout=20)
-    await asyncio.sleep(0.3)
+    await service.settled()
 
     got = receiver.verified(endpoint["secret"])
     assert sorted(str(e.id) for e in got) == sorted(str(e.id) for e in events)
@@ -174,7 +174,7 @@ async def test_retries_spent_park_the_delivery_in_the_dead_letter_list(
         receiver.status = 503
         await service.publish(registered())
         await eventually(lambda: len(receiver.hits) == 3)
-        await asyncio.sleep(0.3)
+        await service.settled()  # the third failure parks it: nothing is pending any more
         log = await service.client.get(f"/v1/endpoints/{endpoint['id']}/deliveries", headers=system)
         [delivery] = log.json()["items"]
         assert delivery["status"] == "dead"
@@ -228,5 +228,5 @@ async def test_a_regional_administrator_registers_an_endpoint_for_a_partner_inst
 
     await service.publish(registered(A), registered(B))
     await eventually(lambda: len(receiver.delivered()) >= 1)
-    await asyncio.sleep(0.3)
+    await service.settled()
     assert [e.tenant for e in receiver.verified(endpoint["secret"])] == [A]

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from notifications.domain.entitlement import Scope, withdrawn
 from notifications.service.intake import take_in
 from notifications.service.ports import Person
+from shared import clock
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import cases as c
 
 A = "1219053"
-NOW = datetime.now(UTC)
+NOW = clock.now()
 INSIDE, OUTSIDE = uuid.uuid4(), uuid.uuid4()
 
 

@@ -85,7 +85,11 @@ async def test_same_event_twice_is_applied_once_and_failures_are_parked(database
         await _publish(own_nats.url, [first], msg_ids=False)
         await _publish(own_nats.url, [poison, second])
         await _wait(lambda: stats.parked == 1 and "Druga" in applied)
-        await asyncio.sleep(0.3)
+        # One worker applies the messages in order: once a later marker is applied, nothing
+        # delivered before it (such as a second application of the duplicate) is still to come.
+        marker = registered("Znacznik")
+        await _publish(own_nats.url, [marker])
+        await _wait(lambda: "Znacznik" in applied)
         assert applied.count("Pierwsza") == 1
         assert stats.duplicates == 1
         assert stats.retried == 2  # attempts 1 and 2 were retried, the third parked
@@ -99,7 +103,7 @@ async def test_same_event_twice_is_applied_once_and_failures_are_parked(database
                 .scalars()
                 .all()
             )
-        assert set(rows) == {first.id, second.id}
+        assert set(rows) == {first.id, second.id, marker.id}
 
         nc = await nats.connect(own_nats.url)
         js = nc.jetstream()

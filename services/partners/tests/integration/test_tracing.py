@@ -48,7 +48,10 @@ async def test_one_trace_spans_request_sql_and_consumption(
         )
         assert response.status_code == 201
         await asyncio.wait_for(consumed.wait(), 10)
-        await asyncio.sleep(0.3)
+        # The consumer's span ends just after its handler: wait for it (and its SQL) to finish.
+        async with asyncio.timeout(10):
+            while not any(s.kind == SpanKind.CONSUMER for s in exporter.get_finished_spans()):
+                await asyncio.sleep(0.02)
 
     spans = exporter.get_finished_spans()
     server = next(

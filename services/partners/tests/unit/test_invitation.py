@@ -17,10 +17,12 @@ from partners.adapters.invitation import (
     FONT_DIR_ENV,
     InvitationContext,
     _build_pdf,
+    polish_date,
     render_invitation_html,
     render_invitation_pdf,
 )
 from partners.domain.benefit_cards import BenefitCard, card_for_sector, family_card
+from shared.testing.months import GENITIVE_PL, MONTHS
 
 NAME = 'Szkoła Podstawowa nr 3 <im. "Orląt"> & Przedszkole w Żółkiewce'
 
@@ -210,3 +212,11 @@ def test_pdf_font_dir_can_be_overridden(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv(FONT_DIR_ENV, str(tmp_path))
     data = render_invitation_pdf(make_ctx("business"), sector_card("business"), family_card())
     assert data.startswith(b"%PDF-")
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_the_letter_dates_every_month_in_the_genitive(month: int) -> None:
+    day = datetime.date(2027, month, 7)
+    assert polish_date(day) == f"7 {GENITIVE_PL[month - 1]} 2027 r."
+    page = render_invitation_html(make_ctx(date=day), sector_card("education"), family_card())
+    assert f"7 {GENITIVE_PL[month - 1]} 2027 r." in page

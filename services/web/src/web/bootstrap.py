@@ -21,6 +21,7 @@ from jinja2.runtime import Context
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import clock
 from shared.auth import API_AUDIENCE, TokenVerifier
 from shared.guard import RequestGuard
 from shared.observability.tracing import configure_tracing, instrument_app
@@ -186,6 +187,7 @@ def create_app(
 ) -> FastAPI:
     settings = settings or WebSettings()
     configure_tracing(SERVICE)
+    clock.install(clock.clock_starting_at(settings.clock_start))
     client = http or httpx.AsyncClient(timeout=10.0)
     web = Web(
         settings=settings,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +39,11 @@ class WebSettings(BaseSettings):
     session_idle_seconds: int = 30 * 60
     session_max_seconds: int = 10 * 60 * 60
     log_level: str = "INFO"
+    clock_start: datetime | None = Field(
+        default=None,
+        description="Run the business clock from this instant (ISO 8601 with its UTC offset) "
+        "forward in real time; unset: the real time (ADR 0015)",
+    )
 
     @property
     def secure_cookies(self) -> bool:

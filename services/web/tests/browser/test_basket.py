@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 import basket.service.handlers as basket_handlers
+from shared import clock
 
 TENANT = "1219053"
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
@@ -122,7 +123,7 @@ async def seeded(stack: Any) -> dict[str, str]:
         )
         # Added four months ago and never verified since: the basket's clock, turned back.
         real_today = basket_handlers.today
-        basket_handlers.today = lambda: date.today() - timedelta(days=120)  # type: ignore[assignment]
+        basket_handlers.today = lambda: clock.today() - timedelta(days=120)  # type: ignore[assignment]
         try:
             ids["stale_offering"] = await add(
                 offering(
@@ -330,7 +331,7 @@ async def test_stale_entries_are_listed_and_verified(
     await page.get_by_role("link", name="Wpisy do weryfikacji").first.click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Wpisy do weryfikacji")
     row = page.get_by_role("row", name=re.compile("Klub seniora"))
-    since = date.today() - timedelta(days=120)
+    since = clock.today() - timedelta(days=120)
     await expect(row).to_contain_text(str(since.year))
     await ui.check(page, "28-basket-stale")
     await row.get_by_role("button", name="Potwierdź aktualność: Klub seniora „Ąkacja”").click()

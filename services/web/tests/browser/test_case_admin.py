@@ -9,13 +9,15 @@ Real servers (`stack`); axe-core on every page (`ui.check`); screenshots case-21
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.async_api import Browser, expect
+
+from shared import clock
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 SECTIONS = ("", "/consent", "/team", "/diagnosis", "/plan", "/reviews", "/referrals", "/meetings")
@@ -44,7 +46,7 @@ async def open_case_with_plan(stack: Any) -> tuple[str, dict[str, str], list[str
             },
         )
         assert consent.status_code == 201, consent.text
-        due = (datetime.now(WARSAW) + timedelta(days=30)).date().isoformat()
+        due = (clock.local_now() + timedelta(days=30)).date().isoformat()
         plan = await cases.put(
             f"/v1/cases/{case_id}/plan",
             json={
@@ -95,7 +97,7 @@ async def test_reviews_family_changes_and_handing_the_case_over(
     await goal_2.get_by_role("radio", name="postęp").check()
     await goal_2.get_by_label("Uwagi").fill("Świetlica do 16:00, szukamy dłużej.")
     await page.get_by_label("Ocena rodziny (jej słowami)").fill("Jest lepiej, mam pracę od maja.")
-    next_review = (datetime.now(WARSAW) + timedelta(days=90)).date().isoformat()
+    next_review = (clock.local_now() + timedelta(days=90)).date().isoformat()
     await page.get_by_label("Termin następnego przeglądu").fill(next_review)
     await page.get_by_role("button", name="Zapisz przegląd").click()
     await expect(page.locator("p.notice")).to_contain_text("Zapisano przegląd planu")

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
+
+from shared import clock
 
 PARTNER_INSTITUTION = "7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001"  # partner-a's, in the realm
 SERVICE_TITLE = "Poradnictwo zawodowe dla rodziców"
@@ -221,7 +223,7 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
     await page.locator("#f-plan-g0_title").fill("Powrót matki do pracy")
     await page.locator("#f-plan-g0_a0_title").fill("Spotkanie z doradcą zawodowym")
     await page.locator("#f-plan-g0_a0_responsible").select_option("family")
-    due = (datetime.now(WARSAW) + timedelta(days=14)).date().isoformat()
+    due = (clock.local_now() + timedelta(days=14)).date().isoformat()
     await page.locator("#f-plan-g0_a0_due_on").fill(due)
     await page.get_by_role("button", name="Zapisz nową wersję planu").click()
     await expect(page.locator("p.notice")).to_contain_text("Zapisano wersję 1")
@@ -257,7 +259,7 @@ async def test_case_workspace_in_depth(stack: Any, browser: Browser, ui: Any) ->
 
     # a meeting and its decision, with the family's consent noted
     await nav.get_by_role("link", name="Spotkania i ustalenia").click()
-    tomorrow = (datetime.now(WARSAW) + timedelta(days=1)).replace(hour=10, minute=0)
+    tomorrow = (clock.local_now() + timedelta(days=1)).replace(hour=10, minute=0)
     await page.get_by_label("Początek").fill(tomorrow.strftime("%Y-%m-%dT%H:%M"))
     await page.get_by_label("Miejsce").fill("OPS Wieliczka, pokój 12")
     await page.get_by_role("checkbox", name="Anna Kowalska").check()

@@ -5,11 +5,14 @@ go to tests/screenshots/ for reviewers."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from playwright.async_api import Browser, expect
+
+from shared import clock
+from shared.testing.months import GENITIVE_PL
 
 
 async def seed(stack: Any) -> None:
@@ -54,9 +57,7 @@ async def seed(stack: Any) -> None:
             {
                 "partnership_id": partnership,
                 "title": "Spotkanie partnerstwa – przegląd koszyka usług",
-                "starts_at": (datetime.now(UTC) + timedelta(days=20))
-                .replace(microsecond=0)
-                .isoformat(),
+                "starts_at": (clock.now() + timedelta(days=20)).replace(microsecond=0).isoformat(),
                 "place": "Sala narad Urzędu Miasta i Gminy",
             },
         )
@@ -176,13 +177,15 @@ async def test_coordinator_signs_in_registers_an_institution_and_signs_out(
         page.get_by_role("region", name="Proponowany gospodarz następnego spotkania")
     ).to_be_visible()
     schedule = page.get_by_role("form", name="Zaplanuj spotkanie")
-    await schedule.get_by_label("Temat").fill("Spotkanie noworoczne partnerstwa")
-    await schedule.get_by_label("Początek").fill("2027-01-14T10:00")
+    await schedule.get_by_label("Temat").fill("Spotkanie robocze partnerstwa")
+    meeting_day = clock.today() + timedelta(days=38)
+    await schedule.get_by_label("Początek").fill(f"{meeting_day:%Y-%m-%d}T10:00")
     await schedule.get_by_label("Miejsce").fill("Biblioteka Publiczna")
     await schedule.get_by_label("Porządek obrad").fill("Przegląd koszyka usług\nWolne wnioski")
     await schedule.get_by_role("button", name="Zapisz").click()
-    row = page.get_by_role("row", name=re.compile("Spotkanie noworoczne partnerstwa"))
-    await expect(row).to_contain_text("14 stycznia 2027, 10:00")  # Warsaw time, as entered
+    row = page.get_by_role("row", name=re.compile("Spotkanie robocze partnerstwa"))
+    when = f"{meeting_day.day} {GENITIVE_PL[meeting_day.month - 1]} {meeting_day.year}, 10:00"
+    await expect(row).to_contain_text(when)  # Warsaw time, as entered
     await ui.check(page, "07-meetings")
 
     await nav.get_by_role("link", name="Karty korzyści").click()

@@ -14,6 +14,9 @@ from typing import Any
 import httpx
 from playwright.async_api import Browser, expect
 
+from shared import clock
+from shared.testing.months import NOMINATIVE_PL
+
 
 async def seed(stack: Any) -> None:
     """A partnership with members and a contact person (partners), one family case (cases), and
@@ -122,8 +125,10 @@ async def test_director_monitoring_report_exports_and_analyst_region(
     await page.get_by_label("Okres", exact=True).select_option(index=0)  # this month
     await page.get_by_role("button", name="Pokaż").click()
     await expect(page).to_have_url(re.compile(r"period=\d{4}-\d{2}"))
+    today = clock.today()
+    await expect(page).to_have_url(re.compile(rf"period={today:%Y-%m}"))
     await expect(page.get_by_role("heading", level=1)).to_contain_text(
-        re.compile(r"Raport ewaluacyjny – \S+ \d{4}")
+        f"Raport ewaluacyjny – {NOMINATIVE_PL[today.month - 1]} {today.year}"
     )
     await ui.check(page, "82-report-month")
     href = await page.locator("a[href^='/evaluation/export.xlsx']").get_attribute("href")

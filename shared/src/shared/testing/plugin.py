@@ -2,6 +2,10 @@
 PostgreSQL, the development OIDC issuer, access tokens, migrated databases, and a tap on streams.
 
 NATS_URL / DATABASE_URL / OIDC_ISSUER, when set, point the fixtures at servers already running.
+
+CUS_TEST_NOW (an ISO 8601 instant with its UTC offset, e.g. 2027-03-15T10:00:00+01:00) runs the
+tests and every service they start on a clock that starts at that instant and runs forward in
+real time (ADR 0015); unset, the real time. Tests read it as `shared.clock.now()` / `today()`.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from fastapi import FastAPI
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from sqlalchemy.engine import make_url
 
+from shared import clock
 from shared.auth.roles import API_AUDIENCE
 from shared.contracts import CloudEvent
 from shared.db.engine import plain_url
@@ -35,6 +40,21 @@ from shared.testing.issuer import RunningIssuer, sign_token, start_issuer_sync
 from shared.testing.servers import NatsServer, Postgres
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
+TEST_NOW = "CUS_TEST_NOW"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Put the tests and the services they start on one clock: CUS_TEST_NOW, passed on to the
+    services' settings as CLOCK_START, or the real time."""
+    start = clock.parse_start(os.environ.get(TEST_NOW))
+    if start is not None:
+        os.environ["CLOCK_START"] = start.isoformat()
+    clock.install(clock.clock_starting_at(clock.parse_start(os.environ.get("CLOCK_START"))))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    now = clock.local_now()
+    return f"clock: {clock.current()!r}, now {now:%Y-%m-%d %H:%M %Z} in Warsaw"
 
 
 def service_dir(name: str) -> Path:
@@ -217,6 +237,23 @@ class EventTap:
             await asyncio.sleep(0.02)
         seen = [e.type for e, _ in self.events]
         raise AssertionError(f"events not seen in {timeout} s; got {seen}")
+
+    async def through(
+        self, marker: Callable[[CloudEvent], bool], timeout: float = 10.0
+    ) -> list[CloudEvent]:
+        """Wait for a marker event, one the test caused after the actions it checks, and return
+        what arrived before it. A service publishes its outbox in order and the tap reads the
+        stream in order, so once the marker is here nothing caused earlier is still on its way:
+        "nothing more came" is shown without a fixed sleep."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            current = [e for e, _ in self.events]
+            for i, event in enumerate(current):
+                if marker(event):
+                    return current[:i]
+            await asyncio.sleep(0.02)
+        seen = [e.type for e, _ in self.events]
+        raise AssertionError(f"marker event not seen in {timeout} s; got {seen}")
 
 
 async def open_tap(url: str, stream: str) -> AsyncIterator[EventTap]:

@@ -7,11 +7,12 @@ not change is forbidden.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 from basket.domain import model
 from basket.service import commands as c
 from basket.service.ports import UnitOfWork
+from shared import clock
 from shared.auth.principal import Principal
 from shared.auth.roles import Role
 from shared.errors import Forbidden, InvalidInput, NotFound
@@ -28,7 +29,8 @@ SUSPENSION_REASONS = {
 
 
 def today() -> date:
-    return datetime.now(UTC).date()
+    """Today in Poland on the service's clock (ADR 0015)."""
+    return clock.today()
 
 
 def can_see(actor: Principal, o: model.Offering) -> bool:

@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from shared import clock
+
 FONT_DIR_ENV = "CUS_PDF_FONT_DIR"
 DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
 _FONT = "DejaVuSans"
@@ -141,7 +143,7 @@ def access_report(case_id: str, family_names: list[str], rows: list[AccessRow]) 
                     ("Sprawa", case_id),
                     ("Rodzina", ", ".join(family_names)),
                     ("Liczba wpisów", str(len(rows))),
-                    ("Sporządzono", local(datetime.now(WARSAW))),
+                    ("Sporządzono", local(clock.now().astimezone(WARSAW))),
                 ],
             ),
             Section(heading="Kto i kiedy korzystał z danych", table=table),

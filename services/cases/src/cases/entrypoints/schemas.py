@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl
 
 from cases.domain import model, pesel
+from shared import clock
 from shared.contracts.partners import Sector
 
 ShortText = Annotated[str, Field(min_length=1, max_length=300)]
@@ -26,7 +27,7 @@ def _pesel(value: str) -> str:
 
 
 def _year(value: int) -> int:
-    if not 1900 <= value <= date.today().year:
+    if not 1900 <= value <= clock.today().year:
         raise ValueError("Rok urodzenia spoza zakresu.")
     return value
 

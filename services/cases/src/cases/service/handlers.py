@@ -9,13 +9,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from cases.domain import model, policy
 from cases.domain.policy import Access, Actor, Relation
 from cases.service import commands as c
 from cases.service.ports import AccessEntry, ReadUnitOfWork, UnitOfWork, Vault
+from shared import clock
 from shared.auth.principal import Principal
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
@@ -26,7 +27,8 @@ NOT_FOUND = "Nie znaleziono sprawy."
 
 
 def now() -> datetime:
-    return datetime.now(UTC)
+    """The service's clock (ADR 0015)."""
+    return clock.now()
 
 
 def actor_of(principal: Principal) -> Actor:

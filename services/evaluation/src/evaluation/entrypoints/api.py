@@ -4,7 +4,7 @@ surveys (with the public one-time answer link), and the rebuild of the read mode
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -20,6 +20,7 @@ from evaluation.domain.surveys import MIN_ANSWERS, Question, check_answers, chec
 from evaluation.domain.surveys import results as survey_results
 from evaluation.entrypoints import schemas as s
 from evaluation.entrypoints.deps import Admin, Reader, Session, SurveyAuthor, runtime_of, scope_for
+from shared import clock
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.errors.problems import PROBLEM_RESPONSES
 
@@ -62,7 +63,7 @@ MEDIA = {
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _export(report: Report, fmt: Format, name: str) -> Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
@@ -21,6 +21,8 @@ from notifications.adapters.store import SqlStore
 from notifications.domain.entitlement import entitled
 from notifications.service.intake import merged, notify
 from notifications.service.notices import digest_text
+from shared import clock
+from shared.clock import WARSAW
 
 
 @dataclass(frozen=True)
@@ -53,11 +55,12 @@ async def _rows(session: AsyncSession, sql: str, **params: Any) -> Sequence[Any]
 
 async def due_reminders(session: AsyncSession, rules: ReminderRules, now: datetime) -> list[Due]:
     out: list[Due] = []
-    tomorrow = now.date() + timedelta(days=1)
+    tomorrow = now.astimezone(WARSAW).date() + timedelta(days=1)  # tomorrow in Poland
     for mid, tenant, case_id, pship, starts, insts in await _rows(
         session,
         "SELECT meeting_id, tenant, case_id, partnership_id, starts_at, institution_ids "
-        "FROM meetings WHERE NOT cancelled AND starts_at > :now AND starts_at::date = :d",
+        "FROM meetings WHERE NOT cancelled AND starts_at > :now "
+        "AND (starts_at AT TIME ZONE 'Europe/Warsaw')::date = :d",
         now=now,
         d=tomorrow,
     ):
@@ -99,7 +102,7 @@ async def due_reminders(session: AsyncSession, rules: ReminderRules, now: dateti
         session,
         "SELECT service_id, institution_id, tenant, last_verified_on FROM offerings "
         "WHERE status = 'published' AND last_verified_on < :limit",
-        limit=now.date() - timedelta(days=rules.offering_verify_days),
+        limit=now.astimezone(WARSAW).date() - timedelta(days=rules.offering_verify_days),
     ):
         out.append(
             Due(
@@ -163,7 +166,7 @@ async def send_reminders(
     sessions: async_sessionmaker[AsyncSession], rules: ReminderRules, now: datetime | None = None
 ) -> int:
     """One pass of the scheduler; returns how many reminders this call sent."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     sent = 0
     async with sessions() as session, session.begin():
         store = SqlStore(session)

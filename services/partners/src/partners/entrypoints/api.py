@@ -4,7 +4,6 @@ call a handler; the handler commits. Reads go through views."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -28,6 +27,7 @@ from partners.entrypoints.deps import (
 )
 from partners.service import commands as c
 from partners.service import handlers
+from shared import clock
 from shared.errors import InvalidInput, NotFound
 from shared.errors.problems import PROBLEM_RESPONSES
 from shared.paging import Page, Paging
@@ -326,7 +326,7 @@ async def invitation(
         coordinator_names=[k.name for k in active],
         contact_email=next((k.email for k in active if k.email), None),
         contact_phone=next((k.phone for k in active if k.phone), None),
-        date=datetime.now(UTC).date(),
+        date=clock.today(),
     )
     family = benefit_cards.family_card()
     if format == "pdf":
@@ -472,7 +472,7 @@ async def record_meeting_held(
     await handlers.record_meeting_held(
         c.RecordMeetingHeld(
             meeting_id=meeting_id,
-            held_at=body.held_at or datetime.now(UTC),
+            held_at=body.held_at or clock.now(),
             attendance=[a.model_dump(mode="json") for a in body.attendance],
             minutes=body.minutes,
             decisions=body.decisions,

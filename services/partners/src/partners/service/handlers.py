@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from partners.domain import events as ev
 from partners.domain import model
 from partners.service import commands as c
 from partners.service.ports import UnitOfWork
+from shared import clock
 from shared.auth.principal import Principal
 from shared.errors import Forbidden, InvalidInput, NotFound
 
 
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _check_write(actor: Principal, tenant: str) -> None:

@@ -13,12 +13,13 @@ import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from shared import clock
 from shared.auth import Role
 from web.clients.base import ApiProblem, ServiceUnavailable
 from web.clients.cases import CasesClient
@@ -284,7 +285,7 @@ def end_of_day(value: str) -> str | None:
 
 
 def now_local_input() -> str:
-    return datetime.now(TIMEZONE).strftime("%Y-%m-%dT%H:%M")
+    return clock.local_now().strftime("%Y-%m-%dT%H:%M")
 
 
 # --- the list of cases and a new case -----------------------------------------------------------
@@ -482,7 +483,7 @@ async def section_context(
         context["methods"] = CONSENT_METHODS
         context["kinds"] = DATA_KINDS
         context["sectors"] = SECTORS
-        context["today"] = date.today().isoformat()
+        context["today"] = clock.today().isoformat()
     elif section.slug == "team":
         if manager:
             consents = await client.consents(case_id)
@@ -534,8 +535,8 @@ async def section_context(
             reverse=True,
         )
         context["plan_goals"] = (case.get("plan") or {}).get("goals") or []
-        context["review_values"] = values or {"reviewed_on": date.today().isoformat()}
-        context["today"] = date.today().isoformat()
+        context["review_values"] = values or {"reviewed_on": clock.today().isoformat()}
+        context["today"] = clock.today().isoformat()
     elif section.slug == "referrals":
         context["referrals"], context["denied"] = await guarded(lambda: client.referrals(case_id))
         if manager:
@@ -1434,7 +1435,7 @@ async def _home_summary(user: User) -> JSON:
         cases = await client.my_cases()
         managed = [c for c in cases if c["relation"] == "case_manager"]
         out["open_cases"] = [c for c in managed if c["state"] != "closed"]
-        now = datetime.now(UTC)
+        now = clock.now()
         week_end = now + timedelta(days=7)
         meetings: list[JSON] = []
         for case in out["open_cases"][:20]:

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -22,6 +22,7 @@ from babel.dates import format_date
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response, StreamingResponse
 
+from shared import clock
 from shared.auth import Role
 from web import charts
 from web.clients.base import ApiProblem, ServiceUnavailable
@@ -140,7 +141,7 @@ def period_choices(t: Translator, today: date) -> list[tuple[str, list[tuple[str
 
 
 def today_local() -> date:
-    return datetime.now(UTC).astimezone(TIMEZONE).date()
+    return clock.today()
 
 
 # --- the view of a report ----------------------------------------------------------------------

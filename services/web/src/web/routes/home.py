@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from shared import clock
 from web.deps import OptionalSession, User, render, signed_in_user
 from web.routes.basket import stale_summary as basket_stale_summary
 from web.routes.cases import home_summary as cases_summary
@@ -27,7 +27,7 @@ async def coordinator_summary(user: User) -> dict[str, Any]:
     partnership = partnerships[0]
     coverage = await client.coverage(partnership["id"])
     meetings = await client.meetings(partnership["id"], status="scheduled")
-    now = datetime.now(UTC)
+    now = clock.now()
     upcoming = sorted(
         (m for m in meetings["items"] if parse_time(m["starts_at"]) >= now),
         key=lambda m: parse_time(m["starts_at"]),

@@ -4,12 +4,13 @@ persons, the partnership with its sector coverage, meetings, benefit cards and i
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from shared import clock
 from web.clients.base import ApiProblem
 from web.clients.partners import PartnersClient
 from web.deps import Coordinator, SignedIn, T, WebApp, redirect, render
@@ -157,7 +158,7 @@ async def institution_page(
             "membership": membership,
             "partnership": partnership,
             "states": MEMBERSHIP_STATES,
-            "today": date.today().isoformat(),
+            "today": clock.today().isoformat(),
             "form": form,
             "values": values or {},
             "errors": errors or {},
@@ -262,7 +263,7 @@ async def partnership_page(
         "partners/partnership.html",
         {
             **context,
-            "values": values or {"since": date.today().isoformat()},
+            "values": values or {"since": clock.today().isoformat()},
             "errors": errors or {},
         },
         status_code=422 if errors else 200,

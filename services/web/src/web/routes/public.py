@@ -8,12 +8,12 @@ import logging
 import math
 import re
 import time
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from shared import clock
 from web.clients.base import ApiProblem, ServiceUnavailable
 from web.clients.basket import BasketClient
 from web.clients.partners import PartnersClient
@@ -149,7 +149,7 @@ async def public_offering_print(
     return render(
         request,
         "public/print.html",
-        {"teryt": teryt, "o": offering, "today": date.today(), "municipality": municipality},
+        {"teryt": teryt, "o": offering, "today": clock.today(), "municipality": municipality},
     )
 
 
