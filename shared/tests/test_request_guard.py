@@ -5,17 +5,20 @@ OpenAPI document declares the problem media type and OpenID Connect."""
 
 from __future__ import annotations
 
+import asyncio
+import socket
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import httpx
 import pytest
+import uvicorn
 from fastapi import APIRouter, FastAPI, Form, Query
 from pydantic import BaseModel
 
 from shared.auth.deps import CurrentPrincipal
 from shared.errors.problems import PROBLEM_RESPONSES, install_problem_handlers
-from shared.guard import RequestGuard
+from shared.guard import DRAIN_LIMIT, RequestGuard
 from shared.openapi import install_openapi
 from shared.paging import Page, Paging
 
@@ -101,9 +104,9 @@ async def test_a_chunked_body_is_counted_as_it_streams(service: Any) -> None:
 
     async def chunks() -> AsyncIterator[bytes]:
         yield b'{"title": "'
-        for _ in range(100):  # far more than the limit, if the guard read it all
+        for _ in range(40):  # 40 MiB: past the limit only DRAIN_LIMIT more is read and dropped
             sent.append(1)
-            yield b"x" * 1024
+            yield b"x" * (1024 * 1024)
         yield b'"}'
 
     response = await client.post(
@@ -111,7 +114,7 @@ async def test_a_chunked_body_is_counted_as_it_streams(service: Any) -> None:
     )
     problem(response, 413)
     assert seen == []
-    assert len(sent) < 100
+    assert len(sent) <= DRAIN_LIMIT // (1024 * 1024) + 2
 
     async def small() -> AsyncIterator[bytes]:
         yield b'{"title": "'
@@ -235,3 +238,43 @@ async def test_the_openapi_document_declares_problems_and_openid_connect(service
                     assert schema == {"$ref": "#/components/schemas/Problem"}
     assert "HTTPValidationError" not in document["components"]["schemas"]
     assert document["components"]["schemas"]["Problem"]["properties"]["errors"]
+
+
+@pytest.mark.parametrize("http", ["h11", "httptools"])
+async def test_a_client_still_sending_gets_the_413_from_a_real_server(http: str) -> None:
+    """The guard answers before the body is read: under uvicorn the rest of a body up to
+    DRAIN_LIMIT is dropped so that the client gets to read the answer, and a larger one gets it
+    with the connection closed — never a client stuck sending."""
+    app, seen = build()
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    server = uvicorn.Server(uvicorn.Config(app, http=http, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(10):
+            while not server.started:
+                await asyncio.sleep(0.01)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        async with httpx.AsyncClient(base_url=url, timeout=20) as client:
+            for size in (3 * LIMIT, DRAIN_LIMIT + 4 * 1024 * 1024):
+                body = b'{"title": "' + b"x" * size + b'"}'
+                response = await client.post(
+                    "/v1/notes", content=body, headers={"content-type": "application/json"}
+                )
+                problem(response, 413)
+
+            async def chunks() -> AsyncIterator[bytes]:
+                for _ in range(64):
+                    yield b" " * LIMIT
+
+            response = await client.post(
+                "/v1/notes", content=chunks(), headers={"content-type": "application/json"}
+            )
+            problem(response, 413)
+            ok = await client.post("/v1/notes", json={"title": "po odmowie"})
+            assert ok.status_code == 201, ok.text
+        assert [note.title for note in seen] == ["po odmowie"]
+    finally:
+        server.should_exit = True
+        await task

@@ -32,6 +32,9 @@ from shared.errors.problems import ProblemField, problem_response
 # plan with its goals, a survey's answers); a megabyte leaves room for a hundred times that.
 DEFAULT_MAX_BODY = 1024 * 1024
 
+# How much of a refused body is read and dropped so that the client can read the 413.
+DRAIN_LIMIT = 16 * 1024 * 1024
+
 _NUL = "Tekst nie może zawierać znaku NUL (U+0000)."
 _NOT_UTF8 = "Wartość nie jest poprawnie zakodowana w UTF-8."
 
@@ -65,7 +68,9 @@ class RequestGuard:
                 await _refuse(scope, receive, send, 400, [field])
                 return
             if int(length) > self.max_body:
-                await self._too_large(scope, receive, send)
+                # Above DRAIN_LIMIT not even dropped: the answer closes the connection.
+                drain = int(length) <= DRAIN_LIMIT
+                await self._too_large(scope, receive, send, drain=drain)
                 return
             if int(length) == 0:
                 await self.app(scope, receive, send)
@@ -89,7 +94,8 @@ class RequestGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
-                await self._too_large(scope, receive, send)
+                more = bool(message.get("more_body", False))
+                await self._too_large(scope, receive, send, pending=more)
                 return
             if chunk:
                 chunks.append(chunk)
@@ -102,10 +108,31 @@ class RequestGuard:
             return
         await self.app(scope, _replay([body], None, receive), send)
 
-    async def _too_large(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _too_large(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        pending: bool = True,
+        drain: bool = True,
+    ) -> None:
+        """413. The rest of the body is read and dropped (not kept) up to DRAIN_LIMIT, so that
+        the client, still sending, gets to read the answer; past that the connection is closed
+        after the answer instead."""
+        drained = 0
+        while pending and drain and drained <= DRAIN_LIMIT:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            drained += len(message.get("body", b""))
+            pending = bool(message.get("more_body", False))
         detail = f"Treść żądania przekracza limit tej usługi: {self.max_body} bajtów."
         field = _field("body", "body", detail, "too_large", pointer="")
-        await _refuse(scope, receive, send, 413, [field], detail=detail, slug="too-large")
+        headers = {"Connection": "close"} if pending else None
+        await _refuse(
+            scope, receive, send, 413, [field], detail=detail, slug="too-large", headers=headers
+        )
 
 
 def _replay(chunks: list[bytes], last: Message | None, receive: Receive) -> Receive:
@@ -145,6 +172,7 @@ async def _refuse(
     *,
     detail: str | None = None,
     slug: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> None:
     if detail is None:
         detail = "; ".join(f"{f.field}: {f.detail}" for f in fields)
