@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from shared.errors.kinds import DomainError, InvalidInput
 
@@ -141,6 +142,25 @@ def validation_fields(errors: list[dict[str, Any]]) -> list[ProblemField]:
     return out
 
 
+_HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+
+
+def allowed_methods(request: Request) -> str | None:
+    """`Allow` for a 405: every method the OpenAPI documents on the paths matching the request.
+    Starlette's own names only the first route that matched the path, so a path with GET and
+    POST declared as two routes answered `Allow: GET`."""
+    app = request.app
+    table: list[tuple[Any, set[str]]] | None = getattr(app.state, "allowed_methods", None)
+    if table is None:
+        table = [
+            (compile_path(path)[0], {m.upper() for m in item if m in _HTTP_METHODS})
+            for path, item in app.openapi().get("paths", {}).items()
+        ]
+        app.state.allowed_methods = table
+    methods = set().union(*(m for regex, m in table if regex.match(request.url.path)))
+    return ", ".join(sorted(methods)) or None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -171,9 +191,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail: str | None = exc.detail if isinstance(exc.detail, str) else None
         if detail == "Not Found":
             detail = None
-        return problem_response(
-            request, exc.status_code, detail=detail, headers=dict(exc.headers or {}) or None
-        )
+        headers = dict(exc.headers or {})
+        allow = allowed_methods(request) if exc.status_code == 405 else None
+        if allow:
+            headers["Allow"] = allow
+        return problem_response(request, exc.status_code, detail=detail, headers=headers or None)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
@@ -190,5 +212,6 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Brak lub nieprawidłowy token"},
     403: {"model": Problem, "description": "Brak uprawnień"},
     404: {"model": Problem, "description": "Nie znaleziono (lub poza zakresem uprawnień)"},
+    409: {"model": Problem, "description": "Konflikt ze stanem obiektu (np. niedozwolona zmiana)"},
     422: {"model": Problem, "description": "Nieprawidłowe dane; `errors` wskazuje pola"},
 }
