@@ -356,7 +356,23 @@ async def export_json(tenant: str, session: ReadSession) -> JSONResponse:
     )
 
 
-@public.get("/public/{tenant}/export.csv", tags=["public"], summary="Koszyk gminy jako CSV")
+def _file(media_type: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI of an export route: one file of `media_type`."""
+    return {
+        200: {
+            "description": "Plik do pobrania",
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+
+
+@public.get(
+    "/public/{tenant}/export.csv",
+    tags=["public"],
+    summary="Koszyk gminy jako CSV",
+    response_class=Response,
+    responses=_file("text/csv"),
+)
 async def export_csv(tenant: str, session: ReadSession) -> Response:
     entries, names = await _export_data(session, tenant)
     return Response(
@@ -366,7 +382,13 @@ async def export_csv(tenant: str, session: ReadSession) -> Response:
     )
 
 
-@public.get("/public/{tenant}/export.xlsx", tags=["public"], summary="Koszyk gminy jako XLSX")
+@public.get(
+    "/public/{tenant}/export.xlsx",
+    tags=["public"],
+    summary="Koszyk gminy jako XLSX",
+    response_class=Response,
+    responses=_file("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+)
 async def export_xlsx(tenant: str, session: ReadSession) -> Response:
     entries, names = await _export_data(session, tenant)
     return Response(
@@ -380,6 +402,8 @@ async def export_xlsx(tenant: str, session: ReadSession) -> Response:
     "/public/{tenant}/export.pdf",
     tags=["public"],
     summary="Koszyk gminy do druku (PDF, wg obszarów i kategorii)",
+    response_class=Response,
+    responses=_file("application/pdf"),
 )
 async def export_pdf(
     tenant: str,

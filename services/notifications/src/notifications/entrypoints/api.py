@@ -310,7 +310,18 @@ async def unread(me: SignedIn, session: Session) -> dict[str, int]:
     return {"unread": await views.unread_count(session, me.user_id)}
 
 
-@router.get("/inbox/unread/stream", tags=["inbox"])
+@router.get(
+    "/inbox/unread/stream",
+    tags=["inbox"],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Strumień zdarzeń `unread` z liczbą nieprzeczytanych (`data: "
+            '{"unread": n}`)',
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def unread_stream(me: SignedIn, request: Request, ctx: Ctx) -> EventSourceResponse:
     """Server-sent events: `unread` with the count at once and whenever it changes."""
     sessions = request.app.state.runtime.sessions
