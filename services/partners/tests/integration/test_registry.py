@@ -4,6 +4,7 @@ persons, benefit cards and the invitation, searching and filtering, the OpenAPI 
 from __future__ import annotations
 
 import re
+from uuid import uuid4
 
 
 async def test_coordinators_warning_and_coverage(partners, new_institution):
@@ -302,3 +303,18 @@ async def test_patch_cannot_clear_a_required_field(partners, new_institution):
         ("InstitutionPatch", "tenants_served"),
     ]:
         assert "anyOf" not in schemas[model]["properties"][field], (model, field)
+
+
+async def test_coordinator_of_an_unknown_institution_is_refused(partners):
+    """Found by schemathesis: a coordinator with an `institution_id` that is not in the
+    registry reached the foreign key and answered 500; now 422 naming the field, nothing added."""
+    p = partners
+    partnership, leader = await p.partnership()
+    url = f"/v1/partnerships/{partnership}/coordinators"
+    before = await p.outbox_count()
+    refused = await p.post("coord-a", url, {"name": "Jan Nowak", "institution_id": str(uuid4())})
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["institution_id"]
+    assert await p.outbox_count() == before
+    added = await p.post("coord-a", url, {"name": "Jan Nowak", "institution_id": leader})
+    assert added.status_code == 201, added.text
