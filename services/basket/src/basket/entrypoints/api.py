@@ -5,7 +5,6 @@ and the HSDS 3 read API under /hsds. Endpoints turn requests into commands and c
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -32,6 +31,7 @@ from shared.contracts.basket import AREA_NAMES_PL, AREAS, Area
 from shared.contracts.partners import Sector
 from shared.errors import InvalidInput, NotFound
 from shared.errors.problems import PROBLEM_RESPONSES
+from shared.fields import IsoDateTime
 from shared.paging import Page, Paging
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
@@ -450,7 +450,7 @@ async def hsds_services(
     search: Annotated[str | None, Query(max_length=200)] = None,
     taxonomy_term_id: str | None = None,
     organization_id: uuid.UUID | None = None,
-    modified_after: datetime | None = None,
+    modified_after: IsoDateTime | None = None,
     tenant: TenantQuery = None,
     full: bool = False,
     page: HsdsPage = 1,

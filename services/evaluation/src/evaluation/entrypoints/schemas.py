@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from evaluation.domain.surveys import QuestionKind, SurveyKind
+from shared.fields import IsoDateTime
 
 
 class QuestionIn(BaseModel):
@@ -27,7 +28,7 @@ class SurveyIn(BaseModel):
     title: str = Field(min_length=3, max_length=200)
     kind: SurveyKind = "satisfaction"
     questions: list[QuestionIn] = Field(min_length=1, max_length=40)
-    closes_at: datetime | None = None
+    closes_at: IsoDateTime | None = None
 
 
 class SurveyOut(BaseModel):

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from notifications.service.webhooks import check_event_types, check_secret
 
@@ -158,7 +158,7 @@ class ChannelPreference(BaseModel):
 
     kind: Kind
     channel: Channel
-    enabled: bool
+    enabled: StrictBool
 
 
 class PreferencesIn(BaseModel):

@@ -18,6 +18,7 @@ from pydantic import (
 
 from partners.domain import identifiers
 from partners.domain.model import MeetingStatus, MembershipState, Sector
+from shared.fields import IsoDate, StrictBool
 
 Regon = Annotated[str, AfterValidator(identifiers.regon)]
 Nip = Annotated[str, AfterValidator(identifiers.nip)]
@@ -299,7 +300,7 @@ class ContactPersonPatch(Strict):
     email: EmailStr | None = None
     phone: Annotated[str, Field(min_length=3, max_length=40)] | None = None
     user_id: ShortText | None = None
-    active: bool = Kept()
+    active: StrictBool = Kept()
 
 
 class ContactPersonOut(BaseModel):
@@ -319,7 +320,7 @@ class CoordinatorCreate(Strict):
     phone: Annotated[str, Field(min_length=3, max_length=40)] | None = None
     user_id: ShortText | None = None
     institution_id: uuid.UUID | None = None
-    since: date = Field(default_factory=date.today)
+    since: IsoDate = Field(default_factory=date.today)
 
 
 class CoordinatorEnd(Strict):
