@@ -76,7 +76,7 @@ def required_roles(app: FastAPI) -> dict[tuple[str, str], list[frozenset[Role]]]
     for route in routes(app.routes):
         if route.include_in_schema:
             for method in route.methods:
-                out[(method.upper(), route.path)] = list(walk(route.dependant))
+                out[(method.upper(), route.path_format)] = list(walk(route.dependant))
     documented = {
         (method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item
     }

@@ -200,7 +200,9 @@ async def _visible(session: ReadSession, principal: Principal, offering_id: uuid
     return loaded
 
 
-@router.get("/offerings/{offering_id}", tags=["offerings"])
+# `:uuid`: /offerings/stale is a resource of its own, not an offering id; without it a PATCH of
+# /offerings/stale reached update_offering (422) instead of 405 (schemathesis' unsupported_method).
+@router.get("/offerings/{offering_id:uuid}", tags=["offerings"])
 async def get_offering(
     offering_id: uuid.UUID, principal: Reader, session: ReadSession, settings: Settings
 ) -> s.OfferingOut:
@@ -214,7 +216,7 @@ async def get_offering(
     )
 
 
-@router.patch("/offerings/{offering_id}", tags=["offerings"], summary="Zmień usługę")
+@router.patch("/offerings/{offering_id:uuid}", tags=["offerings"], summary="Zmień usługę")
 async def update_offering(
     offering_id: uuid.UUID, body: s.OfferingPatch, principal: Editor, uow: UoW
 ) -> s.Changed:
