@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import compile_path
+from starlette.routing import Match
 
 from shared.errors.kinds import DomainError, InvalidInput
 
@@ -142,23 +142,22 @@ def validation_fields(errors: list[dict[str, Any]]) -> list[ProblemField]:
     return out
 
 
-_HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
+_HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "TRACE")
 
 
 def allowed_methods(request: Request) -> str | None:
-    """`Allow` for a 405: every method the OpenAPI documents on the paths matching the request.
-    Starlette's own names only the first route that matched the path, so a path with GET and
-    POST declared as two routes answered `Allow: GET`."""
-    app = request.app
-    table: list[tuple[Any, set[str]]] | None = getattr(app.state, "allowed_methods", None)
-    if table is None:
-        table = [
-            (compile_path(path)[0], {m.upper() for m in item if m in _HTTP_METHODS})
-            for path, item in app.openapi().get("paths", {}).items()
-        ]
-        app.state.allowed_methods = table
-    methods = set().union(*(m for regex, m in table if regex.match(request.url.path)))
-    return ", ".join(sorted(methods)) or None
+    """`Allow` for a 405: every method some route of the app would take on this path, asked of
+    the routes themselves (so path convertors count). Starlette's own names only the first route
+    that matched the path, so a path with GET and POST declared as two routes said `Allow: GET`."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed) or None
 
 
 def install_problem_handlers(app: FastAPI) -> None:

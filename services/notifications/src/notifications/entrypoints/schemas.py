@@ -164,7 +164,7 @@ class ChannelPreference(BaseModel):
 class PreferencesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    daily_digest: bool | None = Field(
+    daily_digest: StrictBool | None = Field(
         default=None, description="One e-mail a day instead of single messages"
     )
     channels: list[ChannelPreference] = Field(default_factory=list)
