@@ -184,6 +184,9 @@ def engine_config(token: str) -> SchemathesisConfig:
             "seed": SEED,
             "headers": {"Authorization": f"Bearer {token}"},
             "request-timeout": 10,
+            # The unread stream (text/event-stream) sends its first event at once and the next
+            # only when the count changes: read one, or each call would wait for the timeout.
+            "max-stream-events": 1,
             "workers": 1,
             "generation": {
                 "mode": "all",
