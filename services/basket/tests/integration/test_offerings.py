@@ -142,3 +142,20 @@ async def test_stale_list_is_not_crowded_out_by_fresh_offerings(basket, new_offe
     stale = (await b.get("coord-a", "/v1/offerings/stale", tenant=A)).json()
     assert old in [s["id"] for s in stale]
     assert all(s["stale"] for s in stale)
+
+
+async def test_stale_list_is_not_an_offering_id(basket, new_offering):
+    """Found by schemathesis: PATCH /v1/offerings/stale reached the offering update (422 on the
+    id) although /offerings/stale has only GET; it is 405 naming GET, and an offering's own
+    routes still work."""
+    b = basket
+    institution = await b.partner()
+    offering_id = await b.add("coord-a", new_offering(institution))
+    headers = await b.as_("coord-a")
+    refused = await b.client.patch("/v1/offerings/stale", json={"title": "x"}, headers=headers)
+    assert refused.status_code == 405
+    assert "GET" in refused.headers["allow"]
+    assert (await b.get("coord-a", "/v1/offerings/stale")).status_code == 200
+    changed = await b.patch("coord-a", f"/v1/offerings/{offering_id}", {"title": "Nowa nazwa"})
+    assert changed.status_code == 200, changed.text
+    assert (await b.get("coord-a", "/v1/offerings/not-an-id")).status_code == 404

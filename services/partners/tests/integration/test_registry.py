@@ -4,6 +4,7 @@ persons, benefit cards and the invitation, searching and filtering, the OpenAPI 
 from __future__ import annotations
 
 import re
+from uuid import uuid4
 
 
 async def test_coordinators_warning_and_coverage(partners, new_institution):
@@ -264,3 +265,56 @@ async def test_an_institution_can_be_registered_with_a_given_id(partners, new_in
     again = await partners.post("coord-a", "/v1/institutions", new_institution("Inna", id=given))
     assert again.status_code == 422
     assert again.json()["errors"][0]["field"] == "id"
+
+
+async def test_patch_cannot_clear_a_required_field(partners, new_institution):
+    """Found by schemathesis: `{"active": null}` on a contact person reached the NOT NULL column
+    and answered 500. A PATCH may leave out what must stay set, never null it: 422 naming the
+    field, nothing changed, and the OpenAPI no longer offers null for those fields."""
+    p = partners
+    school = await p.register("coord-a", new_institution("Szkoła Podstawowa nr 5"))
+    created = await p.post(
+        "coord-a", f"/v1/institutions/{school}/contact-persons", {"name": "Ewa Lis"}
+    )
+    person = created.json()["id"]
+    partnership, _ = await p.partnership()
+    cases = [
+        (f"/v1/contact-persons/{person}", {"active": None}, "active"),
+        (f"/v1/contact-persons/{person}", {"name": None}, "name"),
+        (
+            f"/v1/partnerships/{partnership}",
+            {"leader_institution_id": None},
+            "leader_institution_id",
+        ),
+        (f"/v1/partnerships/{partnership}", {"municipality_name": None}, "municipality_name"),
+        (f"/v1/institutions/{school}", {"tenants_served": None}, "tenants_served"),
+    ]
+    for url, body, field in cases:
+        response = await p.patch("coord-a", url, body)
+        assert response.status_code == 422, (url, body, response.text)
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+    contacts = (await p.get("coord-a", f"/v1/institutions/{school}/contact-persons")).json()
+    assert contacts[0]["active"] is True
+    assert contacts[0]["name"] == "Ewa Lis"
+    schemas = (await p.client.get("/openapi.json")).json()["components"]["schemas"]
+    for model, field in [
+        ("ContactPersonPatch", "active"),
+        ("PartnershipPatch", "leader_institution_id"),
+        ("InstitutionPatch", "tenants_served"),
+    ]:
+        assert "anyOf" not in schemas[model]["properties"][field], (model, field)
+
+
+async def test_coordinator_of_an_unknown_institution_is_refused(partners):
+    """Found by schemathesis: a coordinator with an `institution_id` that is not in the
+    registry reached the foreign key and answered 500; now 422 naming the field, nothing added."""
+    p = partners
+    partnership, leader = await p.partnership()
+    url = f"/v1/partnerships/{partnership}/coordinators"
+    before = await p.outbox_count()
+    refused = await p.post("coord-a", url, {"name": "Jan Nowak", "institution_id": str(uuid4())})
+    assert refused.status_code == 422, refused.text
+    assert [e["field"] for e in refused.json()["errors"]] == ["institution_id"]
+    assert await p.outbox_count() == before
+    added = await p.post("coord-a", url, {"name": "Jan Nowak", "institution_id": leader})
+    assert added.status_code == 201, added.text

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from shared.errors.kinds import DomainError, InvalidInput
 from shared.errors.outages import install_outage_handlers
@@ -143,6 +144,24 @@ def validation_fields(errors: list[dict[str, Any]]) -> list[ProblemField]:
     return out
 
 
+_HTTP_METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "OPTIONS", "TRACE")
+
+
+def allowed_methods(request: Request) -> str | None:
+    """`Allow` for a 405: every method some route of the app would take on this path, asked of
+    the routes themselves (so path convertors count). Starlette's own names only the first route
+    that matched the path, so a path with GET and POST declared as two routes said `Allow: GET`."""
+    routes = request.app.router.routes
+    allowed = [
+        method
+        for method in _HTTP_METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+    return ", ".join(allowed) or None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
@@ -173,9 +192,11 @@ def install_problem_handlers(app: FastAPI) -> None:
         detail: str | None = exc.detail if isinstance(exc.detail, str) else None
         if detail == "Not Found":
             detail = None
-        return problem_response(
-            request, exc.status_code, detail=detail, headers=dict(exc.headers or {}) or None
-        )
+        headers = dict(exc.headers or {})
+        allow = allowed_methods(request) if exc.status_code == 405 else None
+        if allow:
+            headers["Allow"] = allow
+        return problem_response(request, exc.status_code, detail=detail, headers=headers or None)
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error", extra={"path": request.url.path})
@@ -193,5 +214,6 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem, "description": "Brak lub nieprawidłowy token"},
     403: {"model": Problem, "description": "Brak uprawnień"},
     404: {"model": Problem, "description": "Nie znaleziono (lub poza zakresem uprawnień)"},
+    409: {"model": Problem, "description": "Konflikt ze stanem obiektu (np. niedozwolona zmiana)"},
     422: {"model": Problem, "description": "Nieprawidłowe dane; `errors` wskazuje pola"},
 }

@@ -5,7 +5,6 @@ and the HSDS 3 read API under /hsds. Endpoints turn requests into commands and c
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -33,6 +32,7 @@ from shared.contracts.basket import AREA_NAMES_PL, AREAS, Area
 from shared.contracts.partners import Sector
 from shared.errors import InvalidInput, NotFound
 from shared.errors.problems import PROBLEM_RESPONSES
+from shared.fields import IsoDateTime
 from shared.paging import Page, Paging
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
@@ -201,7 +201,9 @@ async def _visible(session: ReadSession, principal: Principal, offering_id: uuid
     return loaded
 
 
-@router.get("/offerings/{offering_id}", tags=["offerings"])
+# `:uuid`: /offerings/stale is a resource of its own, not an offering id; without it a PATCH of
+# /offerings/stale reached update_offering (422) instead of 405 (schemathesis' unsupported_method).
+@router.get("/offerings/{offering_id:uuid}", tags=["offerings"])
 async def get_offering(
     offering_id: uuid.UUID, principal: Reader, session: ReadSession, settings: Settings
 ) -> s.OfferingOut:
@@ -215,7 +217,7 @@ async def get_offering(
     )
 
 
-@router.patch("/offerings/{offering_id}", tags=["offerings"], summary="Zmień usługę")
+@router.patch("/offerings/{offering_id:uuid}", tags=["offerings"], summary="Zmień usługę")
 async def update_offering(
     offering_id: uuid.UUID, body: s.OfferingPatch, principal: Editor, uow: UoW
 ) -> s.Changed:
@@ -357,7 +359,23 @@ async def export_json(tenant: str, session: ReadSession) -> JSONResponse:
     )
 
 
-@public.get("/public/{tenant}/export.csv", tags=["public"], summary="Koszyk gminy jako CSV")
+def _file(media_type: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI of an export route: one file of `media_type`."""
+    return {
+        200: {
+            "description": "Plik do pobrania",
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    }
+
+
+@public.get(
+    "/public/{tenant}/export.csv",
+    tags=["public"],
+    summary="Koszyk gminy jako CSV",
+    response_class=Response,
+    responses=_file("text/csv"),
+)
 async def export_csv(tenant: str, session: ReadSession) -> Response:
     entries, names = await _export_data(session, tenant)
     return Response(
@@ -367,7 +385,13 @@ async def export_csv(tenant: str, session: ReadSession) -> Response:
     )
 
 
-@public.get("/public/{tenant}/export.xlsx", tags=["public"], summary="Koszyk gminy jako XLSX")
+@public.get(
+    "/public/{tenant}/export.xlsx",
+    tags=["public"],
+    summary="Koszyk gminy jako XLSX",
+    response_class=Response,
+    responses=_file("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+)
 async def export_xlsx(tenant: str, session: ReadSession) -> Response:
     entries, names = await _export_data(session, tenant)
     return Response(
@@ -381,6 +405,8 @@ async def export_xlsx(tenant: str, session: ReadSession) -> Response:
     "/public/{tenant}/export.pdf",
     tags=["public"],
     summary="Koszyk gminy do druku (PDF, wg obszarów i kategorii)",
+    response_class=Response,
+    responses=_file("application/pdf"),
 )
 async def export_pdf(
     tenant: str,
@@ -424,7 +450,7 @@ async def hsds_services(
     search: Annotated[str | None, Query(max_length=200)] = None,
     taxonomy_term_id: str | None = None,
     organization_id: uuid.UUID | None = None,
-    modified_after: Annotated[datetime | None, AfterValidator(s.in_utc)] = None,
+    modified_after: Annotated[IsoDateTime | None, AfterValidator(s.in_utc)] = None,
     tenant: TenantQuery = None,
     full: bool = False,
 ) -> dict[str, Any]:

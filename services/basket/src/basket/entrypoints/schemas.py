@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from basket.domain import model
 
@@ -224,7 +224,7 @@ class Reason(Strict):
 
 class CapacityIn(Strict):
     capacity_status: model.Capacity
-    waiting_days: int | None = Field(
+    waiting_days: StrictInt | None = Field(
         default=None, ge=0, le=3650, description="Zwykły czas oczekiwania w dniach"
     )
 

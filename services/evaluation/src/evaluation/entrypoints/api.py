@@ -60,6 +60,16 @@ MEDIA = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pdf": "application/pdf",
 }
+# What the export routes answer, for the OpenAPI: one file in the format of the path.
+EXPORT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Plik w formacie z rozszerzenia ścieżki",
+        "content": {
+            media.split(";")[0]: {"schema": {"type": "string", "format": "binary"}}
+            for media in MEDIA.values()
+        },
+    }
+}
 
 
 def _now() -> datetime:
@@ -88,7 +98,11 @@ async def monitoring(
 
 
 @router.get(
-    "/monitoring/export.{fmt}", tags=["monitoring"], summary="Monitoring jako CSV, XLSX lub PDF"
+    "/monitoring/export.{fmt}",
+    tags=["monitoring"],
+    summary="Monitoring jako CSV, XLSX lub PDF",
+    response_class=Response,
+    responses=EXPORT_RESPONSES,
 )
 async def monitoring_export(
     fmt: Format, principal: Reader, session: Session, tenant: TenantQuery = None
@@ -108,7 +122,11 @@ async def report(
 
 
 @router.get(
-    "/reports/export.{fmt}", tags=["reports"], summary="Raport ewaluacyjny jako CSV, XLSX lub PDF"
+    "/reports/export.{fmt}",
+    tags=["reports"],
+    summary="Raport ewaluacyjny jako CSV, XLSX lub PDF",
+    response_class=Response,
+    responses=EXPORT_RESPONSES,
 )
 async def report_export(
     fmt: Format,

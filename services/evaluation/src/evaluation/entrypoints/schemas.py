@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from evaluation.domain.periods import MAX_YEAR, MIN_YEAR
 from evaluation.domain.surveys import QuestionKind, SurveyKind
+from shared.fields import IsoDateTime
 
 
 def _within_years(value: datetime | None) -> datetime | None:
@@ -35,7 +36,7 @@ class SurveyIn(BaseModel):
     title: str = Field(min_length=3, max_length=200)
     kind: SurveyKind = "satisfaction"
     questions: list[QuestionIn] = Field(min_length=1, max_length=40)
-    closes_at: Annotated[datetime | None, AfterValidator(_within_years)] = Field(
+    closes_at: Annotated[IsoDateTime | None, AfterValidator(_within_years)] = Field(
         default=None, description=f"Koniec zbierania odpowiedzi (lata {MIN_YEAR}–{MAX_YEAR})"
     )
 

@@ -46,6 +46,7 @@ from shared.paging import BigintId, FeedCursor, Page, Paging
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
 
+
 def _checker(ctx: Ctx) -> webhooks.CheckUrl:
     async def check(url: str) -> list[str]:
         return await allowed_addresses(url, ctx.allowlist)
@@ -304,7 +305,25 @@ async def unread(me: SignedIn, session: Session) -> dict[str, int]:
     return {"unread": await views.unread_count(session, me.user_id)}
 
 
-@router.get("/inbox/unread/stream", tags=["inbox"])
+@router.get(
+    "/inbox/unread/stream",
+    tags=["inbox"],
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Strumień zdarzeń `unread` z liczbą nieprzeczytanych (`data: "
+            '{"unread": n}`)',
+            "content": {
+                "text/event-stream": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"event": {"const": "unread"}, "data": {"type": "string"}},
+                    }
+                }
+            },
+        }
+    },
+)
 async def unread_stream(me: SignedIn, request: Request, ctx: Ctx) -> EventSourceResponse:
     """Server-sent events: `unread` with the count at once and whenever it changes."""
     sessions = request.app.state.runtime.sessions

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from notifications.service.webhooks import check_event_types, check_secret
 
@@ -161,13 +161,13 @@ class ChannelPreference(BaseModel):
 
     kind: Kind
     channel: Channel
-    enabled: bool
+    enabled: StrictBool
 
 
 class PreferencesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    daily_digest: bool | None = Field(
+    daily_digest: StrictBool | None = Field(
         default=None, description="One e-mail a day instead of single messages"
     )
     channels: list[ChannelPreference] = Field(default_factory=list, max_length=100)

@@ -18,6 +18,7 @@ from pydantic import (
 
 from partners.domain import identifiers
 from partners.domain.model import MeetingStatus, MembershipState, Sector
+from shared.fields import IsoDate, StrictBool
 
 Regon = Annotated[str, AfterValidator(identifiers.regon)]
 Nip = Annotated[str, AfterValidator(identifiers.nip)]
@@ -31,6 +32,12 @@ LongText = Annotated[str, Field(max_length=20000)]
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def Kept() -> Any:
+    """A PATCH field that may be left out but not cleared: absent keeps the value, and the
+    OpenAPI does not offer null (the column is NOT NULL; null is refused with 422)."""
+    return Field(default=None)
 
 
 class InstitutionFields(Strict):
@@ -93,18 +100,11 @@ class InstitutionCreate(InstitutionFields):
 
 
 class InstitutionPatch(InstitutionFields):
-    name: Name | None = None
-    sector: Sector | None = None
-    tenants_served: list[Teryt] | None = None
+    name: Name = Kept()
+    sector: Sector = Kept()
+    tenants_served: list[Teryt] = Kept()
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"phone": "+48 12 000 00 00"}]})
-
-    @model_validator(mode="after")
-    def _not_null(self) -> InstitutionPatch:
-        for key in ("name", "sector", "tenants_served"):
-            if key in self.model_fields_set and getattr(self, key) is None:
-                raise ValueError(f"{key}: pole nie może być puste.")
-        return self
 
 
 class MembershipSummary(BaseModel):
@@ -171,9 +171,9 @@ class PartnershipCreate(Strict):
 
 
 class PartnershipPatch(Strict):
-    name: Name | None = None
-    municipality_name: Name | None = None
-    leader_institution_id: uuid.UUID | None = None
+    name: Name = Kept()
+    municipality_name: Name = Kept()
+    leader_institution_id: uuid.UUID = Kept()
     goals: LongText | None = None
     principles: LongText | None = None
     meeting_frequency: ShortText | None = None
@@ -295,12 +295,12 @@ class ContactPersonCreate(Strict):
 
 
 class ContactPersonPatch(Strict):
-    name: Name | None = None
+    name: Name = Kept()
     position: ShortText | None = None
     email: EmailStr | None = None
     phone: Annotated[str, Field(min_length=3, max_length=40)] | None = None
     user_id: ShortText | None = None
-    active: bool | None = None
+    active: StrictBool = Kept()
 
 
 class ContactPersonOut(BaseModel):
@@ -320,7 +320,7 @@ class CoordinatorCreate(Strict):
     phone: Annotated[str, Field(min_length=3, max_length=40)] | None = None
     user_id: ShortText | None = None
     institution_id: uuid.UUID | None = None
-    since: date = Field(default_factory=date.today)
+    since: IsoDate = Field(default_factory=date.today)
 
 
 class CoordinatorEnd(Strict):

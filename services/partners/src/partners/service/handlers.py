@@ -240,6 +240,15 @@ async def add_coordinator(cmd: c.AddCoordinator, *, uow: UnitOfWork, actor: Prin
     async with uow:
         partnership = await _partnership(uow, actor, cmd.partnership_id)
         _check_write(actor, partnership.tenant)
+        institution_id = cmd.details.get("institution_id")
+        if institution_id is not None and not await uow.institutions.get(
+            institution_id, frozenset({partnership.tenant})
+        ):
+            raise InvalidInput.field(
+                "institution_id",
+                "Instytucja nie jest w rejestrze tej gminy.",
+                "unknown_institution",
+            )
         coordinator = model.Coordinator(
             id=uuid.uuid4(),
             tenant=partnership.tenant,
