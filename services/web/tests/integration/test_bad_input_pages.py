@@ -150,3 +150,20 @@ async def test_a_public_survey_answer_in_other_digits_is_a_form_error_not_a_cras
             f"/ankieta/{token}", data={"csrf_token": csrf.group(1), "q1": "4"}
         )
         assert answered.status_code == 303, answered.text[:300]
+
+
+async def test_forged_non_ascii_cookie_state_and_csrf_token_are_refused_not_a_crash(stack):
+    async with httpx.AsyncClient(base_url=stack.web_url, timeout=20) as client:
+        forged = await client.get("/", headers={"Cookie": "cus_session=ą.ą".encode()})
+        assert forged.status_code == 200, forged.text[:300]
+        _secured(forged)
+        start = await client.get("/login")
+        assert start.status_code == 302
+        callback = await client.get("/auth/callback", params={"state": "ą", "code": "x"})
+        assert callback.status_code == 400, callback.text[:300]
+        assert callback.headers["content-type"].startswith("text/html")
+        _secured(callback)
+        post = await client.post("/logout", data={"csrf_token": "ą"})
+        assert post.status_code in (303, 403), post.text[:300]
+        assert post.headers["content-type"].startswith("text/html") or post.is_redirect
+        _secured(post)
