@@ -152,3 +152,26 @@ async def test_a_closing_date_outside_the_years_is_refused_and_nothing_is_stored
     assert "2000–2100" in error["detail"]
     after = await evaluation.get("coord-a", "/v1/surveys")
     assert len(after.json()) == len(before.json())
+
+
+async def test_oversized_answers_and_options_are_refused_and_the_link_is_kept(evaluation):
+    survey = await _survey(evaluation)
+    token = (
+        await evaluation.post(
+            "coord-a", f"/v1/surveys/{survey}/links", {"contact_person_ids": [str(uuid.uuid4())]}
+        )
+    ).json()["links"][0]["token"]
+    many = {"answers": {f"q{i}": 1 for i in range(101)}}
+    response = await evaluation.post(None, f"/v1/public/surveys/answer/{token}", many)
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["answers"]
+    assert (await evaluation.get(None, f"/v1/public/surveys/answer/{token}")).status_code == 200
+
+    long_option = [
+        {"id": "x", "text": "Wybierz coś", "kind": "choice", "options": ["a" * 201, "b"]}
+    ]
+    response = await evaluation.post(
+        "coord-a", "/v1/surveys", {"title": "Długa opcja", "questions": long_option}
+    )
+    assert response.status_code == 422, response.text
+    assert [e["field"] for e in response.json()["errors"]] == ["questions.0.options.0"]

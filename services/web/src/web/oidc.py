@@ -20,7 +20,7 @@ import httpx
 import jwt
 from jwt import PyJWK
 
-from web.sessions import PendingLogin, Tokens
+from web.sessions import PendingLogin, Tokens, same
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ class OidcClient:
             )
         except jwt.PyJWTError as exc:
             raise OidcError(f"ID token rejected: {exc}") from exc
-        if not secrets.compare_digest(str(claims.get("nonce", "")), nonce):
+        if not same(str(claims.get("nonce", "")), nonce):
             raise OidcError("ID token nonce does not match")
         azp = claims.get("azp")
         if azp is not None and azp != self.client_id:

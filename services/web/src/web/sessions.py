@@ -113,6 +113,14 @@ class MemorySessionStore:
         return len(self._sessions)
 
 
+def same(given: str, expected: str) -> bool:
+    """Constant-time equality that takes any text: `hmac.compare_digest` raises TypeError on a
+    non-ASCII string (a forged cookie, state or form field would otherwise be a 500)."""
+    return hmac.compare_digest(
+        given.encode("utf-8", "replace"), expected.encode("utf-8", "replace")
+    )
+
+
 class CookieSigner:
     """Signs the session id in the cookie, so a forged or altered cookie is refused at once."""
 
@@ -130,11 +138,11 @@ class CookieSigner:
         if not cookie or "." not in cookie:
             return None
         session_id, mac = cookie.rsplit(".", 1)
-        return session_id if hmac.compare_digest(mac, self._mac(session_id, "cookie")) else None
+        return session_id if same(mac, self._mac(session_id, "cookie")) else None
 
     def csrf_token(self, session_id: str) -> str:
         """The session's CSRF token: derived from its id, so nothing more to store or leak."""
         return self._mac(session_id, "csrf")
 
     def csrf_valid(self, session_id: str, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(str(token), self.csrf_token(session_id))
+        return bool(token) and same(str(token), self.csrf_token(session_id))

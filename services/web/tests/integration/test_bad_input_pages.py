@@ -118,3 +118,52 @@ async def test_the_first_reported_month_has_no_link_further_back(stack):
         assert "styczeń 2000" in page.text
         assert "period=1999-12" not in page.text
         assert "period=2000-02" in page.text
+
+
+async def test_a_public_survey_answer_in_other_digits_is_a_form_error_not_a_crash(stack):
+    headers = await stack.tokens.headers("coord-a")
+    async with httpx.AsyncClient(base_url=stack.evaluation_url, timeout=20) as api:
+        question = {"id": "q1", "text": "Jak oceniasz współpracę?", "kind": "scale"}
+        survey = await api.post(
+            "/v1/surveys", json={"title": "Ankieta cyfr", "questions": [question]}, headers=headers
+        )
+        assert survey.status_code == 201, survey.text
+        links = await api.post(
+            f"/v1/surveys/{survey.json()['id']}/links",
+            json={"contact_person_ids": ["6f1c0d1e-6a3b-4a8e-9c55-0d1f2a3b4c5d"]},
+            headers=headers,
+        )
+        token = links.json()["links"][0]["token"]
+    async with httpx.AsyncClient(base_url=stack.web_url, timeout=20) as client:
+        form = await client.get(f"/ankieta/{token}")
+        assert form.status_code == 200, form.text[:300]
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+        assert csrf
+        for raw in ("²", "١"):
+            page = await client.post(
+                f"/ankieta/{token}", data={"csrf_token": csrf.group(1), "q1": raw}
+            )
+            assert page.status_code == 422, (raw, page.status_code, page.text[:300])
+            assert page.headers["content-type"].startswith("text/html")
+            _secured(page)
+        answered = await client.post(
+            f"/ankieta/{token}", data={"csrf_token": csrf.group(1), "q1": "4"}
+        )
+        assert answered.status_code == 303, answered.text[:300]
+
+
+async def test_forged_non_ascii_cookie_state_and_csrf_token_are_refused_not_a_crash(stack):
+    async with httpx.AsyncClient(base_url=stack.web_url, timeout=20) as client:
+        forged = await client.get("/", headers={"Cookie": "cus_session=ą.ą".encode()})
+        assert forged.status_code == 200, forged.text[:300]
+        _secured(forged)
+        start = await client.get("/login")
+        assert start.status_code == 302
+        callback = await client.get("/auth/callback", params={"state": "ą", "code": "x"})
+        assert callback.status_code == 400, callback.text[:300]
+        assert callback.headers["content-type"].startswith("text/html")
+        _secured(callback)
+        post = await client.post("/logout", data={"csrf_token": "ą"})
+        assert post.status_code in (303, 403), post.text[:300]
+        assert post.headers["content-type"].startswith("text/html") or post.is_redirect
+        _secured(post)

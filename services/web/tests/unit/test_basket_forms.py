@@ -13,6 +13,7 @@ from web.routes.basket import (
     may_edit,
     offering_values,
     own_institution_only,
+    page_number,
     parse_number,
     parse_offering,
     problem_errors,
@@ -167,3 +168,17 @@ def test_search_filters_drop_what_the_service_would_refuse() -> None:
     assert search_filters({"category": "family_policy.early_childcare", "weekday": "9"}) == {
         "category": "family_policy.early_childcare"
     }
+
+
+def test_digits_other_than_ascii_are_no_page_nor_weekday() -> None:
+    assert [page_number(v) for v in ("3", "²", "١٢", "0", "99999", None, "")] == [
+        3,
+        1,
+        1,
+        1,
+        1,
+        1,
+        1,
+    ]
+    assert search_filters({"weekday": "²"}).get("weekday") is None
+    assert search_filters({"weekday": "3"})["weekday"] == "3"

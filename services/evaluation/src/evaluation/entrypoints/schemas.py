@@ -26,7 +26,9 @@ class QuestionIn(BaseModel):
     id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
     text: str = Field(min_length=3, max_length=500)
     kind: QuestionKind
-    options: list[str] = Field(default_factory=list, max_length=20)
+    options: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=20
+    )
 
 
 class SurveyIn(BaseModel):
@@ -83,7 +85,7 @@ class PublicSurveyOut(BaseModel):
 class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    answers: dict[str, Any]
+    answers: dict[str, Any] = Field(max_length=100, description="Identyfikator pytania → odpowiedź")
 
 
 class RebuildOut(BaseModel):

@@ -4,7 +4,6 @@ issuer). The browser only ever gets an opaque session cookie."""
 from __future__ import annotations
 
 import logging
-import secrets
 import time
 
 from fastapi import APIRouter, Request
@@ -22,7 +21,7 @@ from web.deps import (
     safe_return_path,
 )
 from web.oidc import OidcError
-from web.sessions import Session
+from web.sessions import Session, same
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +72,7 @@ async def callback(
         session is None
         or pending is None
         or state is None
-        or not secrets.compare_digest(state, pending.state)
+        or not same(state, pending.state)
         or time.time() - pending.created_at > PENDING_LOGIN_MAX_AGE_S
     ):
         log.info("callback without a matching login in progress")

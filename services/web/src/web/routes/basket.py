@@ -502,7 +502,7 @@ def search_filters(params: Mapping[str, str]) -> dict[str, str]:
         if params.get(flag) in ("true", "on", "1"):
             out[flag] = "true"
     weekday = params.get("weekday") or ""
-    if weekday.isdigit() and 1 <= int(weekday) <= 7:
+    if weekday.isascii() and weekday.isdigit() and 1 <= int(weekday) <= 7:
         out["weekday"] = weekday
     if params.get("sort") == "name":
         out["sort"] = "name"
@@ -510,7 +510,9 @@ def search_filters(params: Mapping[str, str]) -> dict[str, str]:
 
 
 def page_number(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and 0 < int(value) < 10_000 else 1
+    if value and value.isascii() and value.isdigit() and 0 < int(value) < 10_000:  # not ² nor ١٢
+        return int(value)
+    return 1
 
 
 def with_language_names(offering: dict[str, Any], t: Translator) -> dict[str, Any]:

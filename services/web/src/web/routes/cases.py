@@ -344,7 +344,8 @@ def person_from(form: dict[str, list[str]], prefix: str) -> JSON:
     for name in FAMILY_FIELDS:
         value = one(form, f"{prefix}{name}")
         if value:
-            person[name] = int(value) if name == "year_of_birth" and value.isdigit() else value
+            digits = value.isascii() and value.isdigit()  # not ² nor ١٢
+            person[name] = int(value) if name == "year_of_birth" and digits else value
     return person
 
 
@@ -738,7 +739,7 @@ def family_patch(values: dict[str, str]) -> JSON:
         value = values.get(name, "")
         if name in ("first_name", "last_name"):
             body[name] = value or None
-        elif name == "year_of_birth" and value.isdigit():
+        elif name == "year_of_birth" and value.isascii() and value.isdigit():
             body[name] = int(value)
         else:
             body[name] = value or None

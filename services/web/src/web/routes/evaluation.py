@@ -689,7 +689,8 @@ async def answer(request: Request, web: WebApp, session: OptionalSession, token:
         values[q["id"]] = raw
         if not raw:
             continue
-        answers[q["id"]] = int(raw) if q["kind"] == "scale" and raw.isdigit() else raw
+        digits = raw.isascii() and raw.isdigit()  # "²".isdigit(), but int("²") fails
+        answers[q["id"]] = int(raw) if q["kind"] == "scale" and digits else raw
     try:
         await client.answer(token, answers)
     except ApiProblem as problem:
