@@ -7,10 +7,10 @@ database, and starts the service as `./run` (scripts/platform.py) does: `python 
 --factory <service>.bootstrap:app` with the same environment. For each service it prints the
 seconds from the process start until GET /healthz answers 200 and until GET /readyz answers 200
 (database and NATS connected): first a cold start, then, `--rounds` times, after SIGKILL of the
-running process and an immediate restart on the same port (with `--nats-outage`, NATS is
-stopped a few seconds before the kill and started again just before the restart). With `--load`, a client keeps
-requesting the service (GET /healthz and /readyz, 20 connections) while it is killed, so the
-port holds connections of the killed process as under real traffic.
+running process and an immediate restart on the same port. With `--nats-outage`, NATS is stopped
+a few seconds before the kill (the outbox fills) and started again just before the restart. With
+`--load`, 20 clients keep requesting the service across the kill and the restart (partners:
+POST /v1/institutions as coord-a; the others: GET /readyz).
 """
 
 from __future__ import annotations
@@ -98,8 +98,8 @@ def token(issuer_url: str, user: str = "coord-a") -> str:
 
 
 class Load:
-    """20 clients in a thread, requesting the service as fast as it answers: for partners, writes
-    (POST /v1/institutions as coord-a: handler, unit of work, outbox); for the others GET /readyz."""
+    """20 clients in a thread, requesting the service as fast as it answers: for partners,
+    writes (POST /v1/institutions as coord-a: handler, unit of work, outbox); else GET /readyz."""
 
     def __init__(self, url: str, bearer: str | None) -> None:
         self.url = url
