@@ -44,4 +44,4 @@ async def start_broker(broker: NatsBroker, *, stream_max_bytes: int = -1) -> Non
                 "NATS not reachable yet; retrying", extra={"error": repr(exc), "retry_in_s": delay}
             )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, 1.0)  # a restart during an outage connects soon after it
