@@ -3,6 +3,7 @@ before disclosure and as the API shows it (small cells suppressed)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from evaluation.domain.disclosure import Count, Rate, Stat
 from evaluation.domain.periods import Period
 from evaluation.domain.report import Report
 from shared import clock
+from shared.clock import WARSAW
 
 A, B = "1219053", "1219043"
 Q3 = Period.parse("2026-Q3")
@@ -224,3 +226,13 @@ async def test_api_shows_the_same_figures_with_small_cells_suppressed(evaluation
             for t in section["tables"]:
                 for row in t["rows"]:
                     assert not {1, 2} & set(row[1:]), (t["key"], row)
+
+
+async def test_the_monitoring_trend_ends_with_this_month_in_poland(evaluation):
+    # 00:30 on 1 January 2028 in Warsaw is 23:30 on 31 December 2027 in UTC.
+    now = datetime(2028, 1, 1, 0, 30, tzinfo=WARSAW).astimezone(UTC)
+    async with evaluation.runtime.sessions() as session:
+        report = await views.monitoring(session, A, now)
+    months = list(raw(report, "trend"))
+    assert months[-1] == "2028-01", months
+    assert len(months) == 6

@@ -6,11 +6,12 @@ e-mail where the address is known, as their preferences say."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from notifications.adapters.reminders import ReminderRules, send_reminders
 from shared import clock
+from shared.clock import WARSAW
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import cases as c
 from shared.db import create_engine, session_factory
@@ -205,7 +206,7 @@ async def test_team_members_hear_of_meetings_and_of_a_withdrawal(service) -> Non
 async def test_reminders_reach_the_case_manager_and_the_team(service) -> None:
     manager, member = str(uuid.uuid4()), str(uuid.uuid4())
     case_id = uuid.uuid4()
-    tomorrow = datetime.combine(NOW.date() + timedelta(days=1), time(10), tzinfo=UTC)
+    tomorrow = datetime.combine(clock.today() + timedelta(days=1), time(10), tzinfo=WARSAW)
     expiring = consent(case_id, DEMO_INSTITUTION).model_copy(
         update={"valid_until": NOW + timedelta(days=7)}
     )

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import text
 
-from notifications.adapters.reminders import ReminderRules, send_reminders
+from notifications.adapters.reminders import ReminderRules, due_reminders, send_reminders
 from shared import clock
+from shared.clock import WARSAW
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import basket as b
 from shared.contracts import cases as c
@@ -37,7 +38,7 @@ def wrap(data: EventData) -> CloudEvent:
 
 def facts() -> list[CloudEvent]:
     case_id, institution = uuid.uuid4(), uuid.uuid4()
-    tomorrow = datetime.combine(NOW.date() + timedelta(days=1), time(10), tzinfo=UTC)
+    tomorrow = datetime.combine(clock.today() + timedelta(days=1), time(10), tzinfo=WARSAW)
     return [
         wrap(p.CoordinatorsChanged(partnership_id=uuid.uuid4(), coordinator_count=1,
                                    understaffed=True)),
@@ -105,3 +106,29 @@ async def test_each_reminder_is_sent_once_across_instances(service, smtp, eventu
     assert "Przypomnienie" in digests[0].get_content()
     # chose the digest: no single e-mails for these notices
     assert all("Przypomnienie" not in m["Subject"] for m in mine)
+
+
+async def test_tomorrow_is_the_next_day_in_poland(service) -> None:
+    """At 00:30 on 1 January in Warsaw, 23:30 on 31 December in UTC, tomorrow is 2 January: its
+    meetings are reminded of, early or late in the day; one later on 1 January is today's."""
+    now = datetime(2028, 1, 1, 0, 30, tzinfo=WARSAW)
+    meetings = {
+        "today": datetime(2028, 1, 1, 10, 0, tzinfo=WARSAW),
+        "early tomorrow": datetime(2028, 1, 2, 0, 30, tzinfo=WARSAW),  # 1 January in UTC
+        "late tomorrow": datetime(2028, 1, 2, 23, 30, tzinfo=WARSAW),
+        "the day after": datetime(2028, 1, 3, 0, 30, tzinfo=WARSAW),  # 2 January in UTC
+    }
+    ids = {name: uuid.uuid4() for name in meetings}
+    await service.publish(
+        *(
+            wrap(c.MeetingScheduled(case_id=uuid.uuid4(), meeting_id=ids[name], kind="meeting",
+                                    starts_at=starts, online=False, institution_ids=[],
+                                    family_participates=True))
+            for name, starts in meetings.items()
+        )
+    )  # fmt: skip
+    await service.applied(len(meetings))
+    async with service.built.runtime.sessions() as session:
+        due = await due_reminders(session, RULES, now.astimezone(UTC))
+    reminded = {d.object_id for d in due if d.kind == "meeting_tomorrow"}
+    assert reminded == {str(ids["early tomorrow"]), str(ids["late tomorrow"])}

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from shared import clock
 
 SPEC_VERSION = "1.0"
 
@@ -55,7 +57,7 @@ class CloudEvent(BaseModel):
     type: str = Field(description="Event type, e.g. partners.institution.registered")
     source: str = Field(description="The producing service, e.g. /cus/partners")
     subject: str | None = Field(default=None, description="Id of the object the event is about")
-    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    time: datetime = Field(default_factory=lambda: clock.now())
     datacontenttype: str = "application/json"
     tenant: str | None = Field(
         default=None, description="TERYT code of the municipality; none for regional facts"
@@ -79,7 +81,7 @@ class CloudEvent(BaseModel):
             type=data.event_type,
             source=source,
             subject=subject,
-            time=time or datetime.now(UTC),
+            time=time or clock.now(),
             tenant=tenant,
             schemaversion=data.schema_version,
             data=data.model_dump(mode="json"),

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from cases.domain import events as ev
+from shared.clock import WARSAW
 from shared.errors import Conflict, FieldError, Forbidden, InvalidInput
 
 
@@ -507,7 +508,7 @@ class PlanVersion(Aggregate):
     ) -> PlanVersion:
         case.check_open()
         errors: list[FieldError] = []
-        opened_on = case.opened_at.date()
+        opened_on = case.opened_at.astimezone(WARSAW).date()  # dates are Polish ones
         for g, goal in enumerate(goals):
             for a, action in enumerate(goal.get("actions", [])):
                 where = f"goals.{g}.actions.{a}"
@@ -605,7 +606,7 @@ class MonitoringReview(Aggregate):
                 "goals", "Sprawa nie ma jeszcze planu wsparcia do oceny.", "no_plan"
             )
         errors: list[FieldError] = []
-        if reviewed_on < case.opened_at.date():
+        if reviewed_on < case.opened_at.astimezone(WARSAW).date():
             errors.append(
                 FieldError(
                     "reviewed_on",
@@ -613,7 +614,7 @@ class MonitoringReview(Aggregate):
                     "before_case_opened",
                 )
             )
-        elif reviewed_on > now.date():
+        elif reviewed_on > now.astimezone(WARSAW).date():
             errors.append(
                 FieldError("reviewed_on", "Data przeglądu nie może być z przyszłości.", "in_future")
             )

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifications.domain.entitlement import Scope
 from notifications.service.ports import Person
+from shared import clock
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import basket as b
 from shared.contracts import cases as c
@@ -474,8 +475,10 @@ class SqlStore:
         self, user_id: str, dedupe_key: str, kind: str, title: str, link: str | None
     ) -> None:
         await self._run(
-            "INSERT INTO notices (user_id, dedupe_key, kind, title, link) "
-            "VALUES (:u, :k, :kind, :title, :link) ON CONFLICT DO NOTHING",
+            # Dated on the business clock: the daily digest selects the last day's notices.
+            "INSERT INTO notices (user_id, dedupe_key, kind, title, link, created_at) "
+            "VALUES (:u, :k, :kind, :title, :link, :at) ON CONFLICT DO NOTHING",
+            at=clock.now(),
             u=user_id,
             k=dedupe_key,
             kind=kind,

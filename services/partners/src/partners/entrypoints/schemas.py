@@ -18,6 +18,7 @@ from pydantic import (
 
 from partners.domain import identifiers
 from partners.domain.model import MeetingStatus, MembershipState, Sector
+from shared import clock
 from shared.fields import IsoDate, StrictBool
 
 Regon = Annotated[str, AfterValidator(identifiers.regon)]
@@ -224,7 +225,7 @@ class MembershipCreate(Strict):
     partnership_id: uuid.UUID
     institution_id: uuid.UUID
     state: MembershipState = MembershipState.INVITED
-    effective_on: date = Field(default_factory=date.today)
+    effective_on: date = Field(default_factory=clock.today)
     declaration_reference: ShortText | None = Field(
         default=None, description="Sygnatura/numer deklaracji przystąpienia (dla stanu declared)"
     )
@@ -246,7 +247,7 @@ class MembershipCreate(Strict):
 
 class MembershipTransition(Strict):
     state: MembershipState
-    effective_on: date = Field(default_factory=date.today)
+    effective_on: date = Field(default_factory=clock.today)
     reason: ShortText | None = None
     declaration_reference: ShortText | None = None
     declaration_date: date | None = None
@@ -320,11 +321,11 @@ class CoordinatorCreate(Strict):
     phone: Annotated[str, Field(min_length=3, max_length=40)] | None = None
     user_id: ShortText | None = None
     institution_id: uuid.UUID | None = None
-    since: IsoDate = Field(default_factory=date.today)
+    since: IsoDate = Field(default_factory=clock.today)
 
 
 class CoordinatorEnd(Strict):
-    until: date = Field(default_factory=date.today)
+    until: date = Field(default_factory=clock.today)
 
 
 class Attendance(Strict):

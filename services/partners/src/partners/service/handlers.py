@@ -114,7 +114,7 @@ async def establish_partnership(
             partnership_id=partnership.id,
             institution_id=leader.id,
             state=model.MembershipState.DECLARED,
-            effective_on=cmd.details.get("established_on") or _now().date(),
+            effective_on=cmd.details.get("established_on") or clock.today(),
             declaration_reference=cmd.details.get("formal_act_reference") or "lider partnerstwa",
             changed_by=actor.username,
             now=_now(),
