@@ -311,3 +311,67 @@ async def test_one_consent_decision_on_every_channel(service, receivers, eventua
     finally:
         server.should_exit = True
         await serving
+
+
+async def test_the_decision_is_taken_again_at_each_webhook_attempt(service, receivers) -> None:
+    """A delivery queued while the consent was in force and attempted after its withdrawal (a
+    retry, a replayed dead letter) is not sent: the attempt asks the consent decision again."""
+    p = Partner("full")
+    system = await service.system(p.institution)
+    hook = receivers()
+    hook.status = 503
+    endpoint = await service.endpoint(system, hook.url())
+    now = datetime.now(UTC)
+    facts = setup(p, now)
+    consented = facts[1][0]
+    assert isinstance(consented, c.FamilyConsented)
+    plan = c.PlanUpdated(
+        case_id=p.case_id, version=1, goal_count=1, action_count=1, actions_done=0,
+        responsible_institution_ids=[p.institution], updated_at=now,
+    )  # fmt: skip
+    events = [wrap(data, p.case_id, at) for data, _, at in facts] + [wrap(plan, p.case_id)]
+    await service.publish(*events)
+    for e in events:
+        await wait_applied(service, e.id)
+
+    async def status_of(event_id: uuid.UUID) -> str | None:
+        async with service.built.runtime.engine.connect() as conn:
+            return (
+                await conn.execute(
+                    text("SELECT status FROM deliveries WHERE event_id = :e"), {"e": event_id}
+                )
+            ).scalar()
+
+    deadline = time.monotonic() + 20
+    while await status_of(events[-1].id) != "dead":  # every retry refused by the receiver
+        assert time.monotonic() < deadline, "the plan's delivery did not give up"
+        await asyncio.sleep(0.05)
+    assert hook.delivered() == []
+    assert [h.event_id for h in hook.hits if h.event_id == str(events[-1].id)]  # it was tried
+
+    hook.status = 200
+    gone = wrap(
+        c.ConsentWithdrawn(case_id=p.case_id, consent_id=consented.consent_id,
+                           withdrawn_at=datetime.now(UTC), institution_ids=[p.institution],
+                           sectors=[]),
+        p.case_id,
+    )  # fmt: skip
+    await service.publish(gone)
+    await wait_applied(service, gone.id)
+    replay = await service.client.post(
+        f"/v1/dead-letters/replay?endpoint_id={endpoint['id']}", headers=system
+    )
+    assert replay.status_code == 200, replay.text
+    deadline = time.monotonic() + 20
+    while await status_of(events[-1].id) == "pending" or not any(
+        h.event_id == str(gone.id) for h in hook.delivered()
+    ):
+        assert time.monotonic() < deadline, "replay and withdrawal not settled"
+        await asyncio.sleep(0.05)
+    assert await status_of(events[-1].id) == "cancelled"
+    assert str(events[-1].id) not in {h.event_id for h in hook.delivered()}
+    # The feed, read now, holds nothing of the case but the withdrawal.
+    feed = (await service.client.get("/v1/feed", headers=system)).json()["items"]
+    assert [e["type"] for e in feed if e["subject"] == str(p.case_id)] == [
+        c.ConsentWithdrawn.event_type
+    ]

@@ -8,7 +8,7 @@ case events), for the partner's institution, the event's kind of data, at the mo
   any relation to the case). An event reaches a partner only if the partner's access allows it.
 - A referral's events reach only its sending side and its receiving institution.
 - Team events reach the team's members (a receiving partner outside the team does not see the
-  team), and an institution hears of its own membership.
+  team), and an institution hears of its own membership while a consent in force covers it.
 - A consent event reaches the institutions that consent covers, trimmed to what concerns each:
   its own id, its own sector; a given consent only while it is in force.
 - The municipality check (the event's tenant among the system's) is applied on top, elsewhere.
@@ -182,8 +182,11 @@ def reaches(
         return _consent_reaches(data, facts, institution_id, sector, at)
     if event_type in TEAM_EVENTS:
         assert isinstance(data, c.TeamMemberJoined | c.TeamMemberLeft)
-        if data.institution_id == institution_id:  # its own membership
-            return data
+        if data.institution_id == institution_id:
+            # Its own membership, while a consent in force covers it (after a withdrawal, the
+            # withdrawal itself is what it is told).
+            granted = policy.granted_kinds(facts.scopes, institution_id, sector, at)
+            return data if granted else None
         access = facts.access(institution_id, sector, at, person=person)
         return data if access is not None and access.sees_team else None
     if event_type not in EVENT_KINDS:
