@@ -7,7 +7,6 @@ import asyncio
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 import asyncpg
@@ -15,6 +14,7 @@ import nats
 import pytest
 from fastapi import FastAPI
 
+from shared import clock
 from shared.contracts import CloudEvent
 from shared.contracts import partners as pc
 
@@ -83,7 +83,7 @@ async def _seed_basket(nats_url: str, database_url: str) -> None:
                 institution_id=PARTNER_A,
                 sector="education",
                 state="declared",
-                effective_on=date.today(),
+                effective_on=clock.today(),
             ),
             source=pc.SOURCE,
             tenant=A,

@@ -92,6 +92,8 @@ def _team_out(auth: Authorized, names: dict[uuid.UUID, str]) -> list[s.TeamMembe
         joined_at=auth.case.opened_at,
         left_at=None,
     )
+    if not auth.access.sees_team:  # a receiving partner sees who sent it, not the team
+        return [manager]
     return [manager] + [
         s.TeamMemberOut(
             id=m.id,

@@ -180,3 +180,27 @@ async def test_a_receiving_partner_outside_the_team_sees_only_its_referrals(case
     assert (await c.post("manager-a", withdraw, {})).status_code == 200
     assert (await c.get("clinic-staff", "/v1/referrals/incoming")).json() == []
     assert (await c.get("clinic-staff", f"/v1/cases/{case_id}/referrals")).status_code == 404
+
+
+async def test_a_receiving_partner_outside_the_team_does_not_see_the_team(cases):
+    """Issue 13: the receiving institution read the team list, which named a health
+    institution with its function; it sees only who sent the referral (ADR 0036)."""
+    c = cases
+    await c.institutions()
+    case_id, people = await c.open_case()
+    await c.consent(
+        case_id, people[0], institutions=[c.SCHOOL, c.CLINIC], kinds=["referrals", "plan"]
+    )
+    await c.join(case_id, c.SCHOOL)
+    service = await c.offering(institution=c.CLINIC, sector="health")
+    await c.created("manager-a", f"/v1/cases/{case_id}/referrals", {"service_id": service})
+    c.forge_staff("clinic-staff", c.CLINIC)
+    team = await c.get("clinic-staff", f"/v1/cases/{case_id}/team")
+    assert team.status_code == 403
+    assert str(c.SCHOOL) not in team.text
+    view = (await c.get("clinic-staff", f"/v1/cases/{case_id}")).json()
+    assert [m["state"] for m in view["team"]] == ["case_manager"]
+    # The team member and the case manager still see the whole team.
+    for user in ("partner-a", "manager-a"):
+        listed = (await c.get(user, f"/v1/cases/{case_id}/team")).json()
+        assert str(c.SCHOOL) in {m["institution_id"] for m in listed}

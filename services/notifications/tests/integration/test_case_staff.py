@@ -49,7 +49,7 @@ def consent(case_id: uuid.UUID, *institutions: uuid.UUID) -> c.FamilyConsented:
     return c.FamilyConsented(
         case_id=case_id, consent_id=uuid.uuid4(), given_at=NOW - timedelta(hours=1),
         method="paper", institution_ids=list(institutions), sectors=[],
-        data_kinds=["referrals", "plan"], valid_until=NOW + timedelta(days=90),
+        data_kinds=["referrals", "plan", "meetings"], valid_until=NOW + timedelta(days=90),
     )  # fmt: skip
 
 
@@ -116,7 +116,9 @@ async def test_the_case_manager_hears_of_referral_answers_and_a_handover(
         "Skierowanie zostało odrzucone",
         "Usługa ze skierowania została zrealizowana",
     ]
-    assert await titles(service, old) == ["Skierowanie zostało przyjęte"]
+    # The previous manager can no longer open the case: its notices leave their inbox (the
+    # consent decision runs when the inbox is read, ADR 0036).
+    assert await titles(service, old) == []
 
     def mail_to(address: str) -> list[Any]:
         return [m for m in mailbox.messages if m["To"] == address]
@@ -187,12 +189,17 @@ async def test_team_members_hear_of_meetings_and_of_a_withdrawal(service) -> Non
         ("Rodzina wycofała zgodę na udostępnianie danych"),
     )
     partner = "partner-staff"
+    # The withdrawal concerns only the institution whose share it ended (ADR 0036): `inside`
+    # keeps its consent and is not told of another institution's.
     assert await titles(
         service, staff_headers(service, inside, partner, institution=str(DEMO_INSTITUTION))
-    ) == sorted([meeting_title, meeting_title, withdrawal])
-    assert await titles(
-        service, staff_headers(service, outside, partner, institution=str(other))
-    ) == sorted([meeting_title, withdrawal])  # not the meeting after the withdrawal
+    ) == sorted([meeting_title, meeting_title])
+    outsiders = staff_headers(service, outside, partner, institution=str(other))
+    # Not the meeting after the withdrawal. The withdrawal (dated a minute ahead) is told with
+    # nothing to open: from its time they can no longer open the case.
+    assert await titles(service, outsiders) == sorted([meeting_title, withdrawal])
+    items = (await service.client.get("/v1/inbox", headers=outsiders)).json()["items"]
+    assert [n["link"] for n in items if n["title"] == withdrawal] == [None]
     assert (
         await titles(
             service, staff_headers(service, gone, partner, institution=str(DEMO_INSTITUTION))

@@ -15,7 +15,7 @@ import uvicorn
 from shared import clock
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import cases as c
-from shared.contracts.partners import ContactPersonChanged
+from shared.contracts.partners import ContactPersonChanged, CoordinatorsChanged
 from shared.testing.servers import free_port
 
 A = "1219053"
@@ -37,6 +37,13 @@ def consented(case_id: uuid.UUID) -> CloudEvent:
         ),
         case_id,
     )  # fmt: skip
+
+
+def understaffed() -> CloudEvent:
+    pship = uuid.uuid4()
+    return wrap(
+        CoordinatorsChanged(partnership_id=pship, coordinator_count=1, understaffed=True), pship
+    )
 
 
 def requested(case_id: uuid.UUID) -> CloudEvent:
@@ -74,8 +81,9 @@ async def test_referral_reaches_staff_contacts_and_coordinators(service, smtp, e
     [notice] = inbox["items"]
     assert notice["title"] == "Nowe skierowanie czeka na odpowiedź"
     assert notice["link"] == f"/sprawy/{case_id}/skierowania/{referral.data['referral_id']}"
+    # Coordinators see no case (the cases API gives them 404): no notice about one (ADR 0036).
     coordinator = (await service.client.get("/v1/inbox", headers=people["coord-a"])).json()
-    assert {n["kind"] for n in coordinator["items"]} == {"consent", "referral"}
+    assert coordinator["items"] == []
     assert (await service.client.get("/v1/inbox", headers=people["coord-b"])).json()["unread"] == 0
 
     def mail_to(address: str) -> list:
@@ -112,10 +120,12 @@ async def test_preferences_turn_off_e_mail_and_choose_a_digest(service, smtp) ->
     assert {"kind": "referral", "channel": "email", "enabled": True} in prefs["channels"]
     changed = await service.client.put(
         "/v1/preferences",
-        json={"channels": [{"kind": "consent", "channel": "email", "enabled": False}]},
+        json={"channels": [{"kind": "partnership", "channel": "email", "enabled": False}]},
         headers=me,
     )
-    assert {"kind": "consent", "channel": "email", "enabled": False} in changed.json()["channels"]
+    assert {"kind": "partnership", "channel": "email", "enabled": False} in changed.json()[
+        "channels"
+    ]
     bad = await service.client.put(
         "/v1/preferences", json={"channels": [{"kind": "gossip", "channel": "email"}]}, headers=me
     )
@@ -123,11 +133,10 @@ async def test_preferences_turn_off_e_mail_and_choose_a_digest(service, smtp) ->
     assert {e["field"] for e in bad.json()["errors"]} == {"channels.0.kind", "channels.0.enabled"}
 
     before = len([m for m in mailbox.messages if m["To"] == "coord-a@example.org"])
-    case_id = uuid.uuid4()
-    await service.publish(consented(case_id))
+    await service.publish(understaffed())
     await service.applied(1)
     inbox = (await service.client.get("/v1/inbox", headers=me)).json()
-    assert [n["kind"] for n in inbox["items"]] == ["consent"]  # in the app, still
+    assert [n["kind"] for n in inbox["items"]] == ["partnership"]  # in the app, still
     await service.settled()
     assert len([m for m in mailbox.messages if m["To"] == "coord-a@example.org"]) == before
 

@@ -10,7 +10,8 @@ import pytest
 
 from notifications.domain.addresses import Allowlist, ForbiddenAddress, check_addresses
 from notifications.domain.backoff import DEFAULT_DELAYS, next_delay
-from notifications.domain.entitlement import Scope, entitled, withdrawn
+from notifications.domain.entitlement import Scope
+from shared.consent import granted_kinds
 
 NONE = Allowlist.parse([])
 
@@ -51,22 +52,24 @@ NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
 
 def test_consent_covers_named_institutions_and_sectors_until_it_expires() -> None:
-    consent = uuid.uuid4()
+    consent, kinds = uuid.uuid4(), frozenset({"referrals", "plan"})
     scopes = [
-        Scope(consent, X, None, NOW + timedelta(days=30), None),
-        Scope(consent, None, "education", NOW + timedelta(days=30), None),
+        Scope(consent, X, None, NOW + timedelta(days=30), None, kinds, NOW),
+        Scope(consent, None, "education", NOW + timedelta(days=30), None, kinds, NOW),
     ]
-    candidates = {X: "ngo", Y: "education", Z: "health"}
-    assert entitled(scopes, candidates, NOW) == {X, Y}
-    assert entitled(scopes, candidates, NOW + timedelta(days=31)) == set()
+    assert granted_kinds(scopes, X, "ngo", NOW) == kinds
+    assert granted_kinds(scopes, Y, "education", NOW) == kinds
+    assert granted_kinds(scopes, Z, "health", NOW) == frozenset()
+    assert granted_kinds(scopes, X, "ngo", NOW + timedelta(days=31)) == frozenset()
+    assert granted_kinds(scopes, X, "ngo", NOW - timedelta(seconds=1)) == frozenset()  # not yet
 
 
-def test_withdrawal_takes_away_only_what_it_names() -> None:
-    consent = uuid.uuid4()
-    scopes = [Scope(consent, X, None, None, None), Scope(consent, Y, None, None, None)]
-    after = withdrawn(scopes, consent, [X], [], NOW)
-    assert entitled(after, {X: None, Y: None}, NOW) == {Y}
-    # before the withdrawal's time the scope was still in force
-    assert entitled(after, {X: None}, NOW - timedelta(seconds=1)) == {X}
-    everything = withdrawn(scopes, consent, [], [], NOW)
-    assert entitled(everything, {X: None, Y: None}, NOW) == set()
+def test_a_withdrawn_scope_grants_nothing_from_its_time() -> None:
+    consent, kinds = uuid.uuid4(), frozenset({"meetings"})
+    scopes = [
+        Scope(consent, X, None, None, NOW, kinds, NOW - timedelta(days=1)),
+        Scope(consent, Y, None, None, None, kinds, NOW - timedelta(days=1)),
+    ]
+    assert granted_kinds(scopes, X, None, NOW) == frozenset()
+    assert granted_kinds(scopes, X, None, NOW - timedelta(seconds=1)) == kinds
+    assert granted_kinds(scopes, Y, None, NOW) == kinds

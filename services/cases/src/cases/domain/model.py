@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from cases.domain import events as ev
+from shared import consent as shared_consent
 from shared.clock import WARSAW
 from shared.errors import Conflict, FieldError, Forbidden, InvalidInput
 
@@ -372,16 +373,10 @@ class Consent(Aggregate):
         return consent
 
     def valid_at(self, now: datetime) -> bool:
-        if self.withdrawn_at is not None and self.withdrawn_at <= now:
-            return False
-        if self.valid_until is not None and self.valid_until <= now:
-            return False
-        return self.given_at <= now
+        return shared_consent.valid_at(self, now)
 
     def covers(self, institution_id: uuid.UUID, sector: str | None) -> bool:
-        return institution_id in self.institution_ids or (
-            sector is not None and sector in self.sectors
-        )
+        return shared_consent.covers(self, institution_id, sector)
 
     def withdraw(self, *, at: datetime, by: str, note: str | None) -> None:
         if self.withdrawn_at is not None:

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from cases.domain.model import Case, CaseState, Consent, DataKind, MemberState, TeamMember
+from shared import consent as shared_consent
 
 CASE_MANAGER_ROLE = "case-manager"
 PARTNER_STAFF_ROLE = "partner-staff"
@@ -46,6 +47,11 @@ class Access:
     def allows(self, kind: DataKind | None) -> bool:
         return kind is None or kind in self.kinds
 
+    @property
+    def sees_team(self) -> bool:
+        """The case manager and team members see the team; a receiving partner does not."""
+        return self.relation in (Relation.CASE_MANAGER, Relation.TEAM_MEMBER)
+
 
 ALL_KINDS = frozenset(DataKind)
 
@@ -53,12 +59,10 @@ ALL_KINDS = frozenset(DataKind)
 def granted_kinds(
     institution_id: uuid.UUID, sector: str | None, consents: Iterable[Consent], now: datetime
 ) -> frozenset[DataKind]:
-    """The kinds of data valid consents share with this institution at this moment."""
-    kinds: set[DataKind] = set()
-    for consent in consents:
-        if consent.valid_at(now) and consent.covers(institution_id, sector):
-            kinds.update(consent.data_kinds)
-    return frozenset(kinds)
+    """The kinds of data valid consents share with this institution at this moment (the shared
+    decision, `shared.consent`, which the notifications service applies too)."""
+    granted = shared_consent.granted_kinds(consents, institution_id, sector, now)
+    return frozenset(DataKind(k) for k in granted)
 
 
 def decide(
@@ -84,20 +88,27 @@ def decide(
     if case.state == CaseState.CLOSED:  # the team's work, and with it the sharing, has ended
         return None
     institution = actor.institution_id
-    consents = list(consents)
     kinds = granted_kinds(institution, sectors.get(institution), consents, now)
-    if not kinds:
+    member = next(
+        (
+            m
+            for m in team
+            if m.state == MemberState.ACTIVE
+            and m.user_subject == actor.subject
+            and m.institution_id == institution
+        ),
+        None,
+    )
+    access = shared_consent.partner_access(
+        frozenset(kinds),
+        case_closed=False,
+        in_team=member is not None,
+        receiving=institution in set(receiving_institutions),
+    )
+    if access is None:
         return None
-    for member in team:
-        if (
-            member.state == MemberState.ACTIVE
-            and member.user_subject == actor.subject
-            and member.institution_id == institution
-        ):
-            return Access(Relation.TEAM_MEMBER, kinds, institution, member)
-    if institution in set(receiving_institutions) and DataKind.REFERRALS in kinds:
-        return Access(Relation.RECEIVING_PARTNER, frozenset({DataKind.REFERRALS}), institution)
-    return None
+    relation = Relation(access.relation)
+    return Access(relation, frozenset(DataKind(k) for k in access.kinds), institution, member)
 
 
 def may_reassign(actor: Actor, case: Case) -> Relation | None:

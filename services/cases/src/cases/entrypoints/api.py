@@ -22,7 +22,7 @@ from cases.service import commands as c
 from cases.service import handlers
 from cases.service.handlers import Authorized
 from cases.service.ports import UnitOfWork
-from shared.errors import InvalidInput, NotFound
+from shared.errors import Forbidden, InvalidInput, NotFound
 from shared.errors.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
@@ -362,6 +362,8 @@ async def get_team(
     case_id: CaseId, actor: CurrentActor, uow: UoW, purpose: Purpose
 ) -> list[s.TeamMemberOut]:
     async def fetch(u: UnitOfWork, auth: Authorized) -> list[s.TeamMemberOut]:
+        if not auth.access.sees_team:  # a receiving partner outside the team (ADR 0036)
+            raise Forbidden("Skład zespołu widzą tylko prowadzący sprawę i członkowie zespołu.")
         return await views.team(u.session, auth)
 
     out: list[s.TeamMemberOut] = await _read(uow, actor, case_id, "team", None, purpose, fetch)

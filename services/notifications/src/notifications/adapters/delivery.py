@@ -12,7 +12,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,10 +21,14 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notifications.adapters.facts import case_facts
+from notifications.adapters.facts import sectors as institution_sectors
 from notifications.adapters.webhook_client import WebhookClient
 from notifications.domain.addresses import ForbiddenAddress
 from notifications.domain.backoff import next_delay
+from notifications.domain.entitlement import CaseFacts, reaches
 from notifications.domain.signing import webhook_headers
+from shared.contracts.envelope import parse_event
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +42,8 @@ log = logging.getLogger(__name__)
 _CLAIM = text(
     """
     SELECT d.id, d.event_id, d.endpoint_id, d.attempts, ev.body, e.url, e.secret,
-           CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END
+           CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END,
+           e.institution_id, ev.case_id, ev.tenant
     FROM endpoints e
     CROSS JOIN LATERAL (
         SELECT c.id, c.event_id, c.endpoint_id, c.attempts, c.event_seq
@@ -75,6 +81,12 @@ _LOG = text(
                          CAST(:codes AS int[]), CAST(:errors AS text[]), CAST(:ms AS int[]))
     """
 )
+# Deliveries the consent no longer allows when their attempt comes (ADR 0036): never sent.
+_CANCEL = text(
+    "UPDATE deliveries SET status = 'cancelled', last_error = :reason "
+    "WHERE id = ANY(CAST(:ids AS bigint[]))"
+)
+OUTSIDE_CONSENT = "outside the family's consent at delivery time"
 _DISABLE = text(
     "UPDATE endpoints SET active = false, disabled_reason = :reason, updated_at = now() "
     "WHERE id = :id"
@@ -142,9 +154,14 @@ class DeliveryWorker:
 
     async def deliver_batch(self) -> int:
         async with self.sessions() as session, session.begin():
-            rows = (await session.execute(_CLAIM, {"batch": self.batch})).all()
-            if not rows:
+            claimed = (await session.execute(_CLAIM, {"batch": self.batch})).all()
+            if not claimed:
                 return 0
+            rows, cancelled = await _within_consent(session, claimed, datetime.now(UTC))
+            if cancelled:
+                await session.execute(_CANCEL, {"ids": cancelled, "reason": OUTSIDE_CONSENT})
+            if not rows:
+                return len(claimed)
             outcomes = await asyncio.gather(*(self._send(*row) for row in rows))
             now = datetime.now(UTC)
             updates: list[dict[str, Any]] = []
@@ -189,7 +206,7 @@ class DeliveryWorker:
         delivered = sum(1 for u in updates if u["status"] == "delivered")
         if self.on_delivered is not None and delivered:
             self.on_delivered(delivered)
-        return len(rows)
+        return len(claimed)
 
     async def _send(
         self,
@@ -220,3 +237,51 @@ class DeliveryWorker:
             error = f"{type(exc).__name__}: {exc}"[:500]
         ms = int((time.perf_counter() - started) * 1000)
         return Outcome(delivery_id, endpoint_id, attempts, code, error, ms)
+
+
+async def _within_consent(
+    session: AsyncSession, claimed: Sequence[Any], now: datetime
+) -> tuple[list[tuple[Any, ...]], list[int]]:
+    """The claimed deliveries the consent decision allows now — a case event's body as this
+    endpoint's institution may receive it (a consent event trimmed to what concerns it) — and
+    the ids of those it no longer allows."""
+    case_rows = [r for r in claimed if r[9] is not None]
+    facts = await case_facts(session, {r[9] for r in case_rows})
+    sectors: dict[tuple[Any, Any], str | None] = {}
+    for tenant in {r[10] for r in case_rows}:
+        for institution, sector in (
+            await institution_sectors(session, {r[8] for r in case_rows if r[10] == tenant}, tenant)
+        ).items():
+            sectors[(institution, tenant)] = sector
+    send: list[tuple[Any, ...]] = []
+    cancelled: list[int] = []
+    for row in claimed:
+        body = bytes(row[4])
+        if row[9] is not None:
+            body_out = _as_entitled(
+                body, facts[row[9]], row[8], sectors.get((row[8], row[10])), now
+            )
+            if body_out is None:
+                cancelled.append(row[0])
+                continue
+            body = body_out
+        send.append((row[0], row[1], row[2], row[3], body, row[5], row[6], row[7]))
+    return send, cancelled
+
+
+def _as_entitled(
+    body: bytes, facts: CaseFacts, institution: uuid.UUID | None, sector: str | None, now: datetime
+) -> bytes | None:
+    if institution is None:
+        return None
+    event, data = parse_event(body)
+    allowed = reaches(event.type, data, facts, institution, sector, now)
+    if allowed is None:
+        return None
+    if allowed is data:
+        return body
+    return (
+        event.model_copy(update={"data": allowed.model_dump(mode="json")})
+        .model_dump_json()
+        .encode()
+    )

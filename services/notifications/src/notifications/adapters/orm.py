@@ -149,6 +149,9 @@ consent_scopes = Table(
     Column("sector", Text, nullable=True),
     Column("valid_until", DateTime(timezone=True), nullable=True),
     Column("withdrawn_at", DateTime(timezone=True), nullable=True),
+    # The consent's kinds of data and when it was given (ADR 0036: the consent decision).
+    Column("data_kinds", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    Column("given_at", DateTime(timezone=True), nullable=True),
 )
 
 referrals = Table(
@@ -158,6 +161,7 @@ referrals = Table(
     Column("case_id", Uuid, nullable=False),
     Column("tenant", Text, nullable=True),
     Column("receiving_institution_id", Uuid, nullable=False),
+    Column("sending_institution_id", Uuid, nullable=True),
     Column("state", Text, nullable=False),
     Column("requested_at", DateTime(timezone=True), nullable=True),
 )
@@ -272,6 +276,10 @@ notices = Table(
     Column("link", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, server_default=NOW),
     Column("read_at", DateTime(timezone=True), nullable=True),
+    # What the link opens, for case notices: shown only while the person may open it (ADR 0036).
+    Column("case_id", Uuid, nullable=True),
+    Column("data_kind", Text, nullable=True),
+    Column("referral_id", Uuid, nullable=True),
     UniqueConstraint("user_id", "dedupe_key", name="uq_notices_user_dedupe"),
     Index("ix_notices_user_unread", "user_id", "id", postgresql_where=text("read_at IS NULL")),
 )

@@ -18,11 +18,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from notifications.adapters.store import SqlStore
-from notifications.domain.entitlement import entitled
-from notifications.service.intake import merged, notify
+from notifications.service.intake import may_open, merged, notify, notify_each
 from notifications.service.notices import digest_text
+from notifications.service.ports import NoticeTarget, Person
 from shared import clock
 from shared.clock import WARSAW
+from shared.consent import MEETINGS, REFERRALS
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ class Due:
     # The case's own staff (ADR 0034): its manager, its team members within the consent.
     case_manager: bool = False
     team: bool = False
+    # What the link opens (ADR 0036): the kind of data, the referral.
+    data_kind: str | None = None
+    referral_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,7 @@ async def due_reminders(session: AsyncSession, rules: ReminderRules, now: dateti
                 case_id,
                 case_manager=case_id is not None,
                 team=case_id is not None,
+                data_kind=MEETINGS if case_id is not None else None,
             )
         )
     for rid, case_id, tenant, inst, requested in await _rows(
@@ -96,6 +101,8 @@ async def due_reminders(session: AsyncSession, rules: ReminderRules, now: dateti
                 f"/sprawy/{case_id}/skierowania/{rid}",
                 [inst],
                 case_id,
+                data_kind=REFERRALS,
+                referral_id=rid,
             )
         )
     for sid, inst, tenant, verified in await _rows(
@@ -176,25 +183,27 @@ async def send_reminders(
             ).scalar()
             if not claimed:
                 continue
-            institutions = due.institutions
-            allowed: set[uuid.UUID] | None = None
-            if due.case_id is not None and (institutions or due.team):
-                # partner staff, team members included, hear only within the consent
-                candidates = await store.candidates(due.case_id, due.tenant, institutions)
-                allowed = entitled(await store.scopes(due.case_id), candidates, now)
-                institutions = [i for i in institutions if i in allowed]
-            people = await store.people(due.tenant, institutions, coordinators=True)
-            if due.case_id is not None and (due.case_manager or due.team):
-                staff = await store.case_staff(
-                    due.case_id,
-                    manager=due.case_manager,
-                    team=due.team,
-                    institutions=allowed or set(),
-                    at=now,
-                )
-                people = merged(people, staff)
             key = f"reminder:{due.kind}:{due.object_id}:{due.due}"
-            await notify(store, people, key, "reminder", due.title, due.link, rules.web_base_url)
+            if due.case_id is None:
+                people = await store.people(due.tenant, due.institutions, coordinators=True)
+                await notify(
+                    store, people, key, "reminder", due.title, due.link, rules.web_base_url
+                )
+                sent += 1
+                continue
+            # About a case: only those who may open what it points at, now (ADR 0036).
+            facts = await store.case_facts(due.case_id)
+            people = await store.people(due.tenant, due.institutions, coordinators=False)
+            if due.case_manager or due.team:
+                staff = await store.case_staff(
+                    due.case_id, manager=due.case_manager, team=due.team, institutions=None, at=now
+                )
+                people = merged(staff, people)
+            target = NoticeTarget(due.case_id, due.data_kind, due.referral_id)
+            told: list[tuple[Person, str | None]] = [
+                (p, due.link) for p in people if may_open(facts, p, target, now)
+            ]
+            await notify_each(store, told, key, "reminder", due.title, target, rules.web_base_url)
             sent += 1
         sent += await _digests(session, rules, now)
     return sent

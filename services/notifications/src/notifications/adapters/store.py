@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.domain.entitlement import Scope
-from notifications.service.ports import Person
+from notifications.adapters import facts
+from notifications.domain.entitlement import CaseFacts, Scope
+from notifications.service.ports import NoticeTarget, Person
 from shared import clock
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import basket as b
@@ -51,26 +52,33 @@ _MEMBER_LEFT = text(
 _CASE_STAFF = text(
     """
     WITH staff AS (
-        SELECT manager_user_id AS user_id FROM cases
-        WHERE case_id = :case AND :manager AND manager_user_id IS NOT NULL
+        SELECT manager_user_id AS user_id, NULL::uuid AS institution_id, true AS manager
+        FROM cases WHERE case_id = :case AND :manager AND manager_user_id IS NOT NULL
         UNION
-        SELECT user_id FROM case_team
+        SELECT user_id, institution_id, false FROM case_team
         WHERE case_id = :case AND :team AND user_id IS NOT NULL
           AND (left_at IS NULL OR left_at >= :at)
           AND (:all_members OR institution_id = ANY(:insts))
     )
-    SELECT s.user_id, coalesce(u.email, cp.email), coalesce(u.daily_digest, false)
+    SELECT s.user_id, coalesce(u.email, cp.email), coalesce(u.daily_digest, false),
+           coalesce(u.institution_id, s.institution_id),
+           coalesce(u.roles, CASE WHEN s.manager THEN ARRAY['case-manager']
+                                  ELSE ARRAY['partner-staff'] END),
+           coalesce(u.tenants, ARRAY[c.tenant]), s.manager
     FROM staff s LEFT JOIN users u ON u.user_id = s.user_id
+    LEFT JOIN cases c ON c.case_id = :case
     LEFT JOIN LATERAL (
         SELECT email FROM contact_persons
         WHERE user_id = s.user_id AND active AND email IS NOT NULL LIMIT 1) cp ON true
-    ORDER BY s.user_id
+    ORDER BY s.manager DESC, s.user_id
     """
 )
 _UPSERT_REFERRAL = text(
-    "INSERT INTO referrals (referral_id, case_id, tenant, receiving_institution_id, state, "
-    "requested_at) VALUES (:id, :case, :tenant, :inst, :state, :req) ON CONFLICT (referral_id) "
-    "DO UPDATE SET state = :state, requested_at = coalesce(:req, referrals.requested_at)"
+    "INSERT INTO referrals (referral_id, case_id, tenant, receiving_institution_id, "
+    "sending_institution_id, state, requested_at) VALUES (:id, :case, :tenant, :inst, :sender, "
+    ":state, :req) ON CONFLICT (referral_id) DO UPDATE SET state = :state, "
+    "requested_at = coalesce(:req, referrals.requested_at), "
+    "sending_institution_id = coalesce(:sender, referrals.sending_institution_id)"
 )
 _UPSERT_MEETING = text(
     "INSERT INTO meetings (meeting_id, tenant, case_id, partnership_id, starts_at, "
@@ -216,6 +224,7 @@ class SqlStore:
                     "case": case_id,
                     "tenant": event.tenant,
                     "inst": data.receiving_institution_id,
+                    "sender": data.sending_institution_id,
                     "state": data.state,
                     "req": requested,
                 },
@@ -258,14 +267,10 @@ class SqlStore:
         return int(seq) if seq is not None else None
 
     async def scopes(self, case_id: uuid.UUID) -> list[Scope]:
-        rows = await self.session.execute(
-            text(
-                "SELECT consent_id, institution_id, sector, valid_until, withdrawn_at "
-                "FROM consent_scopes WHERE case_id = :id ORDER BY id"
-            ),
-            {"id": case_id},
-        )
-        return [Scope(*row) for row in rows.all()]
+        return list((await facts.one_case(self.session, case_id)).scopes)
+
+    async def case_facts(self, case_id: uuid.UUID) -> CaseFacts:
+        return await facts.one_case(self.session, case_id)
 
     async def add_consent(self, event: CloudEvent, data: EventData) -> None:
         assert isinstance(data, c.FamilyConsented)
@@ -273,13 +278,16 @@ class SqlStore:
         for institution_id, sector in rows:
             await self._run(
                 "INSERT INTO consent_scopes (consent_id, case_id, tenant, institution_id, sector, "
-                "valid_until) VALUES (:consent, :case, :tenant, :inst, :sector, :until)",
+                "valid_until, data_kinds, given_at) VALUES (:consent, :case, :tenant, :inst, "
+                ":sector, :until, :kinds, :given)",
                 consent=data.consent_id,
                 case=data.case_id,
                 tenant=event.tenant,
                 inst=institution_id,
                 sector=sector,
                 until=data.valid_until,
+                kinds=sorted(data.data_kinds),
+                given=data.given_at,
             )
 
     async def withdraw(
@@ -345,27 +353,6 @@ class SqlStore:
                 case=case_id,
             )
 
-    async def revoke(self, case_id: uuid.UUID, institutions: set[uuid.UUID], keep_seq: int) -> None:
-        if not institutions:
-            return
-        ids = sorted(institutions)
-        await self._run(
-            "DELETE FROM event_audience WHERE case_id = :case AND institution_id = ANY(:ids) "
-            "AND event_seq <> :keep",
-            case=case_id,
-            ids=ids,
-            keep=keep_seq,
-        )
-        await self._run(
-            "UPDATE deliveries d SET status = 'cancelled', last_error = 'consent withdrawn' "
-            "FROM events ev, endpoints e WHERE ev.seq = d.event_seq AND e.id = d.endpoint_id "
-            "AND ev.case_id = :case AND e.institution_id = ANY(:ids) AND d.event_seq <> :keep "
-            "AND d.status IN ('pending', 'dead')",
-            case=case_id,
-            ids=ids,
-            keep=keep_seq,
-        )
-
     async def create_deliveries(
         self,
         seq: int,
@@ -407,14 +394,17 @@ class SqlStore:
             await self.session.execute(
                 text(
                     """
-                    SELECT u.user_id, coalesce(u.email, cp.email), u.daily_digest
+                    SELECT u.user_id, coalesce(u.email, cp.email), u.daily_digest,
+                           u.institution_id, u.roles, u.tenants, false
                     FROM users u LEFT JOIN LATERAL (
                         SELECT email FROM contact_persons
                         WHERE user_id = u.user_id AND active LIMIT 1) cp ON true
                     WHERE (u.institution_id = ANY(:insts))
                        OR (:coord AND 'coordinator' = ANY(u.roles) AND :tenant = ANY(u.tenants))
                     UNION ALL
-                    SELECT cp.user_id, cp.email, false FROM contact_persons cp
+                    SELECT cp.user_id, cp.email, false, cp.institution_id,
+                           ARRAY['partner-staff'], ARRAY[]::text[], false
+                    FROM contact_persons cp
                     WHERE cp.active AND cp.institution_id = ANY(:insts) AND (cp.user_id IS NULL
                         OR cp.user_id NOT IN (SELECT user_id FROM users))
                     """
@@ -449,7 +439,8 @@ class SqlStore:
         return await self._persons(rows)
 
     async def _persons(self, rows: Sequence[Any]) -> list[Person]:
-        """(user id, e-mail, daily digest) rows → people with their preferences, once each."""
+        """(user id, e-mail, daily digest, institution, roles, tenants, manager) rows → people
+        with their preferences and their institution's sector, once each."""
         user_ids = [r[0] for r in rows if r[0]]
         prefs: dict[str, dict[tuple[str, str], bool]] = {}
         if user_ids:
@@ -461,29 +452,59 @@ class SqlStore:
                 {"ids": user_ids},
             ):
                 prefs.setdefault(uid, {})[(kind, channel)] = enabled
+        institutions = {r[3] for r in rows if r[3] is not None}
+        known: dict[uuid.UUID, str] = {}
+        if institutions:
+            for iid, sector in await self.session.execute(
+                text("SELECT id, sector FROM institutions WHERE id = ANY(:ids)"),
+                {"ids": sorted(institutions)},
+            ):
+                known[iid] = sector
         seen: set[str] = set()
         out: list[Person] = []
-        for uid, email, digest in rows:
+        for uid, email, digest, institution, roles, tenants, manager in rows:
             key = uid or f"mail:{email}"
             if key in seen or not (uid or email):
                 continue
             seen.add(key)
-            out.append(Person(uid, email, bool(digest), prefs.get(uid or "", {})))
+            out.append(
+                Person(
+                    uid,
+                    email,
+                    bool(digest),
+                    prefs.get(uid or "", {}),
+                    institution_id=institution,
+                    sector=known.get(institution) if institution is not None else None,
+                    roles=frozenset(roles or ()),
+                    tenants=frozenset(tenants or ()),
+                    manager=bool(manager),
+                )
+            )
         return out
 
     async def add_notice(
-        self, user_id: str, dedupe_key: str, kind: str, title: str, link: str | None
+        self,
+        user_id: str,
+        dedupe_key: str,
+        kind: str,
+        title: str,
+        link: str | None,
+        target: NoticeTarget | None = None,
     ) -> None:
         await self._run(
             # Dated on the business clock: the daily digest selects the last day's notices.
-            "INSERT INTO notices (user_id, dedupe_key, kind, title, link, created_at) "
-            "VALUES (:u, :k, :kind, :title, :link, :at) ON CONFLICT DO NOTHING",
+            "INSERT INTO notices (user_id, dedupe_key, kind, title, link, case_id, data_kind, "
+            "referral_id, created_at) VALUES (:u, :k, :kind, :title, :link, :case, :data_kind, "
+            ":referral, :at) ON CONFLICT DO NOTHING",
             at=clock.now(),
             u=user_id,
             k=dedupe_key,
             kind=kind,
             title=title,
             link=link,
+            case=target.case_id if target else None,
+            data_kind=target.data_kind if target else None,
+            referral=target.referral_id if target else None,
         )
 
     async def queue_email(self, dedupe_key: str, recipient: str, subject: str, body: str) -> None:

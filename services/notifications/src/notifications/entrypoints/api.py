@@ -19,7 +19,7 @@ from notifications.adapters.endpoints import SqlEndpointRepository
 from notifications.adapters.network import allowed_addresses
 from notifications.adapters.people import mark_read, set_preferences
 from notifications.entrypoints.asyncapi import document
-from notifications.entrypoints.deps import Ctx, Session, SignedIn, institution_scope
+from notifications.entrypoints.deps import Ctx, Me, Session, SignedIn, institution_scope
 from notifications.entrypoints.schemas import (
     AttemptOut,
     DeliveryOut,
@@ -290,19 +290,25 @@ async def event_types() -> list[str]:
 # --- in-app inbox and preferences -------------------------------------------------------------
 
 
+def _viewer(me: Me) -> views.Viewer:
+    p = me.principal
+    return views.Viewer(me.user_id, frozenset(p.roles), frozenset(p.tenants), p.institution_id)
+
+
 @router.get("/inbox", tags=["inbox"], response_model=InboxOut)
 async def inbox(
     me: SignedIn, session: Session, paging: Paging, unread: bool = False
 ) -> dict[str, Any]:
+    viewer = _viewer(me)
     items = await views.inbox(
-        session, me.user_id, unread_only=unread, limit=paging.per_page, offset=paging.offset
+        session, viewer, unread_only=unread, limit=paging.per_page, offset=paging.offset
     )
-    return {"items": items, "unread": await views.unread_count(session, me.user_id)}
+    return {"items": items, "unread": await views.unread_count(session, viewer)}
 
 
 @router.get("/inbox/unread", tags=["inbox"], response_model=UnreadOut)
 async def unread(me: SignedIn, session: Session) -> dict[str, int]:
-    return {"unread": await views.unread_count(session, me.user_id)}
+    return {"unread": await views.unread_count(session, _viewer(me))}
 
 
 @router.get(
@@ -327,12 +333,13 @@ async def unread(me: SignedIn, session: Session) -> dict[str, int]:
 async def unread_stream(me: SignedIn, request: Request, ctx: Ctx) -> EventSourceResponse:
     """Server-sent events: `unread` with the count at once and whenever it changes."""
     sessions = request.app.state.runtime.sessions
+    viewer = _viewer(me)
 
     async def counts() -> AsyncIterator[dict[str, str]]:
         last: int | None = None
         while True:
-            async with sessions() as session:
-                count = await views.unread_count(session, me.user_id)
+            async with sessions() as session:  # the consent decision at each push (ADR 0036)
+                count = await views.unread_count(session, viewer)
             if count != last:
                 last = count
                 yield {"event": "unread", "data": json.dumps({"unread": count})}
@@ -343,20 +350,15 @@ async def unread_stream(me: SignedIn, request: Request, ctx: Ctx) -> EventSource
 
 @router.post("/inbox/{notice_id}/read", tags=["inbox"], response_model=NoticeOut)
 async def read_notice(notice_id: BigintId, me: SignedIn, session: Session) -> dict[str, Any]:
+    viewer = _viewer(me)
+    if await views.notice(session, viewer, notice_id) is None:
+        raise NotFound("Nie ma takiego powiadomienia.")
     await mark_read(session, me.user_id, notice_id)
     await session.commit()
-    row = (
-        await session.execute(
-            text(
-                "SELECT id, kind, title, link, created_at, read_at FROM notices "
-                "WHERE id = :id AND user_id = :u"
-            ),
-            {"id": notice_id, "u": me.user_id},
-        )
-    ).first()
+    row = await views.notice(session, viewer, notice_id)
     if row is None:
         raise NotFound("Nie ma takiego powiadomienia.")
-    return dict(row._mapping)
+    return row
 
 
 @router.post("/inbox/read-all", tags=["inbox"], response_model=UnreadOut)

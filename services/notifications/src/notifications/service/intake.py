@@ -9,10 +9,12 @@ from the rows written here.
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
-from notifications.domain.entitlement import entitled, withdrawn
+from notifications.domain import entitlement
+from notifications.domain.entitlement import CaseFacts
 from notifications.service.notices import email_text, rule_for
-from notifications.service.ports import Person, Store
+from notifications.service.ports import NoticeTarget, Person, Store
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import cases as c
 from shared.contracts import partners as p
@@ -48,66 +50,106 @@ async def take_in(store: Store, event: CloudEvent, data: EventData, web_base_url
     case_id = case_of(event, data)
     restricted_to = data.institution_id if isinstance(data, p.ContactPersonChanged) else None
     audience: set[uuid.UUID] | None = None
+    facts: CaseFacts | None = None
+    # The consent decision runs at the fact's time, or now if that is later (an event taken in
+    # late must not reach anyone a consent expired for meanwhile).
+    at = max(event.time, datetime.now(UTC))
     if case_id is not None:
         if isinstance(data, c.FamilyConsented):
             await store.add_consent(event, data)
-        scopes = await store.scopes(case_id)
-        candidates = await store.candidates(case_id, event.tenant, named_institutions(data))
-        if isinstance(data, c.ConsentWithdrawn):
-            # The systems of the institutions losing access are told so, and nothing after.
-            before = entitled(scopes, candidates, event.time)
-            after_scopes = withdrawn(
-                scopes, data.consent_id, data.institution_ids, list(data.sectors), event.time
-            )
+        elif isinstance(data, c.ConsentWithdrawn):
             await store.withdraw(
-                data.consent_id, data.institution_ids, list(data.sectors), event.time
+                data.consent_id, data.institution_ids, list(data.sectors), data.withdrawn_at
             )
-            audience = before - entitled(after_scopes, candidates, event.time)
-        else:
-            audience = entitled(scopes, candidates, event.time)
+        facts = await store.case_facts(case_id)
+        candidates = await store.candidates(case_id, event.tenant, named_institutions(data))
+        audience = entitlement.audience(event.type, data, facts, candidates, at)
     seq = await store.record_event(event, case_id, restricted_to)
     if seq is None:
         return
     if case_id is not None and audience is not None:
         await store.add_audience(seq, case_id, audience)
-        if isinstance(data, c.ConsentWithdrawn):
-            await store.revoke(case_id, audience, keep_seq=seq)
     await store.create_deliveries(seq, event, audience, restricted_to)
-    await tell_people(store, event, data, audience, web_base_url)
+    await tell_people(store, event, data, facts, audience, at, web_base_url)
 
 
 async def tell_people(
     store: Store,
     event: CloudEvent,
     data: EventData,
+    facts: CaseFacts | None,
     audience: set[uuid.UUID] | None,
+    at: datetime,
     web_base_url: str,
 ) -> None:
     rule = rule_for(event.type, data)
     if rule is None:
         return
-    if isinstance(data, c.ConsentWithdrawn):
-        institutions = sorted(audience or set())
+    link = rule.link(data)
+    if facts is None:  # not about a case
+        people = await store.people(event.tenant, rule.institutions(data), rule.coordinators)
+        await notify(store, people, str(event.id), rule.kind, rule.title, link, web_base_url)
+        return
+    # About a case: only people who may open what the notice points at (the cases API's
+    # decision); never the municipality's coordinators, who see no case.
+    if isinstance(data, c.FamilyConsented | c.ConsentWithdrawn):
+        institutions = sorted(audience or set())  # those the consent concerns
     else:
         institutions = rule.institutions(data)
-        if audience is not None:  # partner staff hear of a case only within the consent
-            institutions = [i for i in institutions if i in audience]
-    people = await store.people(event.tenant, institutions, rule.coordinators)
-    case_id = case_of(event, data)
-    if case_id is not None and (rule.case_manager or rule.team):
-        # Every team member hears of a withdrawal: those losing access are its audience, the
-        # others keep theirs. Otherwise members hear only within the consent, as other staff.
-        withdrawal = data if isinstance(data, c.ConsentWithdrawn) else None
+    people = await store.people(event.tenant, institutions, coordinators=False)
+    if rule.case_manager or rule.team:
         staff = await store.case_staff(
-            case_id,
-            manager=rule.case_manager,
-            team=rule.team,
-            institutions=audience if withdrawal is None else None,
-            at=event.time if withdrawal is None else withdrawal.withdrawn_at,
+            facts.case_id, manager=rule.case_manager, team=rule.team, institutions=None, at=at
         )
-        people = merged(people, staff)
-    link = rule.link(data)
-    await notify(store, people, str(event.id), rule.kind, rule.title, link, web_base_url)
+        people = merged(staff, people)
+    target = notice_target(event.type, data, facts.case_id)
+    told: list[tuple[Person, str | None]] = []
+    for person in people:
+        if person.manager:
+            told.append((person, link))
+            continue
+        if person.institution_id is None or entitlement.PARTNER_STAFF not in person.roles:
+            continue
+        if (
+            entitlement.reaches(
+                event.type,
+                data,
+                facts,
+                person.institution_id,
+                person.sector,
+                at,
+                person=person.user_id or "",
+            )
+            is None
+        ):
+            continue
+        if may_open(facts, person, target, at):
+            told.append((person, link))
+        elif isinstance(data, c.ConsentWithdrawn):
+            # Told that their share ended, with nothing to open any more.
+            told.append((person, None))
+    await notify_each(store, told, str(event.id), rule.kind, rule.title, target, web_base_url)
+
+
+def notice_target(event_type: str, data: EventData, case_id: uuid.UUID) -> NoticeTarget:
+    referral_id = data.referral_id if isinstance(data, c.ReferralEvent) else None
+    return NoticeTarget(case_id, entitlement.EVENT_KINDS.get(event_type), referral_id)
+
+
+def may_open(facts: CaseFacts, person: Person, target: NoticeTarget, at: datetime) -> bool:
+    if person.manager:
+        return True
+    return entitlement.opens(
+        facts,
+        user_id=person.user_id or "",
+        roles=person.roles,
+        tenants=person.tenants,
+        institution_id=person.institution_id,
+        sector=person.sector,
+        kind=target.data_kind,
+        referral_id=target.referral_id,
+        at=at,
+    )
 
 
 def merged(people: list[Person], more: list[Person]) -> list[Person]:
@@ -125,9 +167,27 @@ async def notify(
     link: str | None,
     web_base_url: str,
 ) -> None:
-    subject, body = email_text(title, link, web_base_url)
-    for person in people:
+    await notify_each(
+        store, [(p, link) for p in people], dedupe_key, kind, title, None, web_base_url
+    )
+
+
+async def notify_each(
+    store: Store,
+    told: list[tuple[Person, str | None]],
+    dedupe_key: str,
+    kind: str,
+    title: str,
+    target: NoticeTarget | None,
+    web_base_url: str,
+) -> None:
+    """In the app and by e-mail, as each person's preferences say; a notice without a link
+    points at nothing (no target to check when it is read)."""
+    for person, link in told:
+        subject, body = email_text(title, link, web_base_url)
         if person.user_id and person.wants(kind, "in_app"):
-            await store.add_notice(person.user_id, dedupe_key, kind, title, link)
+            await store.add_notice(
+                person.user_id, dedupe_key, kind, title, link, target if link else None
+            )
         if person.email and person.wants(kind, "email") and not person.daily_digest:
             await store.queue_email(f"{dedupe_key}:{person.email}", person.email, subject, body)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from notifications.domain.entitlement import Scope
+from notifications.domain.entitlement import CaseFacts, Scope
 from shared.contracts import CloudEvent, EventData
 
 
@@ -19,9 +19,26 @@ class Person:
     email: str | None
     daily_digest: bool = False
     preferences: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # Who they are, for the consent decision on case notices (ADR 0036): their institution and
+    # its sector (within the case's municipality), their roles; `manager`: the case's manager.
+    institution_id: uuid.UUID | None = None
+    sector: str | None = None
+    roles: frozenset[str] = frozenset()
+    tenants: frozenset[str] = frozenset()
+    manager: bool = False
 
     def wants(self, kind: str, channel: str) -> bool:
         return self.preferences.get((kind, channel), True)
+
+
+@dataclass(frozen=True)
+class NoticeTarget:
+    """What a case notice's link opens: the case (or one of its referrals) and the kind of data
+    it stands for; the inbox shows the notice only while the person may still open it."""
+
+    case_id: uuid.UUID
+    data_kind: str | None = None
+    referral_id: uuid.UUID | None = None
 
 
 class Store(Protocol):
@@ -51,9 +68,8 @@ class Store(Protocol):
         self, seq: int, case_id: uuid.UUID, institutions: set[uuid.UUID]
     ) -> None: ...
 
-    async def revoke(self, case_id: uuid.UUID, institutions: set[uuid.UUID], keep_seq: int) -> None:
-        """Take a case away from institutions: its earlier events leave their feed and their
-        pending webhook deliveries are cancelled."""
+    async def case_facts(self, case_id: uuid.UUID) -> CaseFacts:
+        """The read model of the case: its consents, team, referrals, manager, closing."""
 
     async def create_deliveries(
         self,
@@ -65,7 +81,9 @@ class Store(Protocol):
 
     async def people(
         self, tenant: str | None, institutions: list[uuid.UUID], coordinators: bool
-    ) -> list[Person]: ...
+    ) -> list[Person]:
+        """Staff (signed-in users) and contact persons of the institutions; the municipality's
+        coordinators if `coordinators`."""
 
     async def case_staff(
         self,
@@ -80,7 +98,13 @@ class Store(Protocol):
         by their subject; members only of `institutions`, or every member when it is None."""
 
     async def add_notice(
-        self, user_id: str, dedupe_key: str, kind: str, title: str, link: str | None
+        self,
+        user_id: str,
+        dedupe_key: str,
+        kind: str,
+        title: str,
+        link: str | None,
+        target: NoticeTarget | None = None,
     ) -> None: ...
 
     async def queue_email(
