@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from notifications.adapters.facts import case_facts, sectors
 from notifications.domain.entitlement import opens, reaches
 from notifications.service.notices import CHANNELS, KINDS
+from shared import clock
 from shared.contracts.envelope import parse_event
 
 _ENDPOINT_COLUMNS = (
@@ -92,7 +93,7 @@ async def feed(
     municipalities' events; case events only as the consent decision allows them now, for its
     institution and the event's kind of data (ADR 0036), consent events trimmed to what
     concerns it."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     out: list[tuple[int, bytes]] = []
     cursor = after
     while len(out) < limit:
@@ -212,14 +213,14 @@ async def inbox(
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     rows = (await session.execute(_NOTICES, {"u": viewer.user_id, "unread": unread_only})).all()
-    shown = await _visible(session, viewer, list(rows), now or datetime.now(UTC))
+    shown = await _visible(session, viewer, list(rows), now or clock.now())
     return [{k: getattr(r, k) for k in _NOTICE_FIELDS} for r in shown[offset : offset + limit]]
 
 
 async def unread_count(session: AsyncSession, viewer: Viewer, now: datetime | None = None) -> int:
     """Unread notices the person may still open: the inbox's badge and its live count (SSE)."""
     rows = (await session.execute(_NOTICES, {"u": viewer.user_id, "unread": True})).all()
-    return len(await _visible(session, viewer, list(rows), now or datetime.now(UTC)))
+    return len(await _visible(session, viewer, list(rows), now or clock.now()))
 
 
 async def notice(
@@ -234,7 +235,7 @@ async def notice(
             {"id": notice_id, "u": viewer.user_id},
         )
     ).all()
-    shown = await _visible(session, viewer, list(rows), now or datetime.now(UTC))
+    shown = await _visible(session, viewer, list(rows), now or clock.now())
     return {k: getattr(shown[0], k) for k in _NOTICE_FIELDS} if shown else None
 
 

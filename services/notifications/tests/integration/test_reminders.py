@@ -131,3 +131,7 @@ async def test_tomorrow_is_the_next_day_in_poland(service) -> None:
         due = await due_reminders(session, RULES, now.astimezone(UTC))
     reminded = {d.object_id for d in due if d.kind == "meeting_tomorrow"}
     assert reminded == {str(ids["early tomorrow"]), str(ids["late tomorrow"])}
+    # The reminder tells the time as the people in Poland read it, not in UTC.
+    titles = {d.object_id: d.title for d in due if d.kind == "meeting_tomorrow"}
+    assert titles[str(ids["early tomorrow"])] == "Przypomnienie: jutro o 00:30 spotkanie"
+    assert titles[str(ids["late tomorrow"])] == "Przypomnienie: jutro o 23:30 spotkanie"

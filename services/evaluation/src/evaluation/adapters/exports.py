@@ -21,6 +21,7 @@ from openpyxl.styles import Font  # type: ignore[import-untyped]
 
 from evaluation.domain.disclosure import SUPPRESSED, Value
 from evaluation.domain.report import DisclosedReport, DisclosedTable
+from shared.clock import WARSAW
 
 FONT_DIR_ENV = "CUS_FONT_DIR"
 DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
@@ -46,7 +47,7 @@ def _header(report: DisclosedReport) -> list[str]:
         report.title,
         f"Zakres: {report.scope_label}",
         f"Okres: {report.period_label}",
-        f"Wygenerowano: {report.generated_at:%d.%m.%Y %H:%M} UTC",
+        f"Wygenerowano: {report.generated_at.astimezone(WARSAW):%d.%m.%Y %H:%M} (czas polski)",
         NOTE,
     ]
 

@@ -28,6 +28,7 @@ from notifications.domain.addresses import ForbiddenAddress
 from notifications.domain.backoff import next_delay
 from notifications.domain.entitlement import CaseFacts, reaches
 from notifications.domain.signing import webhook_headers
+from shared import clock
 from shared.contracts.envelope import parse_event
 
 log = logging.getLogger(__name__)
@@ -157,7 +158,7 @@ class DeliveryWorker:
             claimed = (await session.execute(_CLAIM, {"batch": self.batch})).all()
             if not claimed:
                 return 0
-            rows, cancelled = await _within_consent(session, claimed, datetime.now(UTC))
+            rows, cancelled = await _within_consent(session, claimed, clock.now())
             if cancelled:
                 await session.execute(_CANCEL, {"ids": cancelled, "reason": OUTSIDE_CONSENT})
             if not rows:

@@ -75,7 +75,7 @@ async def due_reminders(session: AsyncSession, rules: ReminderRules, now: dateti
                 str(mid),
                 starts.date().isoformat(),
                 tenant,
-                f"Przypomnienie: jutro o {starts:%H:%M} UTC spotkanie",
+                f"Przypomnienie: jutro o {starts.astimezone(WARSAW):%H:%M} spotkanie",
                 link,
                 list(insts),
                 case_id,

@@ -9,12 +9,13 @@ from the rows written here.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from notifications.domain import entitlement
 from notifications.domain.entitlement import CaseFacts
 from notifications.service.notices import email_text, rule_for
 from notifications.service.ports import NoticeTarget, Person, Store
+from shared import clock
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import cases as c
 from shared.contracts import partners as p
@@ -53,7 +54,7 @@ async def take_in(store: Store, event: CloudEvent, data: EventData, web_base_url
     facts: CaseFacts | None = None
     # The consent decision runs at the fact's time, or now if that is later (an event taken in
     # late must not reach anyone a consent expired for meanwhile).
-    at = max(event.time, datetime.now(UTC))
+    at = max(event.time, clock.now())
     if case_id is not None:
         if isinstance(data, c.FamilyConsented):
             await store.add_consent(event, data)
