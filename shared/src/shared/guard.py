@@ -40,15 +40,25 @@ _NOT_UTF8 = "Wartość nie jest poprawnie zakodowana w UTF-8."
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, max_body: int = DEFAULT_MAX_BODY) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body: int = DEFAULT_MAX_BODY,
+        own_query_checks: frozenset[str] = frozenset(),
+    ) -> None:
+        """`own_query_checks`: query parameters the app itself turns into something safe
+        whatever they hold (the web's `next`, which falls back to the start page), so that a
+        bad value there does not stop the request."""
         self.app = app
         self.max_body = max_body
+        self.own_query_checks = own_query_checks
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        refusal = _check_path(scope) or _check_query(scope)
+        refusal = _check_path(scope) or _check_query(scope, self.own_query_checks)
         if refusal is not None:
             await _refuse(scope, receive, send, *refusal)
             return
@@ -189,7 +199,9 @@ def _needs_decoding(raw: bytes) -> bool:
     return b"%" in raw or b"\x00" in raw or not raw.isascii()
 
 
-def _check_query(scope: Scope) -> tuple[int, list[ProblemField]] | None:
+def _check_query(
+    scope: Scope, own_checks: frozenset[str] = frozenset()
+) -> tuple[int, list[ProblemField]] | None:
     query: bytes = scope.get("query_string", b"")
     if not query or not _needs_decoding(query):
         return None
@@ -202,6 +214,8 @@ def _check_query(scope: Scope) -> tuple[int, list[ProblemField]] | None:
         name_bytes = unquote_to_bytes(raw_name.replace(b"+", b" "))
         value_bytes = unquote_to_bytes(raw_value.replace(b"+", b" "))
         name = name_bytes.decode("utf-8", errors="replace")
+        if name in own_checks:
+            continue
         try:
             name_bytes.decode("utf-8")
             value_bytes.decode("utf-8")

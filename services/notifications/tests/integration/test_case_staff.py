@@ -9,6 +9,8 @@ import uuid
 from datetime import datetime, time, timedelta
 from typing import Any
 
+import pytest
+
 from notifications.adapters.reminders import ReminderRules, send_reminders
 from shared import clock
 from shared.clock import WARSAW
@@ -19,6 +21,14 @@ from shared.db import create_engine, session_factory
 A = "1219053"
 DEMO_INSTITUTION = uuid.UUID("7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001")
 NOW = clock.now()
+
+
+@pytest.fixture(autouse=True)
+def _now_is_when_the_test_starts() -> None:
+    """Facts are dated from the test's own start, not from when pytest imported the module
+    (minutes earlier in the whole suite): "a minute ahead" must still be ahead."""
+    global NOW
+    NOW = clock.now()
 
 
 def wrap(data: EventData, at: datetime | None = None) -> CloudEvent:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
+import pytest
+
 from shared import clock
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import cases as c
@@ -14,6 +16,14 @@ from shared.contracts.partners import InstitutionRegistered
 
 A, B = "1219053", "1219043"
 NOW = clock.now()
+
+
+@pytest.fixture(autouse=True)
+def _now_is_when_the_test_starts() -> None:
+    """Facts are dated from the test's own start, not from when pytest imported the module
+    (minutes earlier in the whole suite): "a minute ahead" must still be ahead."""
+    global NOW
+    NOW = clock.now()
 
 
 def case_event(data: EventData, case_id: uuid.UUID, tenant: str = A) -> CloudEvent:

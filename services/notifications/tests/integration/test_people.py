@@ -10,6 +10,7 @@ import uuid
 from datetime import timedelta
 
 import httpx
+import pytest
 import uvicorn
 
 from shared import clock
@@ -21,6 +22,14 @@ from shared.testing.servers import free_port
 A = "1219053"
 DEMO_INSTITUTION = uuid.UUID("7a1c3e52-5d0b-4a53-9b1e-2f6d0c8a0001")
 NOW = clock.now()
+
+
+@pytest.fixture(autouse=True)
+def _now_is_when_the_test_starts() -> None:
+    """Facts are dated from the test's own start, not from when pytest imported the module
+    (minutes earlier in the whole suite): "a minute ahead" must still be ahead."""
+    global NOW
+    NOW = clock.now()
 
 
 def wrap(data: EventData, subject: object) -> CloudEvent:

@@ -7,6 +7,7 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, time, timedelta
 
+import pytest
 from sqlalchemy import text
 
 from notifications.adapters.reminders import ReminderRules, due_reminders, send_reminders
@@ -20,6 +21,16 @@ from shared.db import create_engine, session_factory
 
 A = "1219053"
 NOW = clock.now()
+
+
+@pytest.fixture(autouse=True)
+def _now_is_when_the_test_starts() -> None:
+    """Facts are dated from the test's own start, not from when pytest imported the module
+    (minutes earlier in the whole suite): "a minute ahead" must still be ahead."""
+    global NOW
+    NOW = clock.now()
+
+
 RULES = ReminderRules(
     referral_answer_days=3,
     offering_verify_days=90,

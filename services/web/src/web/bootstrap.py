@@ -234,7 +234,9 @@ def create_app(
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(Language, secure=settings.secure_cookies)
     # Bodies above 1 MiB, NUL in text and query strings or paths not in UTF-8: refused (ADR 0009).
-    app.add_middleware(RequestGuard)
+    # `next` is made a safe local path by the sign-in itself (anything else: the start page),
+    # so a bad byte in it never blocks a person from signing in.
+    app.add_middleware(RequestGuard, own_query_checks=frozenset({"next"}))
     app.add_middleware(
         SecurityHeaders, issuer_url=settings.oidc_issuer, https=settings.secure_cookies
     )
