@@ -213,8 +213,9 @@ _VALUE = re.compile(
 
 def _from_pdf(content: bytes, report: Report, tmp_path: Path) -> Shown:
     """The PDF as pdftotext reads it in content order (-raw): each table's title, its header,
-    then its rows cell by cell; the counts and shares of a row are the values that follow its
-    label, up to the next row's label (the chart under a table starts with "Wykres:")."""
+    then its rows cell by cell, left to right; the counts and shares of a row are the values
+    that follow its label, up to the next row's label (the chart under a table starts with
+    "Wykres:")."""
     path = tmp_path / "view.pdf"
     path.write_bytes(content)
     out = subprocess.run(
@@ -230,12 +231,20 @@ def _from_pdf(content: bytes, report: Report, tmp_path: Path) -> Shown:
         for table in section.tables:
             if not any(isinstance(c, Count | Rate) for row in table.rows for c in row):
                 continue  # figures about institutions and offerings: not about families
-            start = text.index(" ".join(table.columns), text.index(table.title, pos))
-            pos = start + len(" ".join(table.columns))
+            # The header follows the title (its long words broken inside narrow cells); the
+            # first row's label after it is where the rows start.
+            pos = text.index(table.title, pos) + len(table.title)
             chart = text.find("Wykres:", pos)
             following = [text.find(f"{t.title}", pos) for s in report.sections for t in s.tables]
             end = min([x for x in (chart, *following) if x > pos] or [len(text)])
-            labels = [str(text_value(row[0])) for row in table.rows]
+            first = min(
+                col
+                for row in table.rows
+                for col, cell in enumerate(row)
+                if isinstance(cell, Count | Rate)
+            )
+            # A row's label: its cells before the first figure (a sector pair has two).
+            labels = [" ".join(str(text_value(c)) for c in row[:first]) for row in table.rows]
             for r, row_key in enumerate(table.row_keys):
                 at = text.index(labels[r], pos)
                 after = at + len(labels[r])
