@@ -11,7 +11,7 @@ from fpdf import FPDF
 from openpyxl import load_workbook
 
 from evaluation.adapters import exports
-from evaluation.domain.disclosure import SUPPRESSED
+from evaluation.domain.disclosure import COMPLEMENTARY, NOT_SHOWN, SUPPRESSED
 
 A, B = "1219053", "1219043"
 
@@ -77,9 +77,9 @@ async def test_csv_export_suppresses_small_cells(evaluation):
     rows = _csv_rows(response.content)
     assert rows[0] == ["Raport ewaluacyjny – 3. kwartał 2026"]
     assert _find(rows, "Skierowania wysłane")[1] == "9"
-    assert _find(rows, "Nieudane")[1] == SUPPRESSED
+    assert _find(rows, "Nieudane")[1] == COMPLEMENTARY
     assert _find(rows, "Sprawy otwarte na koniec okresu")[1] == SUPPRESSED
-    assert _find(rows, "Odsetek przyjętych wśród rozpatrzonych (%)")[1] == "62,5"
+    assert _find(rows, "Odsetek przyjętych wśród rozpatrzonych (%)")[1] == NOT_SHOWN
     assert _find(rows, "Czas do zakończenia – 90. percentyl (dni)")[1] == "27,6"
 
 
@@ -91,8 +91,8 @@ async def test_xlsx_export_suppresses_small_cells(evaluation):
     sheet = book["Skierowania"]
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert _find(rows, "Skierowania wysłane")[1] == 9
-    assert _find(rows, "Nieudane")[1] == SUPPRESSED
-    assert _find(rows, "Skierowania do usług bez wolnych miejsc")[1] == SUPPRESSED
+    assert _find(rows, "Nieudane")[1] == COMPLEMENTARY
+    assert _find(rows, "Skierowania do usług bez wolnych miejsc")[1] == COMPLEMENTARY
     cases = [[c.value for c in row] for row in book["Sprawy rodzin"].iter_rows()]
     assert _find(cases, "Wycofania zgody")[1] == SUPPRESSED
     assert sheet._charts  # a chart beside the tables that have one
@@ -121,7 +121,7 @@ async def test_pdf_export_suppresses_small_cells(evaluation, monkeypatch):
     assert "Skierowania w liczbach" in joined
     assert exports.NOTE in joined
     i = written.index("Nieudane")
-    assert written[i + 1] == SUPPRESSED
+    assert written[i + 1] == COMPLEMENTARY
     i = written.index("Skierowania wysłane")
     assert written[i + 1] == "9"
     i = written.index("Wycofania zgody")

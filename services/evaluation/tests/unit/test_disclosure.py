@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.domain.disclosure import SUPPRESSED, Count, Rate, Stat, disclose
+from evaluation.domain.disclosure import NOT_SHOWN, SUPPRESSED, Count, Rate, Stat, disclose
 from evaluation.domain.report import Report, Section, Table
 
 
@@ -16,14 +16,15 @@ from evaluation.domain.report import Report, Section, Table
         (Count(2), SUPPRESSED),
         (Count(3), 3),
         (Rate(0, 0), None),
-        (Rate(1, 2), SUPPRESSED),  # too few in the denominator
-        (Rate(2, 10), SUPPRESSED),  # a small numerator
-        (Rate(9, 10), SUPPRESSED),  # a small remainder gives one family away too
+        # A share is hidden as a share ("—"), not as "< 3", which would read as "under 3 %".
+        (Rate(1, 2), NOT_SHOWN),  # too few in the denominator
+        (Rate(2, 10), NOT_SHOWN),  # a small numerator
+        (Rate(9, 10), NOT_SHOWN),  # a small remainder gives one family away too
         (Rate(0, 10), 0.0),
         (Rate(10, 10), 100.0),
         (Rate(5, 8), 62.5),
         (Stat(None, 0), None),
-        (Stat(4.0, 2), SUPPRESSED),
+        (Stat(4.0, 2), NOT_SHOWN),
         (Stat(4.04, 3), 4.0),
         (7, 7),  # figures not about families pass unchanged
         ("tak", "tak"),

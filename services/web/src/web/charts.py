@@ -1,7 +1,8 @@
 """Charts drawn on the server as SVG (ADR 0071): no JavaScript, no chart library, no build step.
 
 A chart is made from one table of an evaluation view exactly as the service disclosed it: numbers
-are drawn, a suppressed figure (the service's marker, e.g. "< 3") is written out where its bar or
+are drawn, a suppressed figure (one of the service's markers: "< 3", "#" for a figure hidden so
+that a small one cannot be computed, "—" for a share of few) is written out where its bar or
 point would be and never drawn to a length, and an empty cell is left out. The page puts the
 table itself beside every chart, so the chart is a picture of the table, not the only way to read
 it. Colours reach at least 3:1 against white (WCAG 1.4.11) and series differ in pattern (dashes,
@@ -19,6 +20,12 @@ from markupsafe import Markup, escape
 
 Value = int | float | str | None
 Number = Callable[[float], str]
+Marker = str | tuple[str, ...]  # the service's marker, or all of them
+
+
+def is_marker(value: Value, marker: Marker) -> bool:
+    return value == marker if isinstance(marker, str) else value in marker
+
 
 # Contrast against white: 6.6, 5.9, 5.4, 8.6, 5.3, 5.7 : 1.
 COLOURS = ("#1f5fa8", "#b3400b", "#2b7a2f", "#5b2c91", "#86590d", "#b0164f")
@@ -48,7 +55,7 @@ def is_number(value: Value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def numeric_columns(rows: Sequence[Sequence[Value]], width: int, marker: str) -> list[int]:
+def numeric_columns(rows: Sequence[Sequence[Value]], width: int, marker: Marker) -> list[int]:
     """Columns holding only numbers, the suppression marker or nothing, with a number or a marker
     in at least one row."""
     out = []
@@ -56,8 +63,8 @@ def numeric_columns(rows: Sequence[Sequence[Value]], width: int, marker: str) ->
         cells = [row[j] for row in rows if j < len(row)]
         if not cells:
             continue
-        if all(is_number(c) or c is None or c == marker for c in cells) and any(
-            is_number(c) or c == marker for c in cells
+        if all(is_number(c) or c is None or is_marker(c, marker) for c in cells) and any(
+            is_number(c) or is_marker(c, marker) for c in cells
         ):
             out.append(j)
     return out
@@ -75,7 +82,9 @@ PLOTTED: dict[str, tuple[int, ...]] = {
 }
 
 
-def chart_data(table: dict[str, Any], marker: str, *, keep_zero: bool = False) -> ChartData | None:
+def chart_data(
+    table: dict[str, Any], marker: Marker, *, keep_zero: bool = False
+) -> ChartData | None:
     """What to draw for one disclosed table (`chart` "bar" or "line"), or None."""
     kind = table.get("chart")
     rows: list[list[Value]] = table.get("rows") or []
@@ -177,7 +186,7 @@ def _svg(title: str, desc: str, ident: str, height: float, body: list[str]) -> M
 
 
 def bar_chart(
-    data: ChartData, *, title: str, desc: str, ident: str, number: Number, marker: str
+    data: ChartData, *, title: str, desc: str, ident: str, number: Number, marker: Marker
 ) -> Markup:
     """Horizontal bars, one group per row; the row's label above its bars, so long Polish names
     need no cutting."""
@@ -216,10 +225,10 @@ def bar_chart(
                     f'<text x="{length + 6:.1f}" y="{y + bar_h - 2:.1f}" '
                     f'class="chart-text">{escape(text)}</text>'
                 )
-            elif v == marker:
+            elif is_marker(v, marker):
                 body.append(
                     f'<text x="0" y="{y + bar_h - 2:.1f}" class="chart-text chart-marker">'
-                    f"{escape(marker)}</text>"
+                    f"{escape(str(v))}</text>"
                 )
             y += bar_h + 3
         y += 4
@@ -227,7 +236,7 @@ def bar_chart(
 
 
 def line_chart(
-    data: ChartData, *, title: str, desc: str, ident: str, number: Number, marker: str
+    data: ChartData, *, title: str, desc: str, ident: str, number: Number, marker: Marker
 ) -> Markup:
     """One line per column over the periods; a suppressed point breaks its line and is written
     out above the axis."""
@@ -268,10 +277,10 @@ def line_chart(
                 markers.append(_marker(MARKERS[k % len(MARKERS)], x, y, colour))
             else:
                 runs.append([])
-                if v == marker:
+                if is_marker(v, marker):
                     markers.append(
                         f'<text x="{x:.1f}" y="{axis_y - 6 - 14 * k:.1f}" text-anchor="middle" '
-                        f'class="chart-text chart-marker" fill="{colour}">{escape(marker)}</text>'
+                        f'class="chart-text chart-marker" fill="{colour}">{escape(str(v))}</text>'
                     )
         points = [
             f'<polyline points="{" ".join(run)}" fill="none" stroke="{colour}" '
@@ -290,7 +299,7 @@ def render(
     *,
     ident: str,
     number: Number,
-    marker: str,
+    marker: Marker,
     describe: Callable[..., str],
     keep_zero: bool = False,
 ) -> tuple[Markup, ChartData] | None:

@@ -64,3 +64,21 @@ def test_labels_are_escaped() -> None:
     assert drawn is not None
     assert "<b>" not in drawn[0]
     assert "&lt;b&gt;" in drawn[0]
+
+
+def test_every_marker_of_the_service_is_written_out_never_drawn() -> None:
+    """Complementary suppression (ADR 0047) adds "#" (a count hidden so that a small one cannot
+    be computed) and "—" (a share of few): written where the bar would be, like "< 3"."""
+    markers = ("< 3", "#", "—")
+    rows = [["Wysłane", 12], ["Przyjęte", "#"], ["Odrzucone", "< 3"], ["Odsetek", "—"]]
+    drawn = render(
+        table(rows=rows), ident="m", number=str, marker=markers, describe=lambda **k: "opis"
+    )
+    assert drawn is not None
+    svg, data = drawn
+    assert data.labels == ["Wysłane", "Przyjęte", "Odrzucone", "Odsetek"]
+    assert svg.count("<rect") == 1
+    for marker in ("&lt; 3", "#</text>", "—</text>"):
+        assert marker in svg
+    # A column holding a marker the page doesn't know is not drawn at all.
+    assert chart_data(table(rows=rows), "< 3") is None

@@ -19,18 +19,15 @@ from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.chart import BarChart, LineChart, Reference  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
 
-from evaluation.domain.disclosure import SUPPRESSED, Value
-from evaluation.domain.report import DisclosedReport, DisclosedTable
+from evaluation.domain.disclosure import Value
+from evaluation.domain.report import SUPPRESSION_NOTE, DisclosedReport, DisclosedTable
 from shared.clock import WARSAW
 
 FONT_DIR_ENV = "CUS_FONT_DIR"
 DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
 _FONT = "DejaVuSans"
 
-NOTE = (
-    "Liczby spraw i skierowań mniejsze niż 3 (oraz odsetki i czasy liczone z mniej niż 3) "
-    f"pokazano jako „{SUPPRESSED}”, aby nie dało się rozpoznać rodziny."
-)
+NOTE = f"{SUPPRESSION_NOTE} Dzięki temu nie da się rozpoznać rodziny."
 
 
 def text_value(value: Value) -> str:

@@ -36,8 +36,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "eval.export.pdf": "PDF",
         "eval.export.label": "{format} – {title}",
         "eval.contents": "Spis treści",
-        "eval.suppressed": "Liczby spraw i skierowań mniejsze niż 3 oraz wskaźniki z nich "
-        "liczone pokazujemy jako „< 3”, aby nie dało się rozpoznać rodziny.",
+        "eval.suppressed": "Liczby spraw i skierowań mniejsze niż 3 pokazujemy jako „< 3”; "
+        "liczby ukryte po to, by nie dało się ich obliczyć z sum wierszy, kolumn i tabel, jako "
+        "„#”; odsetki i czasy liczone z mniej niż 3 spraw lub skierowań albo z liczby ukrytej – "
+        "jako „—”. Dzięki temu nie da się rozpoznać rodziny.",
+        "eval.marker.0": "liczba mniejsza niż 3",
+        "eval.marker.1": "liczba ukryta, aby nie dało się obliczyć liczby mniejszej niż 3",
+        "eval.marker.2": "odsetek lub czas ukryty: liczony z mniej niż 3 albo z liczby ukrytej",
         "eval.empty_cell": "brak danych",
         "eval.no_rows": "Brak danych w tej tabeli.",
         "eval.chart_of": "Wykres: {title}",
@@ -47,7 +52,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "dane są w tabeli obok.",
         "eval.chart.omitted": "Na wykresie pominięto wiersze z samymi zerami ({count}); są w "
         "tabeli.",
-        "eval.chart.marker": "„< 3” na wykresie oznacza wartość ukrytą.",
+        "eval.chart.marker": "„< 3”, „#” i „—” na wykresie oznaczają wartości ukryte.",
         "eval.service_language": "Nazwy wskaźników pochodzą z serwisu ewaluacji i są po polsku.",
         "eval.home_title": "Monitoring w skrócie",
         "eval.home_more": "Pełny monitoring",
@@ -161,8 +166,14 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "eval.export.pdf": "PDF",
         "eval.export.label": "{format} – {title}",
         "eval.contents": "Contents",
-        "eval.suppressed": "Numbers of cases and referrals below 3, and indicators computed from "
-        "them, are shown as “< 3” so that no family can be recognised.",
+        "eval.suppressed": "Numbers of cases and referrals below 3 are shown as “< 3”; numbers "
+        "hidden so that they cannot be computed from the sums of rows, columns and tables as "
+        "“#”; shares and times computed from fewer than 3 cases or referrals, or from a hidden "
+        "number, as “—”. This way no family can be recognised.",
+        "eval.marker.0": "a number below 3",
+        "eval.marker.1": "a number hidden so that a number below 3 cannot be computed",
+        "eval.marker.2": "a share or time hidden: computed from fewer than 3 or from a hidden "
+        "number",
         "eval.empty_cell": "no data",
         "eval.no_rows": "No data in this table.",
         "eval.chart_of": "Chart: {title}",
@@ -172,7 +183,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "data is in the table beside it.",
         "eval.chart.omitted": "Rows of zeros only ({count}) are left out of the chart; they are "
         "in the table.",
-        "eval.chart.marker": "“< 3” in the chart marks a hidden value.",
+        "eval.chart.marker": "“< 3”, “#” and “—” in the chart mark hidden values.",
         "eval.service_language": "The names of indicators come from the evaluation service and "
         "are in Polish.",
         "eval.home_title": "Monitoring at a glance",

@@ -3,8 +3,9 @@ a quarter or a year, per municipality and for the region, each table drawn as an
 the table beside it (ADR 0071); CSV/XLSX/PDF exports streamed from the service; partner surveys
 with one-time links and the public answer page (no sign-in).
 
-Figures about families arrive already suppressed ("< 3"): the pages show the service's marker
-and never compute a figure of their own from them.
+Figures about families arrive already suppressed ("< 3", or "#" and "—" where complementary
+suppression hid a figure from which a small one would follow, ADR 0047): the pages show the
+service's markers and never compute a figure of their own from them.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["evaluation"])
 
 SUPPRESSED = "< 3"  # the service's marker for a hidden figure (ADR 0042), shown as it comes
+# All of the service's markers: a count of 1 or 2, a count hidden so that a small one cannot be
+# computed from the rest, a share or time of few (ADR 0047).
+MARKERS = (SUPPRESSED, "#", "—")
 TENANT = re.compile(r"^\d{4}(\d{3})?$")
 PERIOD = re.compile(r"^(\d{4})(?:-(?:(0[1-9]|1[0-2])|Q([1-4])))?$")
 MIN_YEAR, MAX_YEAR = 2000, 2100  # the years the evaluation service reports on
@@ -162,7 +166,7 @@ def prepare(report: dict[str, Any], t: Translator) -> list[dict[str, Any]]:
         for t_index, table in enumerate(section.get("tables") or []):
             ident = f"c{s_index}-{t_index}"
             drawn = charts.render(
-                table, ident=ident, number=t.number, marker=SUPPRESSED, describe=describe(t)
+                table, ident=ident, number=t.number, marker=MARKERS, describe=describe(t)
             )
             tables.append(
                 {
@@ -171,7 +175,7 @@ def prepare(report: dict[str, Any], t: Translator) -> list[dict[str, Any]]:
                     "svg": drawn[0] if drawn else None,
                     "omitted": drawn[1].omitted_rows if drawn else 0,
                     "has_marker": drawn is not None
-                    and any(v == SUPPRESSED for s in drawn[1].series for v in s.values),
+                    and any(v in MARKERS for s in drawn[1].series for v in s.values),
                 }
             )
         sections.append({**section, "id": f"s-{section.get('key') or s_index}", "tables": tables})
@@ -237,7 +241,7 @@ async def evaluation_page(
             (fmt, f"/evaluation/export.{fmt}" + (f"?{urlencode(query)}" if query else ""))
             for fmt in EXPORT_MEDIA
         ],
-        "marker": SUPPRESSED,
+        "marker": MARKERS,
         "tenant_link": (lambda code: "?" + urlencode({**query, "tenant": code})),
     }
     if period:
@@ -319,7 +323,7 @@ async def monitoring_summary(user: User) -> dict[str, Any]:
             "available": True,
             "scope_label": report.get("scope_label"),
             "figures": figures,
-            "marker": SUPPRESSED,
+            "marker": MARKERS,
         }
     }
 
