@@ -3,8 +3,14 @@ what, when, why), and the case manager can give the family the list as a documen
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import text
+
+from shared.contracts import CloudEvent
+from shared.contracts.notifications import SOURCE, DisclosureRecorded
 
 N = 7
 
@@ -183,3 +189,39 @@ async def test_the_report_names_people_and_groups_a_sitting_into_one_line(cases)
     changes = [line for line in report if line["action"] == "change"]
     assert any("consent.give" in line["what"] for line in changes)
     assert all("manager-" not in line["who"] for line in report if line["relation"] != "none")
+
+
+async def test_disclosures_to_partner_systems_reach_the_log_and_the_report(cases):
+    """notifications announces each case event a partner system received; the case's log records
+    it in its chain and the family's report lists it under the institution (ADR 0029)."""
+    c = cases
+    case_id, _people, _consent = await c.team_case()
+    endpoint = uuid.uuid4()
+
+    def disclosure(n: int, channel: str, case: str = case_id) -> CloudEvent:
+        data = DisclosureRecorded(
+            disclosure_id=n, case_id=uuid.UUID(case), institution_id=c.SCHOOL, channel=channel,
+            endpoint_id=endpoint if channel == "webhook" else None,
+            client_id="szkola-system" if channel == "feed" else None,
+            disclosed_event_id=uuid.uuid4(),
+            disclosed_type=["cases.family.consented", "cases.team.member_joined"][n % 2],
+            disclosed_at=datetime.now(UTC),
+        )  # fmt: skip
+        return CloudEvent.wrap(data, source=SOURCE, tenant=c.A, subject=case)
+
+    unknown = str(uuid.uuid4())
+    events = [disclosure(1, "webhook"), disclosure(2, "webhook"), disclosure(3, "feed")]
+    await c.publish(*events, disclosure(4, "webhook", unknown))
+    await c.publish(events[0])  # a redelivery is applied once
+    await c.wait_sql(
+        f"SELECT count(*) FROM access_log WHERE case_id = '{case_id}' AND action = 'disclose'", 3
+    )
+    assert await c.access_count(unknown) == 0
+    report = (await c.get("manager-a", f"/v1/cases/{case_id}/access-report")).json()
+    disclosed = [line for line in report if line["action"] == "disclose"]
+    assert [(d["purposes"], d["entries"]) for d in disclosed] == [(["webhook"], 2), (["feed"], 1)]
+    assert {d["institution_name"] for d in disclosed} == {"Szkoła Podstawowa nr 1 w Wieliczce"}
+    assert disclosed[0]["what"] == ["cases.team.member_joined", "cases.family.consented"]
+    assert disclosed[0]["who"] == "system teleinformatyczny (webhook)"
+    pdf = await c.get("manager-a", f"/v1/cases/{case_id}/access-log.pdf")
+    assert pdf.status_code == 200
