@@ -253,7 +253,8 @@ async def main(n: int, clients: int, requests: int, without_notify: bool = False
                 await conn.fetch(BARE_SNAPSHOT, case_id)
                 await conn.fetch(
                     BARE_VIEW, case_id, None, case_id, TENANT, datetime.now(UTC), "m", "m",
-                    "case-manager", "case_manager", None, "read", "case", "praca z rodziną",
+                    "case-manager", "case_manager", None, "read", "case", "praca z rodziną", "m",
+                    "allowed",
                 )  # fmt: skip
 
         async def create(k: int) -> None:

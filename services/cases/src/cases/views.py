@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.adapters import orm
 from cases.adapters.reads import CaseReadUnitOfWork
+from cases.domain import access_report as access_report_model
 from cases.domain import model
 from cases.domain.policy import Relation
 from cases.entrypoints import schemas as s
@@ -417,27 +418,59 @@ async def meetings(uow: UnitOfWork, auth: Authorized) -> list[s.MeetingOut]:
     ]
 
 
-async def access_log(session: AsyncSession, case_id: uuid.UUID) -> list[s.AccessLogEntryOut]:
+async def _log_rows(session: AsyncSession, case_id: uuid.UUID) -> Sequence[Any]:
     a = orm.access_log.c
     rows = await session.execute(
         select(orm.access_log, i_.name.label("institution_name"))
         .select_from(orm.access_log.outerjoin(orm.institutions, i_.id == a.institution_id))
         .where(a.case_id == case_id)
-        .order_by(a.seq)
+        .order_by(a.chain_pos)
     )
+    return rows.all()
+
+
+async def access_log(session: AsyncSession, case_id: uuid.UUID) -> list[s.AccessLogEntryOut]:
+    """Every entry of the case's log, in its chain's order."""
     return [
         s.AccessLogEntryOut(
             at=row.at,
             actor_username=row.actor_username,
+            actor_name=row.actor_name,
             actor_roles=row.actor_roles,
             relation=row.relation,
             institution_id=row.institution_id,
             institution_name=row.institution_name,
             action=row.action,
+            outcome=row.outcome,
+            what=row.what,
+            purpose=row.purpose,
+            chain_pos=row.chain_pos,
+        )
+        for row in await _log_rows(session, case_id)
+    ]
+
+
+async def access_report(session: AsyncSession, case_id: uuid.UUID) -> list[s.AccessReportLineOut]:
+    """The family's report: the log's entries grouped by sitting (ADR 0029)."""
+    entries = [
+        access_report_model.Entry(
+            at=row.at,
+            actor_subject=row.actor_subject,
+            actor_username=row.actor_username,
+            actor_name=row.actor_name,
+            relation=row.relation,
+            institution_id=row.institution_id,
+            institution_name=row.institution_name,
+            action=row.action,
+            outcome=row.outcome,
             what=row.what,
             purpose=row.purpose,
         )
-        for row in rows
+        for row in await _log_rows(session, case_id)
+    ]
+    return [
+        s.AccessReportLineOut.model_validate(line, from_attributes=True)
+        for line in access_report_model.sittings(entries)
     ]
 
 

@@ -111,7 +111,13 @@ async def test_nobody_else_hands_a_case_over(cases, user, status):
     response = await c.post(user, f"/v1/cases/{case_id}/reassign", handover(new))
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    assert await counts(c) == before
+    # Nothing changed; the refused attempt is recorded (ADR 0029).
+    assert await counts(c) == {**before, "access_log": before["access_log"] + 1}
+    async with c.runtime.engine.connect() as conn:
+        last = (
+            await conn.execute(text("SELECT * FROM access_log ORDER BY seq DESC LIMIT 1"))
+        ).one()
+    assert (last.what, last.outcome) == ("case.reassign", "refused")
     assert (await c.get("manager-a", f"/v1/cases/{case_id}")).status_code == 200
 
 

@@ -310,3 +310,17 @@ def test_the_handover_shows_the_service_subject_error_at_the_username() -> None:
         "reason_code": "Nieznany powód.",
     }
     assert pages.reassign_errors(ApiProblem(409, detail="Konflikt.")) == {"_form": "Konflikt."}
+
+
+def test_the_access_report_names_refusals_disclosures_and_log_reads_in_both_languages() -> None:
+    for language in ("pl", "en"):
+        for key in (
+            "access.action.disclose", "access.action.refused", "access.relation.partner_system",
+            "access.relation.none", "access.what.access-log", "access.what.access-report",
+            "access.sittings", "access.entries",
+        ):  # fmt: skip
+            assert key in MESSAGES[language], (language, key)
+    assert pages.what_label(Translator("pl"), "access-log") == "rejestr dostępu"
+    assert pages.what_label(Translator("pl"), "cases.referral.requested") == (
+        "zdarzenie referral.requested"
+    )

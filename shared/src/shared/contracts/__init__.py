@@ -4,7 +4,7 @@ Imports only pydantic. Producers and consumers use these models; nobody defines 
 Importing this package registers every event type (see `event_type_registry`).
 """
 
-from shared.contracts import basket, cases, partners
+from shared.contracts import basket, cases, notifications, partners
 from shared.contracts.envelope import (
     CloudEvent,
     EventData,
@@ -20,6 +20,7 @@ __all__ = [
     "basket",
     "cases",
     "event_type_registry",
+    "notifications",
     "parse_event",
     "partners",
 ]

@@ -119,34 +119,102 @@ def consent_form(ctx: ConsentFormContext) -> Document:
 
 @dataclass(frozen=True)
 class AccessRow:
-    at: datetime
+    """One line of the family's report: one sitting of one person or partner system."""
+
+    first_at: datetime
+    last_at: datetime
     who: str
     role: str
     institution: str
     action: str
     what: str
     purpose: str
+    entries: int
+
+
+ACTIONS_PL = {
+    ("read", "allowed"): "odczyt",
+    ("change", "allowed"): "zmiana",
+    ("disclose", "allowed"): "udostępnienie systemowi instytucji",
+    ("read", "refused"): "odmowa dostępu (próba odczytu)",
+    ("change", "refused"): "odmowa dostępu (próba zmiany)",
+}
+
+# What an entry concerned, for the family (the web's messages name the same codes).
+WHAT_PL = {
+    "case": "sprawa", "family": "dane rodziny", "consents": "zgody",
+    "consent-form": "formularz zgody", "team": "zespół", "diagnosis": "diagnoza",
+    "plan": "plan wsparcia", "plan.versions": "wersje planu", "reviews": "przeglądy planu",
+    "referrals": "skierowania", "referrals.incoming": "skierowania do instytucji",
+    "meetings": "spotkania", "reassignments": "historia przekazań",
+    "access-log": "rejestr dostępu", "access-report": "informacja o dostępie",
+    "case.open": "przyjęcie sprawy", "case.state": "zmiana etapu",
+    "case.close": "zamknięcie sprawy", "case.reassign": "przekazanie sprawy",
+    "family.add": "dodanie osoby", "family.edit": "poprawienie danych osoby",
+    "family.remove": "usunięcie osoby", "family.pesel-lookup": "wyszukanie po PESEL",
+    "consent.give": "odnotowanie zgody", "consent.withdraw": "wycofanie zgody",
+    "team.invite": "zaproszenie do zespołu", "team.accept": "dołączenie do zespołu",
+    "team.decline": "odmowa udziału w zespole", "team.leave": "odejście z zespołu",
+    "review.record": "przegląd planu", "referral.create": "skierowanie do usługi",
+    "meeting.schedule": "zaplanowanie spotkania", "meeting.held": "przebieg spotkania",
+}  # fmt: skip
+
+
+def access_action_pl(action: str, outcome: str) -> str:
+    return ACTIONS_PL.get((action, outcome), f"{action} ({outcome})")
+
+
+def what_pl(what: str) -> str:
+    """A code of the log in Polish; events disclosed to partner systems by their kind."""
+    if what in WHAT_PL:
+        return WHAT_PL[what]
+    if what.startswith("referral."):
+        return f"skierowanie ({what.split('.', 1)[1]})"
+    if what.startswith("cases."):
+        return f"zdarzenie {what.removeprefix('cases.')}"
+    return what
+
+
+def _when(r: AccessRow) -> str:
+    if local(r.first_at) == local(r.last_at):
+        return local(r.first_at)
+    if r.first_at.astimezone(WARSAW).date() == r.last_at.astimezone(WARSAW).date():
+        return f"{local(r.first_at)}–{r.last_at.astimezone(WARSAW):%H:%M}"
+    return f"{local(r.first_at)} – {local(r.last_at)}"
+
+
+def _times(r: AccessRow) -> str:
+    return f" ({r.entries}×)" if r.entries > 1 else ""
 
 
 def access_report(case_id: str, family_names: list[str], rows: list[AccessRow]) -> Document:
     table = [["Kiedy", "Kto", "Rola", "Instytucja", "Co", "Cel"]] + [
-        [local(r.at), r.who, r.role, r.institution, f"{r.action}: {r.what}", r.purpose]
+        [_when(r), r.who, r.role, r.institution, f"{r.action}{_times(r)}: {r.what}", r.purpose]
         for r in rows
     ]
     return Document(
         title="Informacja o dostępie do danych rodziny",
-        subtitle="Wykaz odczytów i zmian danych (prawo dostępu, art. 15 RODO)",
+        subtitle="Kto, kiedy i po co korzystał z danych rodziny, komu je udostępniono "
+        "(prawo dostępu, art. 15 RODO)",
         sections=[
             Section(
                 heading="Sprawa",
                 fields=[
                     ("Sprawa", case_id),
                     ("Rodzina", ", ".join(family_names)),
-                    ("Liczba wpisów", str(len(rows))),
+                    ("Liczba pozycji", str(len(rows))),
                     ("Sporządzono", local(clock.now().astimezone(WARSAW))),
                 ],
             ),
-            Section(heading="Kto i kiedy korzystał z danych", table=table),
+            Section(
+                heading="Kto i kiedy korzystał z danych",
+                paragraphs=[
+                    "Jedna pozycja to jedno posiedzenie: ta sama osoba lub ten sam system "
+                    "instytucji, ta sama czynność, kolejne wpisy w odstępach krótszych niż "
+                    "30 minut (podajemy pierwszą i ostatnią godzinę)."
+                ],
+                table=table,
+            ),
         ],
         footer="Rejestr dostępu — Centrum Usług Społecznych",
     )

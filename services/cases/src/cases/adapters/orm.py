@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    FetchedValue,
     ForeignKey,
     Identity,
     Index,
@@ -249,7 +250,14 @@ access_log = Table(
     Column("action", Text, nullable=False),
     Column("what", Text, nullable=False),
     Column("purpose", Text, nullable=False),
-    Index("ix_access_log_case_at", "case_id", "at"),
+    # ADR 0029: the person's name for the family's report; allowed | refused; the case's hash
+    # chain, filled by the trigger `access_log_chain` on insert (never by the service).
+    Column("actor_name", Text),
+    Column("outcome", Text, nullable=False),
+    Column("chain_pos", BigInteger, FetchedValue(), nullable=False),
+    Column("prev_hash", Text, FetchedValue(), nullable=False),
+    Column("hash", Text, FetchedValue(), nullable=False),
+    Index("ux_access_log_chain", "case_id", "chain_pos", unique=True),
 )
 
 # --- read models of other services' facts --------------------------------------------------

@@ -283,7 +283,9 @@ class SqlAccessLog:
         self.pending.append({name: getattr(entry, name) for name in _ACCESS_FIELDS})
 
     async def flush(self) -> None:
-        rows, self.pending = self.pending, []
+        # In the order of their cases, so two transactions logging several cases (incoming
+        # referrals) take the cases' chain locks in one order (ADR 0029).
+        rows, self.pending = sorted(self.pending, key=lambda r: str(r["case_id"])), []
         if len(rows) == 1:
             await self.session.execute(_ACCESS_INSERT, rows[0])
         elif rows:

@@ -35,6 +35,7 @@ class Actor:
     roles: frozenset[str]
     tenants: frozenset[str]
     institution_id: uuid.UUID | None
+    name: str | None = None  # the person's name (token claim `name`), for the access log
 
 
 @dataclass(frozen=True)

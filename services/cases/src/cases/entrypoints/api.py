@@ -661,17 +661,41 @@ async def record_meeting_held(
 @router.get(
     "/cases/{case_id}/access-log",
     tags=["access-log"],
-    summary="Kto oglądał i zmieniał dane rodziny",
-    description="Tylko dla prowadzącego sprawę. Odczyt samego rejestru nie jest w nim zapisywany.",
+    summary="Rejestr dostępu: każdy wpis (odczyty, zmiany, odmowy, udostępnienia systemom)",
+    description="Tylko dla prowadzącego sprawę. Odczyt rejestru też jest w nim zapisywany "
+    "(po odczycie, więc nie ma go w tej odpowiedzi).",
 )
 async def get_access_log(
-    case_id: CaseId, actor: CurrentActor, uow: UoW
+    case_id: CaseId, actor: CurrentActor, uow: UoW, purpose: Purpose
 ) -> list[s.AccessLogEntryOut]:
-    return await handlers.access_log(case_id, uow=uow, actor=actor, fetch=_access_entries)
+    return await handlers.access_log(
+        case_id, uow=uow, actor=actor, fetch=_access_entries, purpose=purpose
+    )
 
 
 async def _access_entries(u: UnitOfWork, auth: Authorized) -> list[s.AccessLogEntryOut]:
     return await views.access_log(u.session, auth.case.id)
+
+
+async def _access_lines(u: UnitOfWork, auth: Authorized) -> list[s.AccessReportLineOut]:
+    return await views.access_report(u.session, auth.case.id)
+
+
+@router.get(
+    "/cases/{case_id}/access-report",
+    tags=["access-log"],
+    summary="Informacja dla rodziny: kto, kiedy i po co korzystał z jej danych",
+    description="Wpisy rejestru zebrane w posiedzenia: ta sama osoba (lub system instytucji), "
+    "ta sama czynność, odstępy krótsze niż 30 minut — jeden wiersz z pierwszą i ostatnią "
+    "godziną i rodzajami danych. Tylko dla prowadzącego sprawę.",
+)
+async def get_access_report(
+    case_id: CaseId, actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> list[s.AccessReportLineOut]:
+    return await handlers.access_log(
+        case_id, uow=uow, actor=actor, fetch=_access_lines, what="access-report",
+        purpose=purpose,
+    )  # fmt: skip
 
 
 @router.get(
@@ -681,27 +705,34 @@ async def _access_entries(u: UnitOfWork, auth: Authorized) -> list[s.AccessLogEn
     response_class=Response,
     responses={200: {"content": {PDF: {}}}},
 )
-async def access_log_pdf(case_id: CaseId, actor: CurrentActor, uow: UoW) -> Response:
+async def access_log_pdf(
+    case_id: CaseId, actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> Response:
     async def fetch(u: UnitOfWork, auth: Authorized) -> documents.Document:
-        entries = await views.access_log(u.session, auth.case.id)
+        lines = await views.access_report(u.session, auth.case.id)
         people = await views.family(u.session, auth.case.id, None)
         rows = [
             documents.AccessRow(
-                at=e.at,
-                who=e.actor_username,
-                role=RELATION_NAMES_PL.get(e.relation, e.relation),
-                institution=e.institution_name or ("OPS" if e.institution_id is None else "—"),
-                action="odczyt" if e.action == "read" else "zmiana",
-                what=e.what,
-                purpose=e.purpose,
+                first_at=line.first_at,
+                last_at=line.last_at,
+                who=line.who,
+                role=RELATION_NAMES_PL.get(line.relation, line.relation),
+                institution=line.institution_name
+                or ("Ośrodek Pomocy Społecznej" if line.institution_id is None else "—"),
+                action=documents.access_action_pl(line.action, line.outcome),
+                what=", ".join(documents.what_pl(w) for w in line.what),
+                purpose="; ".join(line.purposes),
+                entries=line.entries,
             )
-            for e in entries
+            for line in lines
         ]
         return documents.access_report(
             str(auth.case.id), [f"{p.first_name} {p.last_name}" for p in people], rows
         )
 
-    doc = await handlers.access_log(case_id, uow=uow, actor=actor, fetch=fetch)
+    doc = await handlers.access_log(
+        case_id, uow=uow, actor=actor, fetch=fetch, what="access-report", purpose=purpose
+    )
     return Response(documents.render_pdf(doc), media_type=PDF)
 
 
@@ -710,4 +741,6 @@ RELATION_NAMES_PL = {
     Relation.TEAM_MEMBER.value: "członek zespołu",
     Relation.RECEIVING_PARTNER.value: "instytucja przyjmująca skierowanie",
     Relation.DIRECTOR.value: "dyrektor ośrodka",
+    "partner_system": "system teleinformatyczny instytucji",
+    "none": "bez dostępu do sprawy",
 }

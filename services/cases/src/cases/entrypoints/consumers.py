@@ -1,22 +1,27 @@
 """Consumers of other services' events: the read models of institutions (partners) and of the
-basket's offerings with their capacity. Each event is applied once (inbox, see shared.messaging)."""
+basket's offerings with their capacity, and the disclosures of case events to partner systems
+(notifications), written into the case's access log. Each event is applied once (inbox, see
+shared.messaging)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from faststream.nats import NatsBroker
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cases.adapters import orm
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import basket as basket_events
+from shared.contracts import notifications as notifications_events
 from shared.contracts import partners as partners_events
 from shared.messaging import STREAMS, register_consumer
 
 INSTITUTION_SUBJECTS = ("partners.institution.registered", "partners.institution.updated")
+DISCLOSURE_SUBJECTS = (notifications_events.DisclosureRecorded.event_type,)
+CHANNEL_NAMES_PL = {"webhook": "webhook", "feed": "strumień zdarzeń"}
 
 
 async def on_partners_event(session: AsyncSession, event: CloudEvent, data: EventData) -> None:
@@ -77,6 +82,37 @@ async def on_basket_event(session: AsyncSession, event: CloudEvent, data: EventD
         )
 
 
+async def on_notifications_event(session: AsyncSession, event: CloudEvent, data: EventData) -> None:
+    """A case event reached a partner institution's system: one access-log entry, action
+    `disclose`, in the case's chain (ADR 0029). An unknown case (another environment's id) is
+    skipped: it has no record to write to."""
+    if not isinstance(data, notifications_events.DisclosureRecorded):
+        return
+    tenant = (
+        await session.execute(select(orm.cases.c.tenant).where(orm.cases.c.id == data.case_id))
+    ).scalar_one_or_none()
+    if tenant is None:
+        return
+    system = data.client_id or f"webhook {data.endpoint_id}"
+    await session.execute(
+        orm.access_log.insert().values(
+            case_id=data.case_id,
+            tenant=tenant,
+            at=data.disclosed_at,
+            actor_subject=f"{data.channel}:{data.client_id or data.endpoint_id}",
+            actor_username=system,
+            actor_name=f"system teleinformatyczny ({CHANNEL_NAMES_PL[data.channel]})",
+            actor_roles="partner-system",
+            relation="partner_system",
+            institution_id=data.institution_id,
+            action="disclose",
+            outcome="allowed",
+            what=data.disclosed_type,
+            purpose=data.channel,
+        )
+    )
+
+
 def register_consumers(
     broker: NatsBroker, sessions: async_sessionmaker[AsyncSession], prefix: str
 ) -> None:
@@ -96,4 +132,13 @@ def register_consumers(
         sessions=sessions,
         inbox=orm.inbox,
         handler=on_basket_event,
+    )
+    register_consumer(
+        broker,
+        stream=STREAMS["notifications"],
+        durable=f"{prefix}-notifications",
+        sessions=sessions,
+        inbox=orm.inbox,
+        handler=on_notifications_event,
+        filter_subjects=DISCLOSURE_SUBJECTS,
     )

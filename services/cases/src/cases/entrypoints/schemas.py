@@ -480,10 +480,29 @@ class MeetingOut(BaseModel):
 class AccessLogEntryOut(BaseModel):
     at: datetime
     actor_username: str
+    actor_name: str | None
     actor_roles: str
     relation: str
     institution_id: uuid.UUID | None
     institution_name: str | None
-    action: str
+    action: str = Field(description="read | change | disclose (to a partner system)")
+    outcome: str = Field(description="allowed | refused")
     what: str
     purpose: str
+    chain_pos: int = Field(description="Position in the case's hash chain (ADR 0029)")
+
+
+class AccessReportLineOut(BaseModel):
+    """One sitting of one person (or partner system): entries less than 30 minutes apart."""
+
+    first_at: datetime
+    last_at: datetime
+    who: str = Field(description="The person's name; for a disclosure, the receiving system")
+    relation: str
+    institution_id: uuid.UUID | None
+    institution_name: str | None
+    action: str = Field(description="read | change | disclose")
+    outcome: str = Field(description="allowed | refused")
+    what: list[str] = Field(description="What was read, changed or disclosed, in order")
+    purposes: list[str]
+    entries: int

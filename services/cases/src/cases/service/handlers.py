@@ -6,11 +6,13 @@ A case that the caller may not see does not exist for them (404), whoever they a
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar, cast
 
 from cases.domain import model, policy
 from cases.domain.policy import Access, Actor, Relation
@@ -22,6 +24,7 @@ from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 
 T = TypeVar("T")
 R = TypeVar("R", bound=ReadUnitOfWork)
+H = TypeVar("H", bound=Callable[..., Awaitable[Any]])
 
 NOT_FOUND = "Nie znaleziono sprawy."
 
@@ -38,7 +41,91 @@ def actor_of(principal: Principal) -> Actor:
         roles=frozenset(r.value for r in principal.roles),
         tenants=principal.tenants,
         institution_id=principal.institution_id,
+        name=principal.display_name,
     )
+
+
+# --- refused attempts (ADR 0029) ----------------------------------------------------------------
+
+
+@dataclass
+class _Attempt:
+    """What a handler learnt about the case while it ran, for the entry of a refusal."""
+
+    case_id: uuid.UUID | None = None
+    tenant: str | None = None
+    relation: str = "none"
+
+
+_attempt: ContextVar[_Attempt | None] = ContextVar("cases_attempt", default=None)
+
+
+def _noting(case: model.Case, access: Access | None = None) -> None:
+    attempt = _attempt.get()
+    if attempt is not None:
+        attempt.case_id, attempt.tenant = case.id, case.tenant
+        if access is not None:
+            attempt.relation = access.relation.value
+
+
+def records_refusals(action: str, what: str | Callable[[Any], str]) -> Callable[[H], H]:
+    """A handler whose refusals (404, 403) are recorded too: after its unit of work rolled back,
+    one entry with outcome `refused` in a unit of work of its own — for a case that exists (an
+    unknown id belongs to no family's record). The caller still gets the same 404 or 403."""
+
+    def wrap(handler: H) -> H:
+        @functools.wraps(handler)
+        async def run(cmd: Any, *, uow: ReadUnitOfWork, actor: Actor, **kw: Any) -> Any:
+            attempt = _Attempt(case_id=getattr(cmd, "case_id", None))
+            token = _attempt.set(attempt)
+            try:
+                return await handler(cmd, uow=uow, actor=actor, **kw)
+            except (NotFound, Forbidden):
+                await record_refusal(
+                    uow, actor, attempt, action=action,
+                    what=what if isinstance(what, str) else what(cmd),
+                    purpose=getattr(cmd, "purpose", c.DEFAULT_PURPOSE),
+                )  # fmt: skip
+                raise
+            finally:
+                _attempt.reset(token)
+
+        return cast(H, run)
+
+    return wrap
+
+
+async def record_refusal(
+    uow: ReadUnitOfWork, actor: Actor, attempt: _Attempt, *, action: str, what: str, purpose: str
+) -> None:
+    if attempt.case_id is None:
+        return
+    at = now()
+    async with uow:
+        tenant = attempt.tenant
+        if tenant is None:
+            snapshot = await uow.cases.snapshot(attempt.case_id)
+            if snapshot is None:
+                return
+            tenant = snapshot[0].tenant
+        await uow.access_log.record(
+            AccessEntry(
+                case_id=attempt.case_id,
+                tenant=tenant,
+                at=at,
+                actor_subject=actor.subject,
+                actor_username=actor.username,
+                actor_roles=",".join(sorted(actor.roles)),
+                relation=attempt.relation,
+                institution_id=actor.institution_id,
+                action=action,
+                what=what,
+                purpose=purpose,
+                actor_name=actor.name,
+                outcome="refused",
+            )
+        )
+        await uow.commit()
 
 
 @dataclass(frozen=True)
@@ -61,6 +148,7 @@ async def authorize(
     case = await uow.cases.get(case_id)
     if case is None:
         raise NotFound(NOT_FOUND)
+    _noting(case)
     consents = list(await uow.consents.of_case(case_id))
     team = list(await uow.team.of_case(case_id))
     return await _decide(uow, actor, case, consents, team, at)
@@ -74,6 +162,7 @@ async def authorize_read(
     if snapshot is None:
         raise NotFound(NOT_FOUND)
     case, consents, team = snapshot
+    _noting(case)
     return await _decide(uow, actor, case, consents, team, at)
 
 
@@ -101,6 +190,7 @@ async def _decide(
     )
     if access is None:
         raise NotFound(NOT_FOUND)
+    _noting(case, access)
     return Authorized(case, access, consents, team)
 
 
@@ -132,6 +222,7 @@ async def _log(
             action=action,
             what=what,
             purpose=purpose,
+            actor_name=actor.name,
         )
     )
 
@@ -139,6 +230,7 @@ async def _log(
 # --- reads ------------------------------------------------------------------------------------
 
 
+@records_refusals("read", lambda q: q.what)
 async def read_case_data(
     q: c.ReadCaseData,
     *,
@@ -170,13 +262,14 @@ async def access_log(
     uow: UnitOfWork,
     actor: Actor,
     fetch: Callable[[UnitOfWork, Authorized], Awaitable[T]],
+    what: str = "access-log",
+    purpose: str = c.DEFAULT_PURPOSE,
 ) -> T:
     """The record of who saw and changed the family's data, for the case manager to give the
-    family. Reading the record is not itself recorded (it holds no case data)."""
-    async with uow:
-        auth = await authorize(uow, actor, case_id, now(), for_change=False)
-        _require_manager(auth)
-        return await fetch(uow, auth)
+    family. Reading it is recorded too (it names who saw the family's data), after the fetch, so
+    a report does not contain its own reading; so is a refused attempt."""
+    query = c.ReadCaseData(case_id, what, None, purpose, manager_only=True)
+    return await read_case_data(query, uow=uow, actor=actor, fetch=fetch)
 
 
 async def find_cases_by_pesel(
@@ -282,6 +375,7 @@ def _family_member(case: model.Case, person: c.FamilyMemberIn, vault: Vault) -> 
     return member
 
 
+@records_refusals("change", "family.add")
 async def add_family_member(
     cmd: c.AddFamilyMember, *, uow: UnitOfWork, actor: Actor, vault: Vault
 ) -> uuid.UUID:
@@ -307,6 +401,7 @@ async def _family_member_of(
     return member
 
 
+@records_refusals("change", "family.edit")
 async def edit_family_member(
     cmd: c.EditFamilyMember, *, uow: UnitOfWork, actor: Actor, vault: Vault
 ) -> model.FamilyMember:
@@ -338,6 +433,7 @@ async def edit_family_member(
         return member
 
 
+@records_refusals("change", "family.remove")
 async def remove_family_member(cmd: c.RemoveFamilyMember, *, uow: UnitOfWork, actor: Actor) -> None:
     """A person leaves the family record. Refused (409) for the last person and for the giver of
     a consent in force; the giver of past consents keeps a row with the names only (ADR 0024)."""
@@ -359,6 +455,7 @@ async def remove_family_member(cmd: c.RemoveFamilyMember, *, uow: UnitOfWork, ac
         await uow.commit()
 
 
+@records_refusals("change", "case.state")
 async def change_case_state(cmd: c.ChangeCaseState, *, uow: UnitOfWork, actor: Actor) -> None:
     at = now()
     async with uow:
@@ -369,6 +466,7 @@ async def change_case_state(cmd: c.ChangeCaseState, *, uow: UnitOfWork, actor: A
         await uow.commit()
 
 
+@records_refusals("change", "case.close")
 async def close_case(cmd: c.CloseCase, *, uow: UnitOfWork, actor: Actor) -> None:
     at = now()
     async with uow:
@@ -394,6 +492,7 @@ async def close_case(cmd: c.CloseCase, *, uow: UnitOfWork, actor: Actor) -> None
         await uow.commit()
 
 
+@records_refusals("change", "case.reassign")
 async def reassign_case(cmd: c.ReassignCase, *, uow: UnitOfWork, actor: Actor) -> None:
     """Hand the case over to another case manager of the same municipality, with a reason. The
     previous manager loses access on their next request; the access log records the handover."""
@@ -402,6 +501,7 @@ async def reassign_case(cmd: c.ReassignCase, *, uow: UnitOfWork, actor: Actor) -
         case = await uow.cases.get(cmd.case_id)
         if case is None:
             raise NotFound(NOT_FOUND)
+        _noting(case)
         relation = policy.may_reassign(actor, case)
         if relation is None:
             # Someone who can see the case (a team member) learns they may not do this; for
@@ -434,6 +534,7 @@ async def reassign_case(cmd: c.ReassignCase, *, uow: UnitOfWork, actor: Actor) -
 # --- consent --------------------------------------------------------------------------------
 
 
+@records_refusals("change", "consent.give")
 async def give_consent(cmd: c.GiveConsent, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
     at = now()
     async with uow:
@@ -472,6 +573,7 @@ async def give_consent(cmd: c.GiveConsent, *, uow: UnitOfWork, actor: Actor) -> 
         return consent.id
 
 
+@records_refusals("change", "consent.withdraw")
 async def withdraw_consent(cmd: c.WithdrawConsent, *, uow: UnitOfWork, actor: Actor) -> None:
     """The family withdraws a consent; it takes effect on the very next request. Members whose
     institution no valid consent covers any more leave the team."""
@@ -498,6 +600,7 @@ async def withdraw_consent(cmd: c.WithdrawConsent, *, uow: UnitOfWork, actor: Ac
 # --- the team -------------------------------------------------------------------------------
 
 
+@records_refusals("change", "team.invite")
 async def invite_member(cmd: c.InviteMember, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
     at = now()
     async with uow:
@@ -542,11 +645,15 @@ async def invite_member(cmd: c.InviteMember, *, uow: UnitOfWork, actor: Actor) -
         return member.id
 
 
+@records_refusals("change", lambda cmd: "team.accept" if cmd.accept else "team.decline")
 async def answer_invitation(cmd: c.AnswerInvitation, *, uow: UnitOfWork, actor: Actor) -> None:
     """Partner staff of the invited institution accept (or decline) while the consent covers it."""
     at = now()
     async with uow:
         member = await uow.team.get(cmd.member_id)
+        attempt = _attempt.get()
+        if member is not None and attempt is not None:
+            attempt.case_id = member.case_id
         if (
             member is None
             or policy.PARTNER_STAFF_ROLE not in actor.roles
@@ -554,6 +661,8 @@ async def answer_invitation(cmd: c.AnswerInvitation, *, uow: UnitOfWork, actor: 
         ):
             raise NotFound("Nie znaleziono zaproszenia.")
         case = await uow.cases.get(member.case_id)
+        if case is not None:
+            _noting(case)
         consents = await uow.consents.of_case(member.case_id)
         if case is None or not policy.may_join(member.institution_id, member.sector, consents, at):
             raise NotFound("Nie znaleziono zaproszenia.")
@@ -571,6 +680,7 @@ async def answer_invitation(cmd: c.AnswerInvitation, *, uow: UnitOfWork, actor: 
         await uow.commit()
 
 
+@records_refusals("change", "team.leave")
 async def remove_member(cmd: c.RemoveMember, *, uow: UnitOfWork, actor: Actor) -> None:
     """The case manager removes a member, or a member leaves the team."""
     at = now()
@@ -589,6 +699,7 @@ async def remove_member(cmd: c.RemoveMember, *, uow: UnitOfWork, actor: Actor) -
 # --- diagnosis and plan -----------------------------------------------------------------------
 
 
+@records_refusals("change", "diagnosis")
 async def add_diagnosis_entry(
     cmd: c.AddDiagnosisEntry, *, uow: UnitOfWork, actor: Actor
 ) -> uuid.UUID:
@@ -624,6 +735,7 @@ async def add_diagnosis_entry(
         return entry.id
 
 
+@records_refusals("change", "plan")
 async def update_plan(cmd: c.UpdatePlan, *, uow: UnitOfWork, actor: Actor) -> int:
     at = now()
     async with uow:
@@ -644,6 +756,7 @@ async def update_plan(cmd: c.UpdatePlan, *, uow: UnitOfWork, actor: Actor) -> in
         return plan.version
 
 
+@records_refusals("change", "review.record")
 async def record_review(cmd: c.RecordReview, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
     """The case manager records a monitoring review of the current plan with the family."""
     at = now()
@@ -672,6 +785,7 @@ async def record_review(cmd: c.RecordReview, *, uow: UnitOfWork, actor: Actor) -
 # --- referrals --------------------------------------------------------------------------------
 
 
+@records_refusals("change", "referral.create")
 async def create_referral(cmd: c.CreateReferral, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
     at = now()
     async with uow:
@@ -722,6 +836,7 @@ async def create_referral(cmd: c.CreateReferral, *, uow: UnitOfWork, actor: Acto
         return referral.id
 
 
+@records_refusals("change", lambda cmd: f"referral.{cmd.state.value}")
 async def move_referral(
     cmd: c.MoveReferral, *, uow: UnitOfWork, actor: Actor
 ) -> model.ReferralState:
@@ -765,6 +880,7 @@ async def move_referral(
 # --- meetings ---------------------------------------------------------------------------------
 
 
+@records_refusals("change", "meeting.schedule")
 async def schedule_meeting(cmd: c.ScheduleMeeting, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
     at = now()
     async with uow:
@@ -792,6 +908,7 @@ async def schedule_meeting(cmd: c.ScheduleMeeting, *, uow: UnitOfWork, actor: Ac
         return meeting.id
 
 
+@records_refusals("change", "meeting.held")
 async def record_meeting_held(cmd: c.RecordMeetingHeld, *, uow: UnitOfWork, actor: Actor) -> None:
     at = now()
     async with uow:

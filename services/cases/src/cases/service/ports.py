@@ -93,9 +93,11 @@ class AccessEntry:
     actor_roles: str
     relation: str
     institution_id: uuid.UUID | None
-    action: str  # read | change
+    action: str  # read | change | disclose
     what: str
     purpose: str
+    actor_name: str | None = None  # the person's name, for the family's report
+    outcome: str = "allowed"  # allowed | refused (ADR 0029)
 
 
 class AccessLog(Protocol):

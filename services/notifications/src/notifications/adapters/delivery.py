@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from notifications.adapters import disclosures
 from notifications.adapters.facts import case_facts
 from notifications.adapters.facts import sectors as institution_sectors
 from notifications.adapters.webhook_client import WebhookClient
@@ -199,6 +200,10 @@ class DeliveryWorker:
                     "errors": [o.error for o in outcomes],
                     "ms": [o.ms for o in outcomes],
                 },
+            )
+            # What reached a receiver is a disclosure of the case's events (ADR 0029).
+            await disclosures.record_webhooks(
+                session, [o.delivery_id for o in outcomes if o.status_code is not None]
             )
             for endpoint_id in disabled:
                 await session.execute(

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sse_starlette.sse import EventSourceResponse
 
 from notifications import views
+from notifications.adapters import disclosures
 from notifications.adapters.endpoints import SqlEndpointRepository
 from notifications.adapters.network import allowed_addresses
 from notifications.adapters.people import mark_read, set_preferences
@@ -270,6 +271,11 @@ async def feed(
         institution_id=principal.institution_id,
         types=wanted,
     )
+    # The case events on this page are disclosed to the caller's institution (ADR 0029).
+    await disclosures.record_feed(
+        session, principal.institution_id, principal.client_id, [seq for seq, _ in rows]
+    )
+    await session.commit()
     return {
         "items": [json.loads(body) for _, body in rows],
         "next_cursor": str(rows[-1][0] if rows else cursor.after),

@@ -15,17 +15,23 @@ from typing import Any, Protocol
 from notifications.domain.addresses import ForbiddenAddress
 from notifications.domain.signing import MalformedSecret, new_secret, secret_key
 from shared.contracts import event_type_registry
+from shared.contracts.notifications import INTERNAL_PREFIX
 from shared.errors import Forbidden, InvalidInput, NotFound
 
 CheckUrl = Callable[[str], Awaitable[list[str]]]
 
 
 def subscribable_types() -> list[str]:
-    return sorted(event_type_registry())
+    return sorted(_receivable())
+
+
+def _receivable() -> dict[str, object]:
+    """The platform's event types but this service's own (disclosures, ADR 0029)."""
+    return {t: m for t, m in event_type_registry().items() if not t.startswith(INTERNAL_PREFIX)}
 
 
 def check_event_types(types: list[str]) -> list[str]:
-    known = event_type_registry()
+    known = _receivable()
     unknown = [t for t in types if t not in known]
     if unknown:
         raise ValueError(f"Nieznany typ zdarzenia: {', '.join(unknown)}.")

@@ -163,3 +163,8 @@ class CasesClient(ServiceClient):
     async def access_log(self, case_id: str) -> list[JSON]:
         result: list[JSON] = await self.get(f"/v1/cases/{case_id}/access-log")
         return result
+
+    async def access_report(self, case_id: str) -> list[JSON]:
+        """The family's report: the log grouped by sitting (ADR 0029)."""
+        result: list[JSON] = await self.get(f"/v1/cases/{case_id}/access-report")
+        return result

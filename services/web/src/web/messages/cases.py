@@ -377,10 +377,21 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "decision.consent.given": "rodzina się zgodziła",
         "decision.consent.refused": "rodzina się nie zgodziła",
         "decision.error.consent": "Zaznacz, czy rodzina zgodziła się na to ustalenie.",
-        "access.lead": "Kto, kiedy i po co oglądał lub zmieniał dane rodziny. Rodzina ma prawo "
-        "otrzymać ten wykaz – wydrukuj go jako PDF.",
+        "access.lead": "Kto, kiedy i po co oglądał lub zmieniał dane rodziny, kto próbował bez "
+        "uprawnień i którym systemom instytucji je udostępniono. Rodzina ma prawo otrzymać ten "
+        "wykaz – wydrukuj go jako PDF.",
+        "access.sittings": "Jedna pozycja to jedno posiedzenie: ta sama osoba lub ten sam system "
+        "instytucji, ta sama czynność, kolejne wpisy w odstępach krótszych niż 30 minut.",
+        "access.entries": "wpisy: {count}",
+        "access.action.disclose": "udostępnienie systemowi instytucji",
+        "access.action.refused": "odmowa dostępu",
+        "access.relation.partner_system": "system teleinformatyczny",
+        "access.relation.none": "bez dostępu do sprawy",
+        "access.what.access-log": "rejestr dostępu",
+        "access.what.access-report": "informacja o dostępie",
+        "access.what.event": "zdarzenie {type}",
         "access.pdf": "Wykaz dla rodziny (PDF)",
-        "access.table": "Wpisy rejestru: {count}",
+        "access.table": "Pozycje wykazu: {count}",
         "access.none": "Rejestr jest pusty.",
         "access.when": "Kiedy",
         "access.who": "Kto",
@@ -878,10 +889,21 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "decision.consent.given": "the family agreed",
         "decision.consent.refused": "the family did not agree",
         "decision.error.consent": "Mark whether the family agreed to this decision.",
-        "access.lead": "Who viewed or changed the family's data, when and why. The family has the "
-        "right to this record – print it as a PDF.",
+        "access.lead": "Who viewed or changed the family's data, when and why, who tried without "
+        "permission, and which institutions' systems received it. The family has the right to "
+        "this record – print it as a PDF.",
+        "access.sittings": "One line is one sitting: the same person or institution's system, the "
+        "same action, entries less than 30 minutes apart.",
+        "access.entries": "entries: {count}",
+        "access.action.disclose": "disclosed to an institution's system",
+        "access.action.refused": "access refused",
+        "access.relation.partner_system": "IT system",
+        "access.relation.none": "no access to the case",
+        "access.what.access-log": "access log",
+        "access.what.access-report": "access report",
+        "access.what.event": "event {type}",
         "access.pdf": "Record for the family (PDF)",
-        "access.table": "Entries of the log: {count}",
+        "access.table": "Lines of the record: {count}",
         "access.none": "The log is empty.",
         "access.when": "When",
         "access.who": "Who",

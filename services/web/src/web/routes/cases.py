@@ -179,7 +179,11 @@ def field_label(t: Translator, name: str) -> str:
 def what_label(t: Translator, what: str) -> str:
     key = f"access.what.{what}"
     text = t(key)
-    return text if text != key else what.replace(".", " – ")
+    if text != key:
+        return text
+    if what.startswith("cases."):  # an event disclosed to a partner system
+        return t("access.what.event", type=what.removeprefix("cases."))
+    return what.replace(".", " – ")
 
 
 def options(t: Translator, prefix: str, codes: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -570,8 +574,8 @@ async def section_context(
             if m.get("id") and m["state"] == "active"
         ]
     elif section.slug == "access-log":
-        entries = await client.access_log(case_id)
-        context["entries"] = sorted(entries, key=lambda e: str(e["at"]), reverse=True)
+        lines = await client.access_report(case_id)
+        context["entries"] = sorted(lines, key=lambda e: str(e["first_at"]), reverse=True)
     return context
 
 
