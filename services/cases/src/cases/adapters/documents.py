@@ -7,13 +7,16 @@ from __future__ import annotations
 
 import html
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
+from fpdf.enums import MethodReturnValue, XPos, YPos
+from fpdf.prefs import ViewerPreferences
 
 from shared import clock
 
@@ -36,6 +39,7 @@ class Section:
     table: list[list[str]] = field(default_factory=list)  # first row is the header
     signature_lines: list[str] = field(default_factory=list)
     closing: list[str] = field(default_factory=list)  # paragraphs after the list or table
+    subsections: list[Section] = field(default_factory=list)  # one heading level down
 
 
 @dataclass
@@ -157,10 +161,25 @@ WHAT_PL = {
     "team.decline": "odmowa udziału w zespole", "team.leave": "odejście z zespołu",
     "review.record": "przegląd planu", "referral.create": "skierowanie do usługi",
     "meeting.schedule": "zaplanowanie spotkania", "meeting.held": "przebieg spotkania",
+    "family-export.json": "kopia danych rodziny (JSON)",
+    "family-export.pdf": "kopia danych rodziny (PDF)",
 }  # fmt: skip
 
 
-def access_action_pl(action: str, outcome: str) -> str:
+# Who in the log, by relation (policy.Relation's values and the partner systems').
+RELATION_NAMES_PL = {
+    "case_manager": "pracownik socjalny (prowadzący)",
+    "team_member": "członek zespołu",
+    "receiving_partner": "instytucja przyjmująca skierowanie",
+    "director": "dyrektor ośrodka",
+    "partner_system": "system teleinformatyczny instytucji",
+    "none": "bez dostępu do sprawy",
+}
+
+
+def access_action_pl(action: str, outcome: str, relation: str | None = None) -> str:
+    if (action, outcome, relation) == ("disclose", "allowed", "case_manager"):
+        return "udostępnienie rodzinie (kopia danych)"  # the family's export (ADR 0016)
     return ACTIONS_PL.get((action, outcome), f"{action} ({outcome})")
 
 
@@ -233,8 +252,8 @@ def render_html(doc: Document) -> str:
         ".sig{margin-top:3em;border-top:1px solid #000;width:20em}</style></head><body>",
         f"<h1>{e(doc.title)}</h1><p>{e(doc.subtitle)}</p>",
     ]
-    for section in doc.sections:
-        parts.append(f"<h2>{e(section.heading)}</h2>")
+    for section, level in _walk(doc.sections):
+        parts.append(f"<h{level}>{e(section.heading)}</h{level}>")
         if section.fields:
             parts.append(
                 "<dl>"
@@ -256,6 +275,15 @@ def render_html(doc: Document) -> str:
         parts += [f'<p class="sig">{e(s)}</p>' for s in section.signature_lines]
     parts.append(f"<footer>{e(doc.footer)}</footer></body></html>")
     return "".join(parts)
+
+
+def _walk(sections: list[Section], level: int = 2) -> list[tuple[Section, int]]:
+    """The sections in reading order, each with its heading level (the title is level 1)."""
+    out: list[tuple[Section, int]] = []
+    for section in sections:
+        out.append((section, level))
+        out += _walk(section.subsections, min(level + 1, 6))
+    return out
 
 
 def _font_dir() -> Path:
@@ -318,4 +346,102 @@ def render_pdf(doc: Document) -> bytes:
             pdf.ln(14)
             pdf.cell(80, 5, "." * 60, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.cell(80, 5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return bytes(pdf.output())
+
+
+# --- the tagged PDF (the family's data export, ADR 0016) -----------------------------------------
+
+
+class _TaggedPDF(_PDF):
+    """A PDF whose text is all in the structure tree (headings H1–H3 and paragraphs P, in
+    reading order) and whose running footer is marked as an artifact, outside it."""
+
+    def footer(self) -> None:
+        self._out("/Artifact BMC")
+        super().footer()
+        self._out("EMC")
+
+    def tagged(self, tag: str, write: Callable[[], object]) -> None:
+        """`write` (which must not break the page) as one structure element `tag`."""
+        mcid = self.struct_builder.next_mcid_for_page(self.page)
+        self._add_marked_content(struct_type=f"/{tag}", mcid=mcid)
+        self._out(f"/{tag} <</MCID {mcid}>> BDC")
+        write()
+        self._out("EMC")
+
+    def block(
+        self, tag: str, text: str, *, size: float, height: float, style: str = "",
+        indent: float = 0, keep: int = 1,
+    ) -> None:  # fmt: skip
+        """A paragraph or heading, wrapped, each page's part of it one element (a marked
+        sequence may not cross a page); `keep` lines must fit before the page is turned."""
+        self.set_font(_FONT, style, size)
+        width = self.epw - indent
+        wrapped = self.multi_cell(
+            width, height, text or "—", dry_run=True, output=MethodReturnValue.LINES
+        )
+        lines = [str(line) for line in cast(list[str], wrapped)]
+        first = True
+        while lines:
+            room = int((self.page_break_trigger - self.y - 0.01) // height)
+            if room < (min(keep, len(lines)) if first else 1):
+                self.add_page()
+                continue
+            chunk, lines = lines[:room], lines[room:]
+            first = False
+
+            def write(chunk: list[str] = chunk, last: bool = not lines) -> None:
+                # Line by line, each but the paragraph's last with its space kept at the end,
+                # so that text taken from the structure has a space between the lines' words.
+                for i, line in enumerate(chunk):
+                    end = last and i == len(chunk) - 1
+                    self.set_x(self.l_margin + indent)
+                    self.cell(
+                        width, height, line if end else line + " ",
+                        new_x=XPos.LMARGIN, new_y=YPos.NEXT,
+                    )  # fmt: skip
+
+            self.tagged(tag, write)
+
+
+def render_tagged_pdf(doc: Document) -> bytes:
+    """The document as a tagged PDF for screen readers: title and language (pl-PL) set, the
+    title shown in the window, bookmarks for the sections, every text in the structure tree in
+    reading order, real text in DejaVu Sans (embedded, with its Unicode map). Tables are not
+    drawn: a table's rows come out as paragraphs (fpdf2 builds a flat tree: no Table/TR/TD,
+    L/LI nor Lbl; ADR 0016 says what that leaves out)."""
+    pdf = _TaggedPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.footer_text = doc.footer
+    pdf.add_font(_FONT, "", str(_font_dir() / "DejaVuSans.ttf"))
+    pdf.add_font(_FONT, "B", str(_font_dir() / "DejaVuSans-Bold.ttf"))
+    pdf.set_title(doc.title)
+    pdf.set_subject(doc.subtitle)
+    pdf.set_author("Centrum Usług Społecznych")
+    pdf.set_lang("pl-PL")
+    pdf.set_creator("Platforma CUS – sprawy rodzin")
+    pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
+    pdf.set_margins(left=18, top=18, right=18)
+    pdf.set_auto_page_break(auto=True, margin=20)
+    pdf.add_page()
+    pdf.block("H1", doc.title, size=16, height=8, style="B")
+    pdf.block("P", doc.subtitle, size=11, height=6)
+    sizes = {2: 13.0, 3: 11.5, 4: 10.5, 5: 10.0, 6: 10.0}
+    for section, level in _walk(doc.sections):
+        pdf.ln(3 if level == 2 else 1.5)
+        pdf.start_section(section.heading, level=level - 2, strict=False)
+        tag = f"H{min(level, 6)}"
+        pdf.block(tag, section.heading, size=sizes[level], height=7, style="B", keep=3)
+        for label, value in section.fields:
+            pdf.block("P", f"{label}: {value or '—'}", size=10, height=5)
+        for paragraph in section.paragraphs:
+            pdf.block("P", paragraph, size=10, height=5)
+        for bullet in section.bullets:
+            pdf.block("P", "• " + bullet, size=10, height=5, indent=3)
+        if section.table:
+            head, *rows = section.table
+            for row in rows:
+                text = "; ".join(f"{h}: {v}" for h, v in zip(head, row, strict=False) if v)
+                pdf.block("P", text, size=9.5, height=5)
+        for paragraph in section.closing:
+            pdf.block("P", paragraph, size=10, height=5)
     return bytes(pdf.output())

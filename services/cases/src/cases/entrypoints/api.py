@@ -5,19 +5,27 @@ handler; the handler checks access through the consent policy, writes the access
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
-from cases import views
+from cases import export, views
 from cases.adapters import documents
 from cases.adapters.reads import CaseReadUnitOfWork
 from cases.domain import model
 from cases.domain.policy import Relation
 from cases.entrypoints import schemas as s
-from cases.entrypoints.deps import CaseReadUoW, CurrentActor, Purpose, Session, UoW, Vault
+from cases.entrypoints.deps import (
+    CaseReadUoW,
+    CurrentActor,
+    ExportPurpose,
+    Purpose,
+    Session,
+    UoW,
+    Vault,
+)
 from cases.service import commands as c
 from cases.service import handlers
 from cases.service.handlers import Authorized
@@ -719,7 +727,7 @@ async def access_log_pdf(
                 role=RELATION_NAMES_PL.get(line.relation, line.relation),
                 institution=line.institution_name
                 or ("Ośrodek Pomocy Społecznej" if line.institution_id is None else "—"),
-                action=documents.access_action_pl(line.action, line.outcome),
+                action=documents.access_action_pl(line.action, line.outcome, line.relation),
                 what=", ".join(documents.what_pl(w) for w in line.what),
                 purpose="; ".join(line.purposes),
                 entries=line.entries,
@@ -736,11 +744,56 @@ async def access_log_pdf(
     return Response(documents.render_pdf(doc), media_type=PDF)
 
 
-RELATION_NAMES_PL = {
-    Relation.CASE_MANAGER.value: "pracownik socjalny (prowadzący)",
-    Relation.TEAM_MEMBER.value: "członek zespołu",
-    Relation.RECEIVING_PARTNER.value: "instytucja przyjmująca skierowanie",
-    Relation.DIRECTOR.value: "dyrektor ośrodka",
-    "partner_system": "system teleinformatyczny instytucji",
-    "none": "bez dostępu do sprawy",
-}
+# --- the family's own copy of its data (ADR 0016) ----------------------------------------------
+
+
+@router.get(
+    "/cases/{case_id}/export",
+    tags=["access-log"],
+    summary="Kopia danych rodziny: wszystko, co platforma przechowuje o rodzinie w tej sprawie",
+    description="Prawo dostępu (art. 15 ust. 3 RODO) i przenoszenia danych (art. 20): plik JSON "
+    f"(`format=json`, format `{export.FORMAT}`, wersja schematu {export.SCHEMA_VERSION}, UTF-8) "
+    "albo dostępny PDF (`format=pdf`, po polsku, z oznaczoną strukturą). Sprawa, osoby w rodzinie "
+    "z numerem PESEL, zgody z historią, zespół, diagnoza, wszystkie wersje planu, przeglądy, "
+    "skierowania, spotkania z ustaleniami, przekazania sprawy i informacja o dostępie do danych. "
+    "Tylko dla prowadzącego sprawę; każdy eksport jest zapisywany w rejestrze dostępu jako "
+    "udostępnienie rodzinie (po przygotowaniu pliku, więc nie ma go w nim).",
+    response_model=export.FamilyExport,
+    responses={
+        200: {
+            "description": "Plik do pobrania (`Content-Disposition: attachment`)",
+            "content": {PDF: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def export_family_data(
+    case_id: CaseId,
+    actor: CurrentActor,
+    uow: UoW,
+    vault: Vault,
+    purpose: ExportPurpose,
+    format: Annotated[
+        Literal["json", "pdf"], Query(description="json (art. 20) albo pdf (do czytania)")
+    ] = "json",
+) -> Response:
+    async def fetch(u: UnitOfWork, auth: Authorized) -> export.FamilyExport:
+        return await export.family_export(u, auth, vault)
+
+    data: export.FamilyExport = await handlers.read_case_data(
+        c.ReadCaseData(
+            case_id, f"family-export.{format}", None, purpose, manager_only=True,
+            action="disclose",
+        ),
+        uow=uow,
+        actor=actor,
+        fetch=fetch,
+    )  # fmt: skip
+    attachment = {"Content-Disposition": f'attachment; filename="{export.filename(data, format)}"'}
+    if format == "pdf":
+        content = documents.render_tagged_pdf(export.document(data))
+        return Response(content, media_type=PDF, headers=attachment)
+    body = data.model_dump_json(indent=2).encode("utf-8")
+    return Response(body, media_type="application/json; charset=utf-8", headers=attachment)
+
+
+RELATION_NAMES_PL = documents.RELATION_NAMES_PL

@@ -16,7 +16,7 @@ from cases.adapters.crypto import PeselVault
 from cases.adapters.reads import CaseReadUnitOfWork
 from cases.adapters.uow import SqlUnitOfWork
 from cases.domain.policy import Actor
-from cases.service.commands import DEFAULT_PURPOSE
+from cases.service.commands import DEFAULT_PURPOSE, EXPORT_PURPOSE
 from cases.service.handlers import actor_of
 from cases.service.publishing import translate
 from shared.auth.deps import CurrentPrincipal
@@ -68,9 +68,21 @@ def _purpose(
     return purpose or x_purpose or DEFAULT_PURPOSE
 
 
+def _export_purpose(
+    purpose: Annotated[
+        str | None,
+        Query(min_length=3, max_length=200, description="Cel dostępu (zapisywany w rejestrze)"),
+    ] = None,
+    x_purpose: Annotated[str | None, Header(min_length=3, max_length=200)] = None,
+) -> str:
+    """The purpose of the family's export (ADR 0016): the family's copy, unless told otherwise."""
+    return purpose or x_purpose or EXPORT_PURPOSE
+
+
 Session = Annotated[AsyncSession, Depends(_session)]
 UoW = Annotated[SqlUnitOfWork, Depends(_uow)]
 CaseReadUoW = Annotated[CaseReadUnitOfWork, Depends(_case_read_uow)]
 Vault = Annotated[PeselVault, Depends(_vault)]
 CurrentActor = Annotated[Actor, Depends(_actor)]
 Purpose = Annotated[str, Depends(_purpose)]
+ExportPurpose = Annotated[str, Depends(_export_purpose)]

@@ -10,6 +10,8 @@ from typing import Any
 from cases.domain import model
 
 DEFAULT_PURPOSE = "praca z rodziną"
+# The family's own copy of its data (ADR 0016), unless the caller names another purpose.
+EXPORT_PURPOSE = "udostępnienie rodzinie kopii jej danych (art. 15 ust. 3 i art. 20 RODO)"
 
 
 @dataclass(frozen=True)
@@ -201,3 +203,4 @@ class ReadCaseData:
     kind: model.DataKind | None
     purpose: str = DEFAULT_PURPOSE
     manager_only: bool = False
+    action: str = "read"  # "disclose" for the family's own copy of its data (ADR 0016)

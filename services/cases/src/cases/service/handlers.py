@@ -250,7 +250,7 @@ async def read_case_data(
             _require_manager(auth)
         if not auth.access.allows(q.kind):
             raise Forbidden("Zgoda rodziny nie obejmuje tego rodzaju danych dla Twojej instytucji.")
-        await _log(uow, actor, auth, action="read", what=q.what, purpose=q.purpose, at=at)
+        await _log(uow, actor, auth, action=q.action, what=q.what, purpose=q.purpose, at=at)
         result = await fetch(uow, auth)
         await uow.commit()
         return result
