@@ -24,6 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from shared.auth.tokens import TokenVerifier
+from shared.caching import NoStoreByDefault
 from shared.clock import SYSTEM, Clock, clock_starting_at, install
 from shared.config import ServiceSettings
 from shared.db.engine import create_engine, create_read_engine, session_factory
@@ -259,6 +260,7 @@ def create_app(
     install_problem_handlers(app)
     install_openapi(app, issuer=runtime.settings.oidc_issuer)
     app.add_middleware(RequestGuard, max_body=max_body)
+    app.add_middleware(NoStoreByDefault)  # outside the guard: its refusals carry it too
     for router in routers:
         app.include_router(router)
 

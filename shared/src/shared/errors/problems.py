@@ -103,6 +103,9 @@ def problem_response(
         instance=request.url.path,
         errors=errors,
     )
+    # Never kept by a cache (issue 13 §3): it may name what was asked for. A 500 leaves from
+    # outside every middleware, so the header is set here rather than only by NoStoreByDefault.
+    headers = {"Cache-Control": "no-store", **(headers or {})}
     return JSONResponse(
         body.model_dump(exclude_none=True),
         status_code=status,
