@@ -7,9 +7,13 @@ Nothing here logs request or response bodies: they hold a family's personal data
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
-from web.clients.base import ServiceClient
+import httpx
+
+from web.clients.base import ServiceClient, ServiceUnavailable, problem_from
 
 JSON = dict[str, Any]
 
@@ -74,6 +78,32 @@ class CasesClient(ServiceClient):
         """A document the service renders (consent form, access report): bytes and type."""
         response = await self.request("GET", f"/v1/cases/{path}", accept=accept)
         return response.content, response.headers.get("content-type", accept)
+
+    @asynccontextmanager
+    async def family_export(self, case_id: str, fmt: str) -> AsyncIterator[httpx.Response]:
+        """The family's copy of its data (ADR 0016), opened as the service sends it; the caller
+        streams the body on with its Content-Type and Content-Disposition."""
+        accept = "application/pdf" if fmt == "pdf" else "application/json"
+        request = self._http.build_request(
+            "GET",
+            f"{self._base}/v1/cases/{case_id}/export",
+            params={"format": fmt},
+            headers={**self._headers, "Accept": accept},
+            timeout=httpx.Timeout(10.0, read=60.0),
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(str(exc)) from exc
+        try:
+            if response.status_code >= 500:
+                raise ServiceUnavailable(f"{response.status_code} from the family export")
+            if response.status_code >= 400:
+                await response.aread()
+                raise problem_from(response)
+            yield response
+        finally:
+            await response.aclose()
 
     # --- team -----------------------------------------------------------------------------------
 

@@ -391,6 +391,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "access.what.access-report": "informacja o dostępie",
         "access.what.event": "zdarzenie {type}",
         "access.pdf": "Wykaz dla rodziny (PDF)",
+        "export.title": "Dane dla rodziny",
+        "export.hint": "Kopia wszystkiego, co platforma przechowuje o rodzinie w tej sprawie "
+        "(art. 15 ust. 3 i art. 20 RODO): osoby z numerem PESEL, zgody z historią, zespół, "
+        "diagnoza, plan, przeglądy, skierowania, spotkania i informacja o dostępie. JSON do "
+        "przeniesienia danych, PDF do przeczytania. Każdy eksport trafia do rejestru dostępu.",
+        "export.json": "Eksport danych rodziny (JSON)",
+        "export.pdf": "Eksport danych rodziny (PDF)",
+        "access.action.disclose_family": "udostępnienie rodzinie (kopia danych)",
+        "access.what.family-export.json": "kopia danych rodziny (JSON)",
+        "access.what.family-export.pdf": "kopia danych rodziny (PDF)",
         "access.table": "Pozycje wykazu: {count}",
         "access.none": "Rejestr jest pusty.",
         "access.when": "Kiedy",
@@ -903,6 +913,16 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "access.what.access-report": "access report",
         "access.what.event": "event {type}",
         "access.pdf": "Record for the family (PDF)",
+        "export.title": "Data for the family",
+        "export.hint": "A copy of everything the platform holds about the family in this case "
+        "(GDPR art. 15(3) and art. 20): people with their PESEL, consents with their history, "
+        "team, diagnosis, plan, reviews, referrals, meetings and the access report. JSON to take "
+        "the data elsewhere, PDF to read. Every export is recorded in the access log.",
+        "export.json": "Export the family's data (JSON)",
+        "export.pdf": "Export the family's data (PDF)",
+        "access.action.disclose_family": "given to the family (copy of its data)",
+        "access.what.family-export.json": "copy of the family's data (JSON)",
+        "access.what.family-export.pdf": "copy of the family's data (PDF)",
         "access.table": "Lines of the record: {count}",
         "access.none": "The log is empty.",
         "access.when": "When",
