@@ -430,7 +430,9 @@ def render_tagged_pdf(doc: Document) -> bytes:
         pdf.ln(3 if level == 2 else 1.5)
         pdf.start_section(section.heading, level=level - 2, strict=False)
         tag = f"H{min(level, 6)}"
-        pdf.block(tag, section.heading, size=sizes[level], height=7, style="B", keep=3)
+        if pdf.page_break_trigger - pdf.y < 7 + 2 * 5:  # a heading with its first two lines
+            pdf.add_page()
+        pdf.block(tag, section.heading, size=sizes[level], height=7, style="B", keep=2)
         for label, value in section.fields:
             pdf.block("P", f"{label}: {value or '—'}", size=10, height=5)
         for paragraph in section.paragraphs:

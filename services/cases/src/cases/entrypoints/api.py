@@ -8,6 +8,7 @@ import uuid
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel
 
@@ -790,7 +791,9 @@ async def export_family_data(
     )  # fmt: skip
     attachment = {"Content-Disposition": f'attachment; filename="{export.filename(data, format)}"'}
     if format == "pdf":
-        content = documents.render_tagged_pdf(export.document(data))
+        # A big case's PDF takes a second or two (29 pages: 1.9–2.5 s, ADR 0016): not on the
+        # event loop, which serves every other request meanwhile.
+        content = await run_in_threadpool(documents.render_tagged_pdf, export.document(data))
         return Response(content, media_type=PDF, headers=attachment)
     body = data.model_dump_json(indent=2).encode("utf-8")
     return Response(body, media_type="application/json; charset=utf-8", headers=attachment)
