@@ -25,6 +25,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from cases.service.ports import SealedPesel
+from shared.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +41,20 @@ _TEXT_AAD = b"cus-cases-text-v1:"
 TEXT_HEADER = 1 + 8  # the version byte and the key id, before the nonce
 
 
-class UnreadableText(Exception):
+class UnreadableText(DomainError):
     """A sealed free-text value no configured key opens for its row and column: the key is lost,
-    or the value was moved from another row or column (which the associated data forbids)."""
+    or the value was moved from another row or column (which the associated data forbids). The
+    read fails as a whole (500) rather than show the rest as if nothing were missing."""
+
+    status = 500
+    title = "Nie można odczytać danych sprawy"
+    slug = "unreadable-text"
 
     def __init__(self, place: str) -> None:
-        super().__init__(f"free text in {place} could not be decrypted with the configured keys")
+        super().__init__(
+            "Zaszyfrowanego tekstu sprawy nie da się odczytać skonfigurowanymi kluczami "
+            "(brak klucza albo dane przeniesione z innego miejsca). Zgłoś to administratorowi."
+        )
         self.place = place
 
 
