@@ -159,6 +159,13 @@ def _on_refresh(target: Any, context: Any, attrs: Iterable[str] | None) -> None:
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    seal_changes(session)
+
+
+def seal_changes(session: Session) -> None:
+    """Seal every new or changed plain value of the session's objects. Runs before each flush;
+    called by the unit of work before it commits too, since a change of a plain attribute alone
+    does not make the object dirty for the ORM (and a clean session skips its flush)."""
     seen: set[int] = set()
     for target in [*session.new, *session.identity_map.values()]:
         table = _TABLE_OF.get(type(target))
