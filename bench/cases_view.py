@@ -35,6 +35,7 @@ from cases.adapters.crypto import PeselVault, decode_key, new_key
 from cases.adapters.orm import start_mappers
 from cases.adapters.reads import CaseReadUnitOfWork, logged
 from cases.adapters.repository import SNAPSHOT
+from cases.adapters.sealing import use_vault
 from cases.adapters.uow import SqlUnitOfWork
 from cases.domain.pesel import with_check_digit
 from cases.domain.policy import Actor
@@ -91,10 +92,23 @@ async def load(url: str, n: int, vault: PeselVault) -> list[tuple[uuid.UUID, str
                          opened, None, None, None, None))  # fmt: skip
         team.append((member, case_id, TENANT, SCHOOL, "education", "active", opened, subject,
                      "pedagog", None, "partner-sub", "partner-a", opened, None))  # fmt: skip
-        plans.append((uuid.uuid4(), case_id, TENANT, 1, goals, subject, opened))
-        referrals.append((uuid.uuid4(), case_id, TENANT, SERVICE, SCHOOL, "education",
+        # The free text sealed for its row, as the service stores it (ADR 0017).
+        plan_id, referral_id = uuid.uuid4(), uuid.uuid4()
+        plans.append(
+            (
+                plan_id,
+                case_id,
+                TENANT,
+                1,
+                vault.seal_text("plan_versions.goals", plan_id, goals),
+                subject,
+                opened,
+            )
+        )
+        referrals.append((referral_id, case_id, TENANT, SERVICE, SCHOOL, "education",
                           "accepted", subject, opened, None, "available", None, opened, opened,
-                          None, None, None, None, history))  # fmt: skip
+                          None, None, None, None,
+                          vault.seal_text("referrals.history", referral_id, history)))  # fmt: skip
     tables = {
         "cases": cases, "family_members": family, "consents": consents, "team_members": team,
         "plan_versions": plans, "referrals": referrals,
@@ -221,6 +235,7 @@ async def main(n: int, clients: int, requests: int, without_notify: bool = False
               f"in {time.perf_counter() - t0:.1f} s")  # fmt: skip
         engine = create_engine(db_url, pool_size=clients)
         sessions = session_factory(engine)
+        use_vault(vault, sessions)
         # The view runs on the autocommit engine without a Session, as GET /v1/cases/{id} does
         # (ADR 0007, ADR 0028).
         read_engine = create_read_engine(db_url, pool_size=clients)
@@ -242,7 +257,7 @@ async def main(n: int, clients: int, requests: int, without_notify: bool = False
 
             await handlers.read_case_data(
                 c.ReadCaseData(case_id, "case", None),
-                uow=CaseReadUnitOfWork(read_engine),
+                uow=CaseReadUnitOfWork(read_engine, vault),
                 actor=actor,
                 fetch=fetch,
             )

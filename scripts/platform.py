@@ -277,7 +277,9 @@ async def _create_databases(admin_url: str, names: list[str]) -> list[str]:
     return created
 
 
-def prepare_databases(database: Database, services: list[str]) -> None:
+def prepare_databases(
+    database: Database, services: list[str], data_dir: Path | None = None
+) -> None:
     names = [f"{database.prefix}{name}" for name in services]
     admin = database.server.render_as_string(hide_password=False)
     try:
@@ -290,10 +292,21 @@ def prepare_databases(database: Database, services: list[str]) -> None:
         service_dir = REPO / "services" / name
         if not (service_dir / "alembic.ini").is_file():
             continue
+        # A migration may need the service's own secrets: the cases one seals existing free text
+        # under CASES_PESEL_KEY (ADR 0017). They are set for the migration only.
+        secrets = local_secrets(data_dir, name) if data_dir is not None else {}
+        saved = {key: os.environ.get(key) for key in secrets}
+        os.environ.update(secrets)
         try:
             upgrade(service_dir, database.url_for(name))
         except Exception as exc:
             raise PlatformError(f"migrations of {name} failed: {exc!r}") from exc
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
     say(f"PostgreSQL: migrations up to date ({', '.join(services) or 'no services'})")
 
 
@@ -829,7 +842,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     names = discover_services(REPO)
     say(f"services found: {', '.join(names) or 'none'}")
     database = start_postgres(data_dir, stack)
-    prepare_databases(database, names)
+    prepare_databases(database, names, data_dir)
     nats_url = start_nats(data_dir, stack)
     issuer_url = start_issuer(data_dir, args.port_base + ISSUER_PORT_OFFSET, stack)
     smtp_port, mail_dir = start_mail(data_dir, stack)

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from cases.adapters.crypto import PeselVault, decode_key, decode_keys
 from cases.adapters.orm import start_mappers
+from cases.adapters.sealing import use_vault
 from cases.config import CasesSettings
 from cases.entrypoints.api import router
 from cases.entrypoints.consumers import register_consumers
@@ -42,6 +43,8 @@ def bootstrap(settings: CasesSettings | None = None) -> tuple[FastAPI, Runtime]:
     start_mappers()
     runtime = build_runtime(SERVICE, settings)
     vault = pesel_vault(settings)
+    # The case's free text is sealed with the PESEL encryption key in every session (ADR 0017).
+    use_vault(vault, runtime.sessions, runtime.read_sessions)
     register_consumers(runtime.broker, runtime.sessions, settings.consumer_prefix)
     app = create_app(
         runtime,

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.adapters import orm
 from cases.adapters.reads import CaseReadUnitOfWork
+from cases.adapters.sealing import TextVault, open_row, open_value, vault_of
 from cases.domain import access_report as access_report_model
 from cases.domain import model
 from cases.domain.policy import Relation
@@ -112,31 +113,35 @@ def _team_out(auth: Authorized, names: dict[uuid.UUID, str]) -> list[s.TeamMembe
     ]
 
 
-def _plan_out(row: Any) -> s.PlanOut:
+def _plan_out(row: Any, vault: TextVault) -> s.PlanOut:
     return s.PlanOut(
-        version=row.version, created_by=row.created_by, created_at=row.created_at, goals=row.goals
+        version=row.version,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        goals=open_value(vault, "plan_versions.goals", row.id, row.goals),
     )
 
 
 async def plan(session: AsyncSession, case_id: uuid.UUID) -> s.PlanOut | None:
     row = (
         await session.execute(
-            select(p_.version, p_.created_by, p_.created_at, p_.goals)
+            select(p_.id, p_.version, p_.created_by, p_.created_at, p_.goals)
             .where(p_.case_id == case_id)
             .order_by(p_.version.desc())
             .limit(1)
         )
     ).first()
-    return _plan_out(row) if row else None
+    return _plan_out(row, vault_of(session.sync_session)) if row else None
 
 
 async def plan_versions(session: AsyncSession, case_id: uuid.UUID) -> list[s.PlanOut]:
     rows = await session.execute(
-        select(p_.version, p_.created_by, p_.created_at, p_.goals)
+        select(p_.id, p_.version, p_.created_by, p_.created_at, p_.goals)
         .where(p_.case_id == case_id)
         .order_by(p_.version)
     )
-    return [_plan_out(row) for row in rows]
+    vault = vault_of(session.sync_session)
+    return [_plan_out(row, vault) for row in rows]
 
 
 async def reviews(uow: UnitOfWork, auth: Authorized) -> list[s.ReviewOut]:
@@ -147,8 +152,15 @@ async def reviews(uow: UnitOfWork, auth: Authorized) -> list[s.ReviewOut]:
         key=lambda r: (r.reviewed_on, r.recorded_at),
         reverse=True,
     )
-    rows = await uow.session.execute(select(p_.version, p_.goals).where(p_.case_id == auth.case.id))
-    titles = {(row.version, str(g.get("id"))): g.get("title") for row in rows for g in row.goals}
+    rows = await uow.session.execute(
+        select(p_.id, p_.version, p_.goals).where(p_.case_id == auth.case.id)
+    )
+    vault = vault_of(uow.session.sync_session)
+    titles = {
+        (row.version, str(g.get("id"))): g.get("title")
+        for row in rows
+        for g in open_value(vault, "plan_versions.goals", row.id, row.goals)
+    }
     return [
         s.ReviewOut(
             id=r.id,
@@ -187,28 +199,29 @@ async def referrals(
         query = query.where(
             r_.institution_id == only_institution, r_.state != model.ReferralState.DRAFT.value
         )
-    rows = await session.execute(query)
+    vault = vault_of(session.sync_session)
+    rows = [open_row(vault, "referrals", row._mapping) for row in await session.execute(query)]
     return [
         s.ReferralOut(
-            id=row.id,
-            case_id=row.case_id,
-            service_id=row.service_id,
-            service_title=row.title,
-            institution_id=row.institution_id,
-            sector=row.sector,
-            state=row.state,
-            state_name=model.REFERRAL_STATE_NAMES_PL[row.state],
-            note=row.note,
-            capacity_status=row.capacity_status,
-            waiting_days=row.waiting_days,
-            created_at=row.created_at,
-            requested_at=row.requested_at,
-            updated_at=row.updated_at,
-            reason_code=row.reason_code,
-            reason=row.reason,
-            outcome_code=row.outcome_code,
-            outcome=row.outcome,
-            history=row.history,
+            id=row["id"],
+            case_id=row["case_id"],
+            service_id=row["service_id"],
+            service_title=row["title"],
+            institution_id=row["institution_id"],
+            sector=row["sector"],
+            state=row["state"],
+            state_name=model.REFERRAL_STATE_NAMES_PL[row["state"]],
+            note=row["note"],
+            capacity_status=row["capacity_status"],
+            waiting_days=row["waiting_days"],
+            created_at=row["created_at"],
+            requested_at=row["requested_at"],
+            updated_at=row["updated_at"],
+            reason_code=row["reason_code"],
+            reason=row["reason"],
+            outcome_code=row["outcome_code"],
+            outcome=row["outcome"],
+            history=row["history"],
         )
         for row in rows
     ]
@@ -238,7 +251,7 @@ _VIEW_PARTS = {
                  WHERE i.id IN (SELECT institution_id FROM team_members WHERE case_id = q.id))""",
     "family": """(SELECT coalesce(json_agg(f ORDER BY f.last_name, f.id), '[]'::json)
                   FROM family_members f WHERE f.case_id = q.id AND f.removed_at IS NULL)""",
-    "plan": """(SELECT row_to_json(p) FROM (SELECT version, created_by, created_at, goals
+    "plan": """(SELECT row_to_json(p) FROM (SELECT id, version, created_by, created_at, goals
                 FROM plan_versions WHERE case_id = q.id ORDER BY version DESC LIMIT 1) p)""",
     "referrals": """(SELECT coalesce(json_agg(r ORDER BY r.created_at), '[]'::json) FROM (
                      SELECT r.*, o.title FROM referrals r
@@ -274,7 +287,8 @@ def _family_from_json(row: dict[str, Any], vault: Vault | None) -> s.FamilyMembe
     )
 
 
-def _referral_from_json(row: dict[str, Any]) -> s.ReferralOut:
+def _referral_from_json(row: dict[str, Any], vault: TextVault) -> s.ReferralOut:
+    row = open_row(vault, "referrals", row)
     state = model.ReferralState(row["state"])
     return s.ReferralOut.model_validate(
         {**row, "service_title": row.get("title"), "state": state,
@@ -314,8 +328,10 @@ async def case_view(uow: CaseReadUnitOfWork, auth: Authorized, vault: Vault | No
         if family is not None
         else None,
         team=_team_out(auth, names),
-        plan=s.PlanOut.model_validate(plan) if plan else None,
-        referrals=[_referral_from_json(r) for r in referrals] if referrals is not None else None,
+        plan=s.PlanOut.model_validate(open_row(uow.vault, "plan_versions", plan)) if plan else None,
+        referrals=[_referral_from_json(r, uow.vault) for r in referrals]
+        if referrals is not None
+        else None,
     )
 
 

@@ -18,12 +18,14 @@ import hashlib
 import hmac
 import logging
 import os
+import uuid
 from collections.abc import Iterable
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from cases.service.ports import SealedPesel
+from shared.errors import DomainError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,37 @@ NONCE_BYTES = 12
 _LEGACY_AAD = b"cus-cases-pesel-v1"
 _AAD = b"cus-cases-pesel-v2:"  # + key id: a ciphertext cannot be relabelled with another key
 _KEY_ID_LABEL = b"cus-cases-pesel-key-id"
+# Free text of the case (ADR 0017): version byte || key id (8 bytes) || nonce || ciphertext+tag,
+# the associated data naming the key, the table and column, and the row.
+_TEXT_VERSION = b"\x01"
+_TEXT_AAD = b"cus-cases-text-v1:"
+TEXT_HEADER = 1 + 8  # the version byte and the key id, before the nonce
+
+
+class UnreadableText(DomainError):
+    """A sealed free-text value no configured key opens for its row and column: the key is lost,
+    or the value was moved from another row or column (which the associated data forbids). The
+    read fails as a whole (500) rather than show the rest as if nothing were missing."""
+
+    status = 500
+    title = "Nie można odczytać danych sprawy"
+    slug = "unreadable-text"
+
+    def __init__(self, place: str) -> None:
+        super().__init__(
+            "Zaszyfrowanego tekstu sprawy nie da się odczytać skonfigurowanymi kluczami "
+            "(brak klucza albo dane przeniesione z innego miejsca). Zgłoś to administratorowi."
+        )
+        self.place = place
+
+
+def text_key_id(blob: bytes) -> str:
+    """The id of the key a sealed free-text value was made with (hex, as `key_id`)."""
+    return blob[1:TEXT_HEADER].hex()
+
+
+def _text_aad(kid: str, place: str, row_id: uuid.UUID) -> bytes:
+    return _TEXT_AAD + f"{kid}:{place}:{row_id}".encode()
 
 
 def decode_key(value: str, name: str) -> bytes:
@@ -97,6 +130,32 @@ class PeselVault:
                 continue
         log.warning("a PESEL could not be decrypted with the configured keys")
         return None
+
+    def seal_text(self, place: str, row_id: uuid.UUID, plaintext: str) -> bytes:
+        """Free text of `place` ("table.column") of the row `row_id`, under the current key."""
+        nonce = os.urandom(NONCE_BYTES)
+        aad = _text_aad(self.key_id, place, row_id)
+        header = _TEXT_VERSION + bytes.fromhex(self.key_id)
+        return header + nonce + self._aead.encrypt(nonce, plaintext.encode(), aad)
+
+    def open_text(self, place: str, row_id: uuid.UUID, blob: bytes) -> str:
+        """The free text sealed for this row and column; UnreadableText when no key opens it
+        there (a lost key, or a value copied from another row or column)."""
+        blob = bytes(blob)
+        if blob[:1] != _TEXT_VERSION or len(blob) < TEXT_HEADER + NONCE_BYTES + 16:
+            raise UnreadableText(place)
+        kid = text_key_id(blob)
+        aead = self._readers.get(kid)
+        if aead is None:
+            log.warning("free text under an unknown key id in %s", place)
+            raise UnreadableText(place)
+        start = TEXT_HEADER + NONCE_BYTES
+        nonce, body = blob[TEXT_HEADER:start], blob[start:]
+        try:
+            return aead.decrypt(nonce, body, _text_aad(kid, place, row_id)).decode()
+        except InvalidTag:
+            log.warning("free text in %s failed its authentication tag", place)
+            raise UnreadableText(place) from None
 
     def lookup_hash(self, pesel: str) -> str:
         return hmac.new(self._hash_key, pesel.encode(), hashlib.sha256).hexdigest()

@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import registry
 
+from cases.adapters import sealing
 from cases.domain import model
 from shared.db import make_metadata
 from shared.messaging import inbox_table, outbox_table
@@ -48,6 +49,10 @@ def _enum(enum: type[StrEnum], name: str) -> Enum:
     )
 
 
+# Free text sealed at rest (ADR 0017): the plain value lives on the domain object's attribute.
+SEALED_COMMENT = "AES-256-GCM, adapters.sealing: version || key id || nonce || ciphertext+tag"
+
+
 def _ts(name: str, nullable: bool = True) -> Column[Any]:
     return Column(name, DateTime(timezone=True), nullable=nullable)
 
@@ -63,7 +68,7 @@ cases = Table(
     _ts("opened_at", False),
     _ts("closed_at"),
     Column("close_reason", _enum(model.CloseReason, "close_reason")),
-    Column("close_note", Text),
+    Column("close_note", LargeBinary, comment=SEALED_COMMENT),
     Column("family_size", Integer, nullable=False),
     Index("ix_cases_tenant_manager", "tenant", "manager_subject"),
 )
@@ -80,7 +85,7 @@ case_reassignments = Table(
     Column("to_subject", Text, nullable=False),
     Column("to_username", Text, nullable=False),
     Column("reason_code", _enum(model.ReassignReason, "reassign_reason"), nullable=False),
-    Column("reason", Text),
+    Column("reason", LargeBinary, comment=SEALED_COMMENT),
     Column("by_username", Text, nullable=False),
     Column("by_relation", Text, nullable=False),
 )
@@ -123,7 +128,7 @@ consents = Table(
     _ts("valid_until"),
     _ts("withdrawn_at"),
     Column("withdrawn_by", Text),
-    Column("withdrawal_note", Text),
+    Column("withdrawal_note", LargeBinary, comment=SEALED_COMMENT),
 )
 
 team_members = Table(
@@ -154,7 +159,7 @@ diagnosis_entries = Table(
     Column("tenant", Text, nullable=False),
     Column("area", _enum(model.DiagnosisArea, "diagnosis_area"), nullable=False),
     Column("perspective", _enum(model.Perspective, "perspective"), nullable=False),
-    Column("text", Text, nullable=False),
+    Column("text", LargeBinary, nullable=False, comment=SEALED_COMMENT),
     Column("author_username", Text, nullable=False),
     Column("author_institution_id", Uuid),
     _ts("recorded_at", False),
@@ -167,7 +172,7 @@ plan_versions = Table(
     Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False),
     Column("tenant", Text, nullable=False),
     Column("version", Integer, nullable=False),
-    Column("goals", JSONB, nullable=False),
+    Column("goals", LargeBinary, nullable=False, comment=SEALED_COMMENT),
     Column("created_by", Text, nullable=False),
     _ts("created_at", False),
     UniqueConstraint("case_id", "version", name="uq_plan_versions_case_version"),
@@ -181,9 +186,9 @@ monitoring_reviews = Table(
     Column("tenant", Text, nullable=False),
     Column("plan_version", Integer, nullable=False),
     Column("reviewed_on", Date, nullable=False),
-    Column("goals", JSONB, nullable=False),
-    Column("family_assessment", Text),
-    Column("notes", Text),
+    Column("goals", LargeBinary, nullable=False, comment=SEALED_COMMENT),
+    Column("family_assessment", LargeBinary, comment=SEALED_COMMENT),
+    Column("notes", LargeBinary, comment=SEALED_COMMENT),
     Column("next_review_on", Date),
     Column("recorded_by", Text, nullable=False),
     _ts("recorded_at", False),
@@ -201,16 +206,16 @@ referrals = Table(
     Column("state", _enum(model.ReferralState, "referral_state"), nullable=False),
     Column("created_by", Text, nullable=False),
     _ts("created_at", False),
-    Column("note", Text),
+    Column("note", LargeBinary, comment=SEALED_COMMENT),
     Column("capacity_status", Text),
     Column("waiting_days", Integer),
     _ts("requested_at"),
     _ts("updated_at"),
     Column("reason_code", _enum(model.ReasonCode, "reason_code")),
-    Column("reason", Text),
+    Column("reason", LargeBinary, comment=SEALED_COMMENT),
     Column("outcome_code", _enum(model.OutcomeCode, "outcome_code")),
-    Column("outcome", Text),
-    Column("history", JSONB, nullable=False),
+    Column("outcome", LargeBinary, comment=SEALED_COMMENT),
+    Column("history", LargeBinary, nullable=False, comment=SEALED_COMMENT),
     Index("ix_referrals_institution_state", "institution_id", "state"),
 )
 
@@ -225,12 +230,31 @@ meetings = Table(
     Column("place", Text),
     Column("online_url", Text),
     Column("participants", JSONB, nullable=False),
-    Column("agenda", JSONB, nullable=False),
+    Column("agenda", LargeBinary, nullable=False, comment=SEALED_COMMENT),
     Column("scheduled_by", Text, nullable=False),
     Column("status", _enum(model.MeetingStatus, "case_meeting_status"), nullable=False),
-    Column("notes", Text),
+    Column("notes", LargeBinary, comment=SEALED_COMMENT),
     _ts("held_at"),
-    Column("decisions", JSONB, nullable=False),
+    Column("decisions", LargeBinary, nullable=False, comment=SEALED_COMMENT),
+)
+
+# Places of the case's free text where a removed family member's data may remain and automatic
+# removal was unsafe: waiting for the case manager to redact them (ADR 0017). `fragments` (the
+# words found, sealed like the text itself) is erased when the place is resolved.
+redactions = Table(
+    "redactions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("case_id", Uuid, ForeignKey("cases.id"), nullable=False, index=True),
+    Column("tenant", Text, nullable=False),
+    Column("place", Text, nullable=False, comment="table.column of the free text"),
+    Column("row_id", Uuid, nullable=False),
+    Column("reason", Text, nullable=False, comment="inflected | common_word | shared"),
+    Column("fragments", LargeBinary, comment=SEALED_COMMENT),
+    _ts("found_at", False),
+    _ts("resolved_at"),
+    Column("resolved_by", Text),
+    Column("resolution", Text, comment="applied | dismissed"),
 )
 
 # Every read and every change of case data: who, in what role, for which institution, which
@@ -303,16 +327,23 @@ def start_mappers() -> None:
     if _mapped:
         return
     _mapped = True
-    mapper_registry.map_imperatively(model.Case, cases)
-    mapper_registry.map_imperatively(model.CaseReassignment, case_reassignments)
-    mapper_registry.map_imperatively(model.FamilyMember, family_members)
-    mapper_registry.map_imperatively(model.Consent, consents)
-    mapper_registry.map_imperatively(model.TeamMember, team_members)
-    mapper_registry.map_imperatively(model.DiagnosisEntry, diagnosis_entries)
-    mapper_registry.map_imperatively(model.PlanVersion, plan_versions)
-    mapper_registry.map_imperatively(model.MonitoringReview, monitoring_reviews)
-    mapper_registry.map_imperatively(model.Referral, referrals)
-    mapper_registry.map_imperatively(model.Meeting, meetings)
+    classes: dict[type[Any], Table] = {
+        model.Case: cases,
+        model.CaseReassignment: case_reassignments,
+        model.FamilyMember: family_members,
+        model.Consent: consents,
+        model.TeamMember: team_members,
+        model.DiagnosisEntry: diagnosis_entries,
+        model.PlanVersion: plan_versions,
+        model.MonitoringReview: monitoring_reviews,
+        model.Referral: referrals,
+        model.Meeting: meetings,
+    }
+    for cls, table in classes.items():
+        mapper_registry.map_imperatively(
+            cls, table, properties=sealing.mapped_properties(table.name, table.c)
+        )
+    sealing.install({cls: table.name for cls, table in classes.items()})
 
     for cls in (
         model.Case,

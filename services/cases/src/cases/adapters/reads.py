@@ -19,6 +19,7 @@ from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.util import greenlet_spawn
 
 from cases.adapters.repository import SNAPSHOT, snapshot_from_row
+from cases.adapters.sealing import TextVault
 from cases.domain import model
 from cases.service.ports import AccessEntry
 from shared.errors.outages import is_outage
@@ -54,7 +55,7 @@ class _Cases:
     ) -> tuple[model.Case, list[model.Consent], list[model.TeamMember]] | None:
         """The policy's inputs in one round trip, as detached objects (as CaseRepository's)."""
         row = await self.uow.read_first("fetchrow", SNAPSHOT, case_id)
-        return None if row is None else snapshot_from_row(row)
+        return None if row is None else snapshot_from_row(row, self.uow.vault)
 
 
 class _Referrals:
@@ -101,8 +102,9 @@ class CaseReadUnitOfWork:
     with the view's own statement (`fetch_logged`), else by `commit()` in one INSERT — either
     way with or after the data, before it is returned, so a read that failed leaves no entry."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, vault: TextVault) -> None:
         self._engine = engine
+        self.vault = vault  # opens the sealed free text the raw statements return (ADR 0017)
 
     async def __aenter__(self) -> Self:
         # The pool's connection itself (no engine Connection around it: it would run nothing).

@@ -12,6 +12,7 @@ from sqlalchemy import JSON, and_, column, func, insert, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.adapters import orm
+from cases.adapters.sealing import TextVault, open_row, vault_of
 from cases.domain import model
 from cases.service.ports import AccessEntry, Institution, Offering
 from shared.db.uow import Tracked
@@ -64,7 +65,8 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def case_from_json(d: dict[str, Any]) -> model.Case:
+def case_from_json(d: dict[str, Any], vault: TextVault) -> model.Case:
+    d = open_row(vault, "cases", d)
     return model.Case(
         id=uuid.UUID(d["id"]),
         tenant=d["tenant"],
@@ -79,7 +81,8 @@ def case_from_json(d: dict[str, Any]) -> model.Case:
     )
 
 
-def consent_from_json(d: dict[str, Any]) -> model.Consent:
+def consent_from_json(d: dict[str, Any], vault: TextVault) -> model.Consent:
+    d = open_row(vault, "consents", d)
     return model.Consent(
         id=uuid.UUID(d["id"]),
         case_id=uuid.UUID(d["case_id"]),
@@ -119,12 +122,12 @@ def member_from_json(d: dict[str, Any]) -> model.TeamMember:
 
 
 def snapshot_from_row(
-    row: Sequence[Any],
+    row: Sequence[Any], vault: TextVault
 ) -> tuple[model.Case, list[model.Consent], list[model.TeamMember]]:
-    """The objects of a SNAPSHOT row (case, consents, team), detached."""
+    """The objects of a SNAPSHOT row (case, consents, team), detached, their notes opened."""
     return (
-        case_from_json(row[0]),
-        [consent_from_json(x) for x in row[1]],
+        case_from_json(row[0], vault),
+        [consent_from_json(x, vault) for x in row[1]],
         [member_from_json(t) for t in row[2]],
     )
 
@@ -138,7 +141,7 @@ class CaseRepository(SqlRepository[model.Case]):
         """The case with its consents and team in one round trip, as detached objects: the
         inputs of the consent policy for a read (never changed, never flushed)."""
         row = (await self.session.execute(SNAPSHOT_SQL, {"id": case_id})).first()
-        return None if row is None else snapshot_from_row(row)
+        return None if row is None else snapshot_from_row(row, vault_of(self.session.sync_session))
 
 
 class ReassignmentRepository(SqlRepository[model.CaseReassignment]):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from cases.adapters import orm, repository
+from cases.adapters.redactions import SqlRedactions
+from cases.adapters.sealing import seal_changes
 from shared.db.uow import OutboxUnitOfWork
 
 
@@ -21,8 +23,10 @@ class SqlUnitOfWork(OutboxUnitOfWork):
         self.referrals = repository.ReferralRepository(self.session, self.seen)
         self.meetings = repository.MeetingRepository(self.session, self.seen)
         self.directory = repository.SqlDirectory(self.session)
+        self.redactions = SqlRedactions(self.session, self.seen)
         self.access_log = repository.SqlAccessLog(self.session)
 
     async def commit(self) -> None:
+        seal_changes(self.session.sync_session)
         await self.access_log.flush()
         await super().commit()

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from cases import export, views
 from cases.adapters import documents
 from cases.adapters.reads import CaseReadUnitOfWork
+from cases.adapters.redactions import PLACE_NAMES_PL, REASON_NAMES_PL
 from cases.domain import model
 from cases.domain.policy import Relation
 from cases.entrypoints import schemas as s
@@ -221,12 +222,76 @@ async def edit_family_member(
     "nazwiskiem; jej dane kontaktowe i PESEL są usuwane.",
 )
 async def remove_family_member(
-    case_id: CaseId, member_id: uuid.UUID, actor: CurrentActor, uow: UoW, purpose: Purpose
+    case_id: CaseId,
+    member_id: uuid.UUID,
+    actor: CurrentActor,
+    uow: UoW,
+    vault: Vault,
+    purpose: Purpose,
 ) -> Response:
     await handlers.remove_family_member(
-        c.RemoveFamilyMember(case_id, member_id, purpose), uow=uow, actor=actor
+        c.RemoveFamilyMember(case_id, member_id, purpose), uow=uow, actor=actor, vault=vault
     )
     return Response(status_code=204)
+
+
+@router.get(
+    "/cases/{case_id}/redactions",
+    tags=["cases"],
+    summary="Miejsca do zredagowania po usunięciu osoby z rodziny",
+    description="Po usunięciu osoby jej PESEL, data urodzenia i imię z nazwiskiem są zastępowane "
+    "w tekstach sprawy znacznikiem „[osoba usunięta]”. Gdzie zastąpienie nie jest pewne (odmiana "
+    "lub zdrobnienie imienia, imię będące zwykłym słowem, nazwisko innej osoby z rodziny), "
+    "miejsce czeka tu na decyzję prowadzącego sprawę.",
+)
+async def list_redactions(
+    case_id: CaseId, actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> list[s.RedactionOut]:
+    items = await handlers.pending_redactions(
+        c.ListRedactions(case_id, purpose), uow=uow, actor=actor
+    )
+    return [
+        s.RedactionOut(
+            id=r.id,
+            place=r.place,
+            place_name=PLACE_NAMES_PL.get(r.place, r.place),
+            row_id=r.row_id,
+            reason=r.reason,
+            reason_name=REASON_NAMES_PL.get(r.reason, r.reason),
+            fragments=r.fragments,
+            excerpts=r.excerpts,
+            found_at=r.found_at,
+        )
+        for r in items
+    ]
+
+
+@router.post(
+    "/cases/{case_id}/redactions/{redaction_id}/apply",
+    tags=["cases"],
+    summary="Zredaguj miejsce: zastąp znalezione słowa znacznikiem",
+)
+async def apply_redaction(
+    case_id: CaseId, redaction_id: uuid.UUID, actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> s.RedactionResolved:
+    replaced = await handlers.resolve_redaction(
+        c.ResolveRedaction(case_id, redaction_id, True, purpose), uow=uow, actor=actor
+    )
+    return s.RedactionResolved(replaced=replaced)
+
+
+@router.post(
+    "/cases/{case_id}/redactions/{redaction_id}/dismiss",
+    tags=["cases"],
+    summary="Oznacz miejsce jako załatwione bez zmian (to nie usunięta osoba)",
+)
+async def dismiss_redaction(
+    case_id: CaseId, redaction_id: uuid.UUID, actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> s.RedactionResolved:
+    replaced = await handlers.resolve_redaction(
+        c.ResolveRedaction(case_id, redaction_id, False, purpose), uow=uow, actor=actor
+    )
+    return s.RedactionResolved(replaced=replaced)
 
 
 class PeselQuery(s.Strict):

@@ -46,7 +46,8 @@ def _uow(request: Request) -> SqlUnitOfWork:
 def _case_read_uow(request: Request) -> CaseReadUnitOfWork:
     """The case view's lean unit of work on the autocommit engine (ADR 0028)."""
     runtime = _runtime(request)
-    return CaseReadUnitOfWork(runtime.read_engine or runtime.engine)
+    vault: PeselVault = request.app.state.pesel_vault
+    return CaseReadUnitOfWork(runtime.read_engine or runtime.engine, vault)
 
 
 def _vault(request: Request) -> PeselVault:

@@ -139,6 +139,24 @@ class FamilyMemberOut(BaseModel):
     pesel: str | None = Field(default=None, description="Only for the case manager")
 
 
+class RedactionOut(BaseModel):
+    """A place of the case's free text that may still hold a removed person's data (ADR 0017)."""
+
+    id: uuid.UUID
+    place: str = Field(description="table.column of the free text")
+    place_name: str
+    row_id: uuid.UUID
+    reason: str = Field(description="shared | common_word | inflected")
+    reason_name: str
+    fragments: list[str] = Field(description="Words that may be the removed person")
+    excerpts: list[str] = Field(description="The texts of the place that hold one of them")
+    found_at: datetime
+
+
+class RedactionResolved(BaseModel):
+    replaced: int = Field(description="Occurrences replaced by the marker")
+
+
 class TeamMemberOut(BaseModel):
     id: uuid.UUID | None
     institution_id: uuid.UUID | None

@@ -59,6 +59,23 @@ class RemoveFamilyMember:
 
 
 @dataclass(frozen=True)
+class ListRedactions:
+    case_id: uuid.UUID
+    purpose: str = DEFAULT_PURPOSE
+
+
+@dataclass(frozen=True)
+class ResolveRedaction:
+    """The case manager redacts a place the removal left (`apply`) or says it is not the
+    removed person (`apply=False`)."""
+
+    case_id: uuid.UUID
+    redaction_id: uuid.UUID
+    apply: bool
+    purpose: str = DEFAULT_PURPOSE
+
+
+@dataclass(frozen=True)
 class ChangeCaseState:
     case_id: uuid.UUID
     state: model.CaseState

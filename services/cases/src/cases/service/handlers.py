@@ -14,10 +14,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, cast
 
-from cases.domain import model, policy
+from cases.domain import model, policy, redaction
+from cases.domain.pesel import birth_date
 from cases.domain.policy import Access, Actor, Relation
 from cases.service import commands as c
-from cases.service.ports import AccessEntry, ReadUnitOfWork, UnitOfWork, Vault
+from cases.service.ports import (
+    AccessEntry,
+    PendingRedaction,
+    ReadUnitOfWork,
+    ScrubOutcome,
+    UnitOfWork,
+    Vault,
+)
 from shared import clock
 from shared.auth.principal import Principal
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -434,9 +442,13 @@ async def edit_family_member(
 
 
 @records_refusals("change", "family.remove")
-async def remove_family_member(cmd: c.RemoveFamilyMember, *, uow: UnitOfWork, actor: Actor) -> None:
+async def remove_family_member(
+    cmd: c.RemoveFamilyMember, *, uow: UnitOfWork, actor: Actor, vault: Vault
+) -> ScrubOutcome:
     """A person leaves the family record. Refused (409) for the last person and for the giver of
-    a consent in force; the giver of past consents keeps a row with the names only (ADR 0024)."""
+    a consent in force; the giver of past consents keeps a row with the names only (ADR 0024).
+    Their data is taken out of the case's free text: what is certainly them is replaced by a
+    marker, what only may be them waits for the case manager to redact (ADR 0017)."""
     at = now()
     async with uow:
         auth = await authorize(uow, actor, cmd.case_id, at)
@@ -444,6 +456,23 @@ async def remove_family_member(cmd: c.RemoveFamilyMember, *, uow: UnitOfWork, ac
         auth.case.check_open()
         member = await _family_member_of(uow, auth, cmd.member_id)
         family = list(await uow.family.of_case(auth.case.id))
+        pesel_number = (
+            vault.decrypt(member.pesel_encrypted, member.pesel_key_id)
+            if member.pesel_encrypted is not None
+            else None
+        )
+        person = redaction.Person(
+            member.first_name,
+            member.last_name,
+            pesel_number,
+            birth_date(pesel_number) if pesel_number else None,
+        )
+        others = [
+            redaction.Person(m.first_name, m.last_name)
+            for m in family
+            if m.id != member.id and not m.removed
+        ]
+        outcome = await uow.redactions.scrub(auth.case, person, others, member.id, at)
         if member.check_removable(family, auth.consents, at):
             member.remove(at)
         else:
@@ -453,6 +482,41 @@ async def remove_family_member(cmd: c.RemoveFamilyMember, *, uow: UnitOfWork, ac
             uow, actor, auth, action="change", what="family.remove", purpose=cmd.purpose, at=at
         )
         await uow.commit()
+        return outcome
+
+
+@records_refusals("read", "redactions")
+async def pending_redactions(
+    q: c.ListRedactions, *, uow: UnitOfWork, actor: Actor
+) -> list[PendingRedaction]:
+    """What the removal of family members left for the case manager to redact."""
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, q.case_id, at)
+        _require_manager(auth)
+        items = await uow.redactions.pending(q.case_id)
+        await _log(uow, actor, auth, action="read", what="redactions", purpose=q.purpose, at=at)
+        await uow.commit()
+        return items
+
+
+@records_refusals("change", "redaction")
+async def resolve_redaction(cmd: c.ResolveRedaction, *, uow: UnitOfWork, actor: Actor) -> int:
+    """Redact a pending place (every fragment replaced by the marker) or dismiss it; either way
+    the place leaves the queue and its fragments are erased."""
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at)
+        _require_manager(auth)
+        replaced = await uow.redactions.resolve(
+            cmd.case_id, cmd.redaction_id, apply=cmd.apply, by=actor.username, at=at
+        )
+        if replaced is None:
+            raise NotFound("Nie ma takiego miejsca do zredagowania (może już je załatwiono).")
+        what = "redaction.apply" if cmd.apply else "redaction.dismiss"
+        await _log(uow, actor, auth, action="change", what=what, purpose=cmd.purpose, at=at)
+        await uow.commit()
+        return replaced
 
 
 @records_refusals("change", "case.state")

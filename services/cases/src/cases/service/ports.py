@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Self, TypeVar
 
-from cases.domain import model
+from cases.domain import model, redaction
 
 T = TypeVar("T")
 
@@ -53,6 +53,42 @@ class FamilyRepository(OfCase[model.FamilyMember], Protocol):
     async def cases_with_pesel(
         self, tenants: frozenset[str], hashes: list[tuple[str, str]]
     ) -> list[uuid.UUID]: ...
+
+
+@dataclass(frozen=True)
+class ScrubOutcome:
+    replaced: int  # occurrences of the person's data replaced by the marker
+    flagged: int  # places left for the case manager to redact
+
+
+@dataclass(frozen=True)
+class PendingRedaction:
+    id: uuid.UUID
+    place: str  # table.column
+    row_id: uuid.UUID
+    reason: str  # shared | common_word | inflected
+    fragments: list[str]  # the words that may be the removed person
+    excerpts: list[str]  # the texts of the place that hold one
+    found_at: datetime
+
+
+class Redactions(Protocol):
+    """A removed person's data taken out of the case's free text (ADR 0017)."""
+
+    async def scrub(
+        self,
+        case: model.Case,
+        person: redaction.Person,
+        others: Sequence[redaction.Person],
+        skip: uuid.UUID | None,
+        at: datetime,
+    ) -> ScrubOutcome: ...
+
+    async def pending(self, case_id: uuid.UUID) -> list[PendingRedaction]: ...
+
+    async def resolve(
+        self, case_id: uuid.UUID, redaction_id: uuid.UUID, *, apply: bool, by: str, at: datetime
+    ) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -194,6 +230,9 @@ class UnitOfWork(Protocol):
 
     @property
     def directory(self) -> Directory: ...
+
+    @property
+    def redactions(self) -> Redactions: ...
 
     @property
     def access_log(self) -> AccessLog: ...
