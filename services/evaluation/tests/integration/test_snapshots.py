@@ -7,6 +7,8 @@ gone."""
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from typing import Any
 
 import nats
@@ -215,3 +217,39 @@ async def test_only_regional_admins_take_and_list_snapshots(own_evaluation):
     response = await own_evaluation.post("admin", "/v1/admin/rebuild?from=everything", {})
     assert response.status_code == 422
     assert "from" in response.text
+
+
+async def command(service, *args: str) -> tuple[int, str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": service.runtime.settings.database_url,
+        "NATS_URL": service.nats_url,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "evaluation.snapshot",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode is not None
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def test_the_command_takes_a_snapshot_and_lists_them(own_evaluation):
+    before = (await own_evaluation.get("admin", "/v1/admin/snapshots")).json()
+    code, out, err = await command(own_evaluation)
+    assert code == 0, err
+    listed = (await own_evaluation.get("admin", "/v1/admin/snapshots")).json()
+    newest = listed[0]
+    assert newest["id"] > before[0]["id"]
+    assert out.startswith(f"snapshot {newest['id']} taken ")
+    assert f"CASES {newest['positions']['CASES']}" in out
+    assert len(listed) <= 3  # SNAPSHOTS_KEPT
+
+    code, out, err = await command(own_evaluation, "--list")
+    assert code == 0, err
+    assert [line.split()[1] for line in out.splitlines()] == [str(s["id"]) for s in listed]

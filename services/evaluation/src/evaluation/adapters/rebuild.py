@@ -328,9 +328,11 @@ async def rebuild(
     batch: int = 2000,
     from_snapshot: bool = True,
     keep_snapshots: int = 3,
+    snapshot_after: bool = True,
 ) -> RebuildResult:
     """Replay the streams into fresh tables, from the newest snapshot (unless `from_snapshot`
-    is false: the whole history), and swap them in; see the module docstring."""
+    is false: the whole history), swap them in, and snapshot them (unless `snapshot_after` is
+    false: the benchmark times that apart); see the module docstring."""
     started = time.perf_counter()
     result = RebuildResult()
     async with engine.connect() as guard:
@@ -364,10 +366,11 @@ async def rebuild(
                 reached[source] = seen
                 result.events[source] = count
             applied = await _swap(engine, js, reached, result, batch)
-            # Its positions: what the rebuild applied, or the live consumers' if further on.
-            result.snapshot_after = await take_snapshot_locked(
-                engine, guard, js, keep=keep_snapshots, at_least=applied
-            )
+            if snapshot_after:
+                # Its positions: what the rebuild applied, or the live consumers' if further on.
+                result.snapshot_after = await take_snapshot_locked(
+                    engine, guard, js, keep=keep_snapshots, at_least=applied
+                )
         finally:
             await guard.execute(text(f"SELECT pg_advisory_unlock({REBUILD_LOCK})"))
             await guard.commit()
