@@ -50,7 +50,7 @@ from evaluation.adapters.rebuild import (
     read_stream,
     rebuild,
 )
-from evaluation.adapters.snapshots import take_snapshot
+from evaluation.adapters.snapshots import MAINTENANCE_LOCK, take_snapshot_locked
 from evaluation.domain.periods import Period
 from evaluation.domain.report import Report
 from shared.contracts import CloudEvent, EventData
@@ -385,9 +385,15 @@ async def dashboard(db_url: str, tenants: list[str], rounds: int) -> dict[str, l
 async def snapshot_figures(engine: AsyncEngine, js: JetStreamContext, full: RebuildResult) -> None:
     """ADR 0049: a snapshot of the rebuilt read models, its size, and a rebuild from it (no
     events after it: the restore and the swap alone), against the full rebuild just measured."""
-    start = time.perf_counter()
-    snapshot = await take_snapshot(engine, js)
-    took = time.perf_counter() - start
+    # As at the end of a rebuild: the positions it applied (no live consumers run here).
+    ends = {STREAMS[s].name: await last_sequence(js, STREAMS[s].name) for s in SOURCES}
+    async with engine.connect() as guard:
+        await guard.execute(text(f"SELECT pg_advisory_lock({MAINTENANCE_LOCK})"))
+        start = time.perf_counter()
+        snapshot = await take_snapshot_locked(engine, guard, js, keep=3, at_least=ends)
+        took = time.perf_counter() - start
+        await guard.execute(text(f"SELECT pg_advisory_unlock({MAINTENANCE_LOCK})"))
+        await guard.commit()
     async with engine.connect() as conn:
         size = (
             await conn.execute(

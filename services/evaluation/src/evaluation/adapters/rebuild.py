@@ -347,25 +347,32 @@ async def rebuild(
             after = await starting_points(js, snapshot)
             result.snapshot = snapshot
             await _prepare(engine)
-            if snapshot is not None:
+            try:
+                if snapshot is not None:
+                    async with engine.begin() as conn:
+                        await restore(conn, snapshot, SCHEMA)
+                reached: dict[str, int] = {}
+                for source in SOURCES:
+                    stream = STREAMS[source].name
+                    target = await last_sequence(js, stream)
+                    count, seen = 0, after[stream]
+                    result.replayed_from[stream] = seen + 1
+                    read = read_stream(js, stream, after=seen, until=target, batch=batch)
+                    async for parsed in _parsed(read):
+                        if parsed.first_seq > seen + 1:  # expired since the check above
+                            raise _lost(stream, seen, parsed.first_seq, snapshot)
+                        async with AsyncSession(engine) as session, session.begin():
+                            count += await _apply(session, parsed)
+                        seen = parsed.last_seq
+                    reached[source] = seen
+                    result.events[source] = count
+                applied = await _swap(engine, js, reached, result, batch)
+            except Exception:
+                # Refused or failed before the swap committed: the live tables are untouched,
+                # and nothing of the attempt is left behind.
                 async with engine.begin() as conn:
-                    await restore(conn, snapshot, SCHEMA)
-            reached: dict[str, int] = {}
-            for source in SOURCES:
-                stream = STREAMS[source].name
-                target = await last_sequence(js, stream)
-                count, seen = 0, after[stream]
-                result.replayed_from[stream] = seen + 1
-                read = read_stream(js, stream, after=seen, until=target, batch=batch)
-                async for parsed in _parsed(read):
-                    if parsed.first_seq > seen + 1:  # expired since the check above
-                        raise _lost(stream, seen, parsed.first_seq, snapshot)
-                    async with AsyncSession(engine) as session, session.begin():
-                        count += await _apply(session, parsed)
-                    seen = parsed.last_seq
-                reached[source] = seen
-                result.events[source] = count
-            applied = await _swap(engine, js, reached, result, batch)
+                    await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+                raise
             if snapshot_after:
                 # Its positions: what the rebuild applied, or the live consumers' if further on.
                 result.snapshot_after = await take_snapshot_locked(
