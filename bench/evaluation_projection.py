@@ -37,11 +37,20 @@ from typing import Any
 import asyncpg
 import nats
 from nats.js import JetStreamContext
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from evaluation import views
 from evaluation.adapters.orm import inbox
 from evaluation.adapters.projection import handle
-from evaluation.adapters.rebuild import SOURCES, last_sequence, read_stream, rebuild
+from evaluation.adapters.rebuild import (
+    SOURCES,
+    RebuildResult,
+    last_sequence,
+    read_stream,
+    rebuild,
+)
+from evaluation.adapters.snapshots import MAINTENANCE_LOCK, take_snapshot_locked
 from evaluation.domain.periods import Period
 from evaluation.domain.report import Report
 from shared.contracts import CloudEvent, EventData
@@ -373,6 +382,38 @@ async def dashboard(db_url: str, tenants: list[str], rounds: int) -> dict[str, l
     return timings
 
 
+async def snapshot_figures(engine: AsyncEngine, js: JetStreamContext, full: RebuildResult) -> None:
+    """ADR 0049: a snapshot of the rebuilt read models, its size, and a rebuild from it (no
+    events after it: the restore and the swap alone), against the full rebuild just measured."""
+    # As at the end of a rebuild: the positions it applied (no live consumers run here).
+    ends = {STREAMS[s].name: await last_sequence(js, STREAMS[s].name) for s in SOURCES}
+    async with engine.connect() as guard:
+        await guard.execute(text(f"SELECT pg_advisory_lock({MAINTENANCE_LOCK})"))
+        start = time.perf_counter()
+        snapshot = await take_snapshot_locked(engine, guard, js, keep=3, at_least=ends)
+        took = time.perf_counter() - start
+        await guard.execute(text(f"SELECT pg_advisory_unlock({MAINTENANCE_LOCK})"))
+        await guard.commit()
+    async with engine.connect() as conn:
+        size = (
+            await conn.execute(
+                text(
+                    "SELECT pg_total_relation_size('ev_snapshot_parts')"
+                    " + pg_total_relation_size('ev_snapshots')"
+                )
+            )
+        ).scalar_one()
+    print(
+        f"snapshot: {snapshot.row_count:,} rows in {took:.1f} s, {size / 2**20:,.1f} MiB stored "
+        f"(positions {snapshot.positions})"
+    )
+    restored = await rebuild(engine, js, batch=5000, snapshot_after=False)
+    print(
+        f"rebuild from that snapshot (restore + swap, {restored.total:,} events after it): "
+        f"{restored.seconds:.1f} s, vs {full.seconds:.1f} s from the whole history"
+    )
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=1_000_000)
@@ -405,9 +446,8 @@ async def main() -> None:
 
         engine = create_engine(pg.url("evaluation"), pool_size=2)
         cpu = time.process_time()
-        result = await rebuild(engine, js, batch=5000)
+        result = await rebuild(engine, js, batch=5000, snapshot_after=False)
         cpu = time.process_time() - cpu
-        await engine.dispose()
         rate = result.total / result.seconds
         print(
             f"projector (bulk path = rebuild, swap included): {result.total:,} events in "
@@ -415,6 +455,8 @@ async def main() -> None:
             f"({100 * rate / (count / raw_s):.0f} % of raw consumption); "
             f"its process's CPU: {cpu * 1e6 / max(1, result.total):.0f} µs per event"
         )
+        await snapshot_figures(engine, js, result)
+        await engine.dispose()
         await nc.close()
 
         if args.live_events:

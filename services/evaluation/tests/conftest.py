@@ -129,3 +129,31 @@ async def evaluation(
 def support() -> ModuleType:
     """history.py: the scripted history and helpers to read a disclosed report."""
     return history
+
+
+@pytest.fixture(scope="module")
+async def own_evaluation(
+    databases: Databases,
+    issuer: RunningIssuer,
+    tokens: Tokens,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Evaluation]:
+    """The service on a NATS server and a database of its own, fed nothing: for tests that
+    purge its streams. Yielded once its start-up snapshot (of the empty read models) is taken."""
+    server = NatsServer(tmp_path_factory.mktemp("own-eval-nats")).start()
+    settings = EvaluationSettings(
+        database_url=await databases.create("evaluation"),
+        nats_url=server.url,
+        oidc_issuer=issuer.issuer_url,
+        db_pool_size=4,
+    )
+    app, runtime, stats = bootstrap(settings)
+    try:
+        async with serve(app, runtime) as client:
+            service = Evaluation(client, runtime, stats, tokens, server.url)
+            async with asyncio.timeout(20):
+                while not (await service.get("admin", "/v1/admin/snapshots")).json():
+                    await asyncio.sleep(0.05)
+            yield service
+    finally:
+        server.stop()

@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.auth.roles import API_AUDIENCE
+from shared.messaging.streams import DEFAULT_MAX_AGE_DAYS
 
 
 class ServiceSettings(BaseSettings):
@@ -20,6 +21,11 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     db_pool_size: int = 10
     stream_max_bytes: int = -1
+    stream_max_age_days: float = Field(
+        default=DEFAULT_MAX_AGE_DAYS,
+        description="How many days the event streams keep a message (ADR 0049); 0 keeps them "
+        "forever. Every service applies it to every stream at start: set the same value in all",
+    )
     public_base_url: str | None = None
     clock_start: datetime | None = Field(
         default=None,

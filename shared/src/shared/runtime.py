@@ -152,7 +152,11 @@ async def running(runtime: Runtime) -> AsyncIterator[None]:
     outbox relay and the service's background jobs; stop them all on exit."""
 
     async def connect() -> None:
-        await start_broker(runtime.broker, stream_max_bytes=runtime.settings.stream_max_bytes)
+        await start_broker(
+            runtime.broker,
+            stream_max_bytes=runtime.settings.stream_max_bytes,
+            stream_max_age_days=runtime.settings.stream_max_age_days,
+        )
         runtime.broker_ready.set()
         runtime.relay.wake()
 

@@ -3,23 +3,25 @@ feed the read models, and the routes."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import FastAPI
 
 from evaluation.adapters.orm import inbox
 from evaluation.adapters.projection import handle
+from evaluation.adapters.snapshots import SOURCES, durable_name, periodic_snapshots
 from evaluation.config import EvaluationSettings
 from evaluation.entrypoints.api import public, router
 from shared.messaging import STREAMS, ConsumerStats, register_consumer
 from shared.runtime import Runtime, build_runtime, create_app
 
 SERVICE = "evaluation"
-SOURCES = ("partners", "basket", "cases")
 
 TAGS = [
     {"name": "monitoring", "description": "Monitoring współpracy (stan teraz)"},
     {"name": "reports", "description": "Raporty ewaluacyjne za okres, z trendem i eksportem"},
     {"name": "surveys", "description": "Ankiety satysfakcji partnerów i jakości współpracy"},
-    {"name": "admin", "description": "Odbudowa modeli odczytu z historii zdarzeń"},
+    {"name": "admin", "description": "Migawki modeli odczytu i ich odbudowa ze zdarzeń"},
 ]
 
 
@@ -32,7 +34,7 @@ def bootstrap(
         source: register_consumer(
             runtime.broker,
             stream=STREAMS[source],
-            durable=f"evaluation-{source}",
+            durable=durable_name(source),
             sessions=runtime.sessions,
             inbox=inbox,
             handler=handle,
@@ -40,6 +42,17 @@ def bootstrap(
         )
         for source in SOURCES
     }
+
+    async def snapshots() -> None:
+        await periodic_snapshots(
+            runtime.engine,
+            runtime.nats_connection,
+            runtime.broker_ready,
+            interval=timedelta(hours=settings.snapshot_interval_hours),
+            keep=settings.snapshots_kept,
+        )
+
+    runtime.background.append(snapshots)
     app = create_app(
         runtime,
         title="CUS – monitoring i ewaluacja",

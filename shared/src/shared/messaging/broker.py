@@ -9,7 +9,7 @@ from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 
-from shared.messaging.streams import ensure_streams
+from shared.messaging.streams import DEFAULT_MAX_AGE_DAYS, ensure_streams
 
 log = logging.getLogger(__name__)
 
@@ -28,13 +28,22 @@ def make_broker(url: str, *, service: str, tracer_provider: TracerProvider | Non
     )
 
 
-async def start_broker(broker: NatsBroker, *, stream_max_bytes: int = -1) -> None:
+async def start_broker(
+    broker: NatsBroker,
+    *,
+    stream_max_bytes: int = -1,
+    stream_max_age_days: float = DEFAULT_MAX_AGE_DAYS,
+) -> None:
     """Connect (retrying until NATS answers), declare the streams, then start the subscribers."""
     delay = 0.2
     while True:
         try:
             await broker.connect()
-            await ensure_streams(broker.connection.jetstream(), max_bytes=stream_max_bytes)
+            await ensure_streams(
+                broker.connection.jetstream(),
+                max_bytes=stream_max_bytes,
+                max_age_days=stream_max_age_days,
+            )
             await broker.start()
             return
         except asyncio.CancelledError:

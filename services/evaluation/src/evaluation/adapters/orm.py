@@ -11,11 +11,13 @@ database recomputes them from these rows (ADR 0046).
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     PrimaryKeyConstraint,
@@ -225,6 +227,33 @@ PROJECTION_TABLES: tuple[Table, ...] = (
     consent_withdrawals,
     plans,
     referrals,
+)
+
+# --- snapshots of the read models (ADR 0049) -----------------------------------------------------
+
+# A snapshot: when it was taken and, per stream name, the last sequence whose events its rows
+# hold (every event up to it is in them; some later ones may be too, harmlessly: ADR 0040).
+snapshots = Table(
+    "ev_snapshots",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    _ts("taken_at", False),
+    Column("positions", JSONB, nullable=False),
+    Column("row_count", BigInteger, nullable=False),
+)
+
+# A projection table's rows in a snapshot, as JSON objects, in parts of a bounded size.
+snapshot_parts = Table(
+    "ev_snapshot_parts",
+    metadata,
+    Column(
+        "snapshot_id", BigInteger, ForeignKey("ev_snapshots.id", ondelete="CASCADE"), nullable=False
+    ),
+    Column("table_name", Text, nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("columns", ARRAY(Text), nullable=False),
+    Column("rows", JSONB, nullable=False),
+    PrimaryKeyConstraint("snapshot_id", "table_name", "part", name="pk_ev_snapshot_parts"),
 )
 
 # --- surveys (owned here; answers are anonymous) -------------------------------------------------

@@ -1,15 +1,22 @@
-"""Rebuilding the read models from the streams' whole history, then swapping them in.
+"""Rebuilding the read models from the newest snapshot and the streams, then swapping them in.
 
-1. Empty copies of the projection tables are made in the schema `ev_rebuild`.
-2. Each stream (partners, basket, cases) is read from its first message up to its last sequence
-   at that moment through an ephemeral pull consumer (no acknowledgements), and projected into
-   the copies in large transactions — the bulk path: one executemany per statement per batch.
+0. The starting point: the newest snapshot and, for each stream, the sequence after the one it
+   holds (ADR 0049) — or, without a snapshot (or when asked), the whole history. If a stream no
+   longer holds the first message the rebuild needs (its age limit removed it), the rebuild is
+   refused before anything changes: the figures would silently be wrong.
+1. Empty copies of the projection tables are made in the schema `ev_rebuild`, filled with the
+   snapshot's rows when there is one.
+2. Each stream (partners, basket, cases) is read from the starting point up to its last sequence
+   at that moment through an ephemeral consumer, and projected into the copies in large
+   transactions — the bulk path: one executemany per statement per batch.
 3. The swap: one transaction takes the projection lock exclusively (live consumers wait), reads
    what was added to the streams meanwhile, projects it too, then replaces the live tables' rows
    with the rebuilt ones, and recomputes the monthly summaries from them. Events the live
    consumers applied before the swap are all within what the rebuild read (they came from the
    same streams), and every projection is idempotent and order-tolerant, so nothing is lost or
    counted twice.
+4. A snapshot of the result is taken, so that the next rebuild starts from these rows (after a
+   projection was corrected, not from rows the old projection made).
 """
 
 from __future__ import annotations
@@ -31,15 +38,23 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from evaluation.adapters import snapshots
 from evaluation.adapters.orm import PROJECTION_TABLES
 from evaluation.adapters.projection import PROJECTION_LOCK, EventMeta, project
+from evaluation.adapters.snapshots import (
+    MAINTENANCE_LOCK,
+    Snapshot,
+    newest_snapshot,
+    restore,
+    take_snapshot_locked,
+)
 from shared.contracts import CloudEvent, EventData, UnknownEventType, event_type_registry
 from shared.errors import Conflict
 from shared.messaging import STREAMS
 
 SCHEMA = "ev_rebuild"
-SOURCES = ("partners", "basket", "cases")
-REBUILD_LOCK = PROJECTION_LOCK + 1
+REBUILD_LOCK = MAINTENANCE_LOCK
+SOURCES = snapshots.SOURCES
 # Kept by the database from the projection tables (migration 2026-11-23-1630_month_summaries).
 SUMMARY_TABLES = (
     "ev_referral_months",
@@ -54,6 +69,11 @@ SUMMARY_TABLES = (
 class RebuildResult:
     events: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    # The snapshot the rebuild started from (None: the whole history), and the one taken after.
+    snapshot: Snapshot | None = None
+    snapshot_after: Snapshot | None = None
+    # Per stream name, the first sequence replayed.
+    replayed_from: dict[str, int] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -66,6 +86,50 @@ async def last_sequence(js: JetStreamContext, stream: str) -> int:
     except NotFoundError:
         return 0
     return int(info.state.last_seq)
+
+
+async def _bounds(js: JetStreamContext, stream: str) -> tuple[int, int]:
+    """The stream's first and last sequence (0, 0 when it does not exist or never held one)."""
+    try:
+        info = await js.stream_info(stream)
+    except NotFoundError:
+        return 0, 0
+    return int(info.state.first_seq or 0), int(info.state.last_seq or 0)
+
+
+async def starting_points(js: JetStreamContext, snapshot: Snapshot | None) -> dict[str, int]:
+    """Per stream name, the last sequence already held (the snapshot's, or 0): the replay
+    starts after it. Refuses (409, nothing changed) when a stream no longer holds the message
+    right after it, or ends before it (the stream was created anew)."""
+    after: dict[str, int] = {}
+    for source in SOURCES:
+        stream = STREAMS[source].name
+        held = snapshot.positions.get(stream, 0) if snapshot else 0
+        first, last = await _bounds(js, stream)
+        if last < held:
+            raise Conflict(
+                f"Strumień {stream} kończy się na sekwencji {last}, a migawka nr "
+                f"{snapshot and snapshot.id} obejmuje zdarzenia do sekwencji {held}: strumień "
+                "utworzono na nowo. "
+                "Odbudowa odmówiona, nic nie zmieniono."
+            )
+        if first > held + 1:
+            raise _lost(stream, held, first, snapshot)
+        after[stream] = held
+    return after
+
+
+def _lost(stream: str, held: int, first: int, snapshot: Snapshot | None) -> Conflict:
+    since = (
+        f"migawka nr {snapshot.id} obejmuje zdarzenia tylko do sekwencji {held}"
+        if snapshot
+        else "nie ma migawki modeli odczytu"
+    )
+    return Conflict(
+        f"Strumień {stream} zaczyna się od sekwencji {first}, a {since}: zdarzeń "
+        f"{held + 1}–{first - 1} już w nim nie ma (limit wieku strumienia). Odbudowa "
+        "dałaby błędne liczby, więc odmówiono; nic nie zmieniono."
+    )
 
 
 async def read_stream(
@@ -205,6 +269,7 @@ def parse(msgs: list[Msg]) -> list[tuple[EventMeta, EventData]]:
 class Parsed:
     events: list[tuple[EventMeta, EventData]]
     count: int  # messages read, the unreadable included
+    first_seq: int
     last_seq: int
 
 
@@ -220,7 +285,8 @@ async def _parsed(batches: AsyncIterator[list[Msg]]) -> AsyncIterator[Parsed]:
                 for i in range(0, len(msgs), 250):
                     events += parse(msgs[i : i + 250])
                     await asyncio.sleep(0)
-                await queue.put(Parsed(events, len(msgs), msgs[-1].metadata.sequence.stream))
+                first, last = msgs[0].metadata.sequence, msgs[-1].metadata.sequence
+                await queue.put(Parsed(events, len(msgs), first.stream, last.stream))
         finally:
             await queue.put(None)
 
@@ -255,8 +321,18 @@ async def _apply(session: AsyncSession, batch: Parsed) -> int:
     return batch.count
 
 
-async def rebuild(engine: AsyncEngine, js: JetStreamContext, *, batch: int = 2000) -> RebuildResult:
-    """Replay every stream into fresh tables and swap them in; see the module docstring."""
+async def rebuild(
+    engine: AsyncEngine,
+    js: JetStreamContext,
+    *,
+    batch: int = 2000,
+    from_snapshot: bool = True,
+    keep_snapshots: int = 3,
+    snapshot_after: bool = True,
+) -> RebuildResult:
+    """Replay the streams into fresh tables, from the newest snapshot (unless `from_snapshot`
+    is false: the whole history), swap them in, and snapshot them (unless `snapshot_after` is
+    false: the benchmark times that apart); see the module docstring."""
     started = time.perf_counter()
     result = RebuildResult()
     async with engine.connect() as guard:
@@ -264,22 +340,44 @@ async def rebuild(engine: AsyncEngine, js: JetStreamContext, *, batch: int = 200
             await guard.execute(text(f"SELECT pg_try_advisory_lock({REBUILD_LOCK})"))
         ).scalar()
         if not locked:
-            raise Conflict("Odbudowa modeli odczytu już trwa.")
+            raise Conflict("Odbudowa modeli odczytu albo migawka już trwa.")
         try:
+            snapshot = await newest_snapshot(guard) if from_snapshot else None
+            await guard.commit()
+            after = await starting_points(js, snapshot)
+            result.snapshot = snapshot
             await _prepare(engine)
-            reached: dict[str, int] = {}
-            for source in SOURCES:
-                stream = STREAMS[source].name
-                target = await last_sequence(js, stream)
-                count, seen = 0, 0
-                read = read_stream(js, stream, after=0, until=target, batch=batch)
-                async for parsed in _parsed(read):
-                    async with AsyncSession(engine) as session, session.begin():
-                        count += await _apply(session, parsed)
-                    seen = parsed.last_seq
-                reached[source] = seen
-                result.events[source] = count
-            await _swap(engine, js, reached, result, batch)
+            try:
+                if snapshot is not None:
+                    async with engine.begin() as conn:
+                        await restore(conn, snapshot, SCHEMA)
+                reached: dict[str, int] = {}
+                for source in SOURCES:
+                    stream = STREAMS[source].name
+                    target = await last_sequence(js, stream)
+                    count, seen = 0, after[stream]
+                    result.replayed_from[stream] = seen + 1
+                    read = read_stream(js, stream, after=seen, until=target, batch=batch)
+                    async for parsed in _parsed(read):
+                        if parsed.first_seq > seen + 1:  # expired since the check above
+                            raise _lost(stream, seen, parsed.first_seq, snapshot)
+                        async with AsyncSession(engine) as session, session.begin():
+                            count += await _apply(session, parsed)
+                        seen = parsed.last_seq
+                    reached[source] = seen
+                    result.events[source] = count
+                applied = await _swap(engine, js, reached, result, batch)
+            except Exception:
+                # Refused or failed before the swap committed: the live tables are untouched,
+                # and nothing of the attempt is left behind.
+                async with engine.begin() as conn:
+                    await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+                raise
+            if snapshot_after:
+                # Its positions: what the rebuild applied, or the live consumers' if further on.
+                result.snapshot_after = await take_snapshot_locked(
+                    engine, guard, js, keep=keep_snapshots, at_least=applied
+                )
         finally:
             await guard.execute(text(f"SELECT pg_advisory_unlock({REBUILD_LOCK})"))
             await guard.commit()
@@ -293,16 +391,23 @@ async def _swap(
     reached: dict[str, int],
     result: RebuildResult,
     batch: int,
-) -> None:
+) -> dict[str, int]:
+    """Per stream name, the last sequence the swapped-in rows hold every event up to."""
+    applied: dict[str, int] = {}
     async with AsyncSession(engine) as session, session.begin():
         await session.execute(text(f"SELECT pg_advisory_xact_lock({PROJECTION_LOCK})"))
         # No live batch commits from here on: catch up with what arrived during the replay.
         for source in SOURCES:
             stream = STREAMS[source].name
             target = await last_sequence(js, stream)
-            read = read_stream(js, stream, after=reached[source], until=target, batch=batch)
+            seen = reached[source]
+            read = read_stream(js, stream, after=seen, until=target, batch=batch)
             async for parsed in _parsed(read):
+                if parsed.first_seq > seen + 1:
+                    raise _lost(stream, seen, parsed.first_seq, result.snapshot)
                 result.events[source] += await _apply(session, parsed)
+                seen = parsed.last_seq
+            applied[stream] = seen
         await session.execute(text("SET LOCAL search_path TO public"))
         # The row triggers that note the months to recompute are off for the copy: the monthly
         # summaries are recomputed from all the rows at once, after it (ADR 0046).
@@ -321,3 +426,4 @@ async def _swap(
     async with engine.connect() as conn:
         autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await autocommit.execute(text(f"VACUUM (ANALYZE) {names}, {', '.join(SUMMARY_TABLES)}"))
+    return applied

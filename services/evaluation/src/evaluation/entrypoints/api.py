@@ -8,12 +8,15 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
+from nats.js import JetStreamContext
 from pydantic import AfterValidator
 
 from evaluation import views
 from evaluation.adapters import exports
 from evaluation.adapters import surveys as store
 from evaluation.adapters.rebuild import rebuild
+from evaluation.adapters.snapshots import Snapshot, list_snapshots, take_snapshot
+from evaluation.config import EvaluationSettings
 from evaluation.domain.periods import MAX_YEAR, MIN_YEAR, Period
 from evaluation.domain.report import Report
 from evaluation.domain.surveys import MIN_ANSWERS, Question, check_answers, check_questions
@@ -141,18 +144,85 @@ async def report_export(
     return _export(built, fmt, f"raport-{scope or 'region'}-{parsed.code}")
 
 
+def _snapshot_out(snapshot: Snapshot) -> s.SnapshotOut:
+    return s.SnapshotOut(
+        id=snapshot.id,
+        taken_at=snapshot.taken_at,
+        positions=snapshot.positions,
+        rows=snapshot.row_count,
+    )
+
+
+def _jetstream(request: Request) -> JetStreamContext:
+    nc = runtime_of(request).nats_connection()
+    if nc is None:
+        raise Conflict("Brak połączenia z NATS; operacja niemożliwa.")
+    return nc.jetstream()
+
+
 @router.post(
     "/admin/rebuild",
     tags=["admin"],
-    summary="Odbuduj modele odczytu z pełnej historii zdarzeń",
+    summary="Odbuduj modele odczytu z najnowszej migawki i zdarzeń po niej",
+    description="Bez migawki (albo z `from=history`) – z pełnej historii zdarzeń. Odmawia (409), "
+    "gdy strumień nie zawiera już zdarzeń potrzebnych do odbudowy (limit wieku strumieni, "
+    "ADR 0049); niczego wtedy nie zmienia.",
 )
-async def rebuild_read_models(principal: Admin, request: Request) -> s.RebuildOut:
+async def rebuild_read_models(
+    principal: Admin,
+    request: Request,
+    source: Annotated[
+        Literal["snapshot", "history"],
+        Query(
+            alias="from",
+            description="`snapshot`: od najnowszej migawki (domyślnie); `history`: od "
+            "pierwszego zdarzenia każdego strumienia",
+        ),
+    ] = "snapshot",
+) -> s.RebuildOut:
     runtime = runtime_of(request)
-    nc = runtime.nats_connection()
-    if nc is None:
-        raise Conflict("Brak połączenia z NATS; odbudowa niemożliwa.")
-    result = await rebuild(runtime.engine, nc.jetstream())
-    return s.RebuildOut(events=result.events, total=result.total, seconds=round(result.seconds, 3))
+    settings = runtime.settings
+    keep = settings.snapshots_kept if isinstance(settings, EvaluationSettings) else 3
+    result = await rebuild(
+        runtime.engine,
+        _jetstream(request),
+        from_snapshot=source == "snapshot",
+        keep_snapshots=keep,
+    )
+    return s.RebuildOut(
+        events=result.events,
+        total=result.total,
+        seconds=round(result.seconds, 3),
+        from_snapshot=_snapshot_out(result.snapshot) if result.snapshot else None,
+        replayed_from=result.replayed_from,
+        snapshot_after=_snapshot_out(result.snapshot_after) if result.snapshot_after else None,
+    )
+
+
+@router.post(
+    "/admin/snapshots",
+    tags=["admin"],
+    status_code=201,
+    summary="Wykonaj migawkę modeli odczytu teraz",
+    description="Poza migawkami wykonywanymi okresowo (SNAPSHOT_INTERVAL_HOURS); zachowywane są "
+    "najnowsze (SNAPSHOTS_KEPT).",
+)
+async def take_read_model_snapshot(principal: Admin, request: Request) -> s.SnapshotOut:
+    runtime = runtime_of(request)
+    settings = runtime.settings
+    keep = settings.snapshots_kept if isinstance(settings, EvaluationSettings) else 3
+    snapshot = await take_snapshot(runtime.engine, _jetstream(request), keep=keep)
+    return _snapshot_out(snapshot)
+
+
+@router.get(
+    "/admin/snapshots",
+    tags=["admin"],
+    summary="Migawki modeli odczytu, od najnowszej",
+)
+async def list_read_model_snapshots(principal: Admin, session: Session) -> list[s.SnapshotOut]:
+    conn = await session.connection()
+    return [_snapshot_out(snapshot) for snapshot in await list_snapshots(conn)]
 
 
 # --- surveys -------------------------------------------------------------------------------------

@@ -88,7 +88,25 @@ class AnswerIn(BaseModel):
     answers: dict[str, Any] = Field(max_length=100, description="Identyfikator pytania → odpowiedź")
 
 
+class SnapshotOut(BaseModel):
+    id: int
+    taken_at: datetime
+    positions: dict[str, int] = Field(
+        description="Dla każdego strumienia ostatnia sekwencja, której zdarzenia zawiera migawka"
+    )
+    rows: int
+
+
 class RebuildOut(BaseModel):
     events: dict[str, int]
     total: int
     seconds: float
+    from_snapshot: SnapshotOut | None = Field(
+        default=None, description="Migawka, od której zaczęto (brak: cała historia zdarzeń)"
+    )
+    replayed_from: dict[str, int] = Field(
+        default_factory=dict, description="Dla każdego strumienia pierwsza odtworzona sekwencja"
+    )
+    snapshot_after: SnapshotOut | None = Field(
+        default=None, description="Migawka wyniku, od której zacznie następna odbudowa"
+    )
