@@ -277,9 +277,13 @@ def psql_script(services: Sequence[str]) -> str:
             if step.in_database and not in_database:
                 lines.append(f"\\c {roles.database}")
                 in_database = True
-            sql = _PLACEHOLDER.sub(lambda m, v=literals: v[m.group(1)], step.sql.strip())
+            sql = _substitute(step.sql.strip(), literals)
             lines.append(sql + " \\gexec")
     return "\n".join(lines) + "\n"
+
+
+def _substitute(sql: str, literals: dict[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda match: literals[match.group(1)], sql)
 
 
 def _literal(value: str) -> str:
@@ -290,13 +294,22 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.db.roles", description=__doc__)
     parser.add_argument("services", nargs="+")
     parser.add_argument("--psql", action="store_true", help="print the psql init script")
+    parser.add_argument(
+        "--env", action="store_true", help="print <ROLE>_PASSWORD=<new password> lines (.env)"
+    )
     parser.add_argument("--admin-url", help="a superuser's URL (to run the bootstrap)")
     args = parser.parse_args(argv)
     if args.psql:
         sys.stdout.write(psql_script(args.services))
         return 0
+    if args.env:
+        for service in args.services:
+            roles = ServiceRoles.of(service)
+            for role in (roles.owner, roles.app):
+                print(f"{password_variable(role)}={new_password()}")
+        return 0
     if not args.admin_url:
-        parser.error("--admin-url or --psql")
+        parser.error("--admin-url, --psql or --env")
     for service in args.services:
         roles = ServiceRoles.of(service)
         owner_password, app_password = new_password(), new_password()
