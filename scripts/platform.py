@@ -32,7 +32,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import FrameType
 from typing import IO, Any
@@ -45,6 +45,7 @@ from cases import demo as demo_cases
 from scripts import demo_data
 from shared import clock
 from shared.db.migrations import upgrade
+from shared.db.roles import ServiceRoles, bootstrap, new_password, password_variable, role_url
 from shared.testing.issuer import start_issuer_sync
 from shared.testing.servers import NatsServer, Postgres, free_port
 
@@ -208,9 +209,18 @@ class Database:
     external: bool
 
     def url_for(self, service: str) -> str:
+        """The service's database as the server's superuser (the bootstrap's URL)."""
         return self.server.set(database=f"{self.prefix}{service}").render_as_string(
             hide_password=False
         )
+
+    def roles_for(self, service: str) -> ServiceRoles:
+        """The service's roles (ADR 0019); on a server of one's own `<service>_owner` and
+        `<service>_app`, on an external one prefixed like the database names."""
+        return ServiceRoles.of(f"{self.prefix}{service}")
+
+    def role_url(self, service: str, role: str, password: str) -> str:
+        return role_url(self.url_for(service), f"{self.prefix}{service}", role, password)
 
     def shown(self) -> str:
         """The server's address without a database (and without the password)."""
@@ -264,31 +274,57 @@ def _let_postgres_reach(path: Path) -> None:
             folder.chmod(status.st_mode | 0o050)
 
 
-async def _create_databases(admin_url: str, names: list[str]) -> list[str]:
-    created = []
-    conn = await asyncpg.connect(admin_url)
-    try:
-        for name in names:
-            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-                await conn.execute(f'CREATE DATABASE "{name}"')
-                created.append(name)
-    finally:
-        await conn.close()
-    return created
+@dataclass(frozen=True)
+class ServiceDatabase:
+    """A service's database as its two roles see it (ADR 0019)."""
+
+    app_url: str  # what the service connects with (DATABASE_URL)
+    owner_url: str  # what its migrations run with
 
 
 def prepare_databases(
-    database: Database, services: list[str], data_dir: Path | None = None
-) -> None:
+    database: Database, services: list[str], data_dir: Path
+) -> dict[str, ServiceDatabase]:
+    """Run the roles bootstrap (shared.db.roles) as the server's superuser for every service —
+    its `<service>_owner` and `<service>_app` roles, the database owned by the first, extensions,
+    default privileges — then its migrations as the owner. The roles' passwords are generated
+    once and kept in `<data>/secrets/database.env` (mode 0600); `<ROLE>_PASSWORD` in the
+    environment wins."""
     names = [f"{database.prefix}{name}" for name in services]
-    admin = database.server.render_as_string(hide_password=False)
+    variables = [
+        password_variable(role)
+        for name in services
+        for role in (database.roles_for(name).owner, database.roles_for(name).app)
+    ]
+    passwords = kept_secrets(data_dir, "database", variables, new_password)
+    result: dict[str, ServiceDatabase] = {}
+
+    async def bootstrap_all() -> None:
+        for name in services:
+            roles = database.roles_for(name)
+            await bootstrap(
+                database.server.render_as_string(hide_password=False),
+                roles,
+                passwords[password_variable(roles.owner)],
+                passwords[password_variable(roles.app)],
+            )
+
     try:
-        created = asyncio.run(_create_databases(admin, names))
+        asyncio.run(bootstrap_all())
     except (OSError, asyncpg.PostgresError) as exc:
-        raise PlatformError(f"cannot create the databases on {database.shown()}: {exc}") from exc
-    if created:
-        say(f"PostgreSQL: created databases {', '.join(created)}")
+        raise PlatformError(
+            f"cannot set up the databases and their roles on {database.shown()} "
+            f"(DATABASE_URL must be a superuser's): {exc}"
+        ) from exc
+    say(f"PostgreSQL: databases {', '.join(names)}, each with its owner and app role")
     for name in services:
+        roles = database.roles_for(name)
+        result[name] = ServiceDatabase(
+            app_url=database.role_url(name, roles.app, passwords[password_variable(roles.app)]),
+            owner_url=database.role_url(
+                name, roles.owner, passwords[password_variable(roles.owner)]
+            ),
+        )
         service_dir = REPO / "services" / name
         if not (service_dir / "alembic.ini").is_file():
             continue
@@ -298,7 +334,7 @@ def prepare_databases(
         saved = {key: os.environ.get(key) for key in secrets}
         os.environ.update(secrets)
         try:
-            upgrade(service_dir, database.url_for(name))
+            upgrade(service_dir, result[name].owner_url)
         except Exception as exc:
             raise PlatformError(f"migrations of {name} failed: {exc!r}") from exc
         finally:
@@ -308,6 +344,7 @@ def prepare_databases(
                 else:
                     os.environ[key] = value
     say(f"PostgreSQL: migrations up to date ({', '.join(services) or 'no services'})")
+    return result
 
 
 def start_nats(data_dir: Path, stack: contextlib.ExitStack) -> str:
@@ -401,10 +438,21 @@ def local_secrets(data_dir: Path, service: str) -> dict[str, str]:
     names = LOCAL_SECRETS.get(service, ())
     if not names or all(os.environ.get(name) for name in names):
         return {}
+    values = kept_secrets(
+        data_dir, service, names, lambda: base64.b64encode(os.urandom(32)).decode()
+    )
+    return {name: value for name, value in values.items() if not os.environ.get(name)}
+
+
+def kept_secrets(
+    data_dir: Path, file: str, names: Sequence[str], generate: Callable[[], str]
+) -> dict[str, str]:
+    """`names` from `<data>/secrets/<file>.env` (mode 0600), the missing ones generated and
+    written there; a variable set in the environment wins over the file."""
     folder = data_dir / "secrets"
     folder.mkdir(mode=0o700, exist_ok=True)
     folder.chmod(0o700)
-    path = folder / f"{service}.env"
+    path = folder / f"{file}.env"
     values: dict[str, str] = {}
     if path.exists():
         for line in path.read_text(encoding="utf-8").splitlines():
@@ -414,15 +462,15 @@ def local_secrets(data_dir: Path, service: str) -> dict[str, str]:
     missing = [name for name in names if not values.get(name)]
     if missing:
         for name in missing:
-            values[name] = base64.b64encode(os.urandom(32)).decode()
+            values[name] = generate()
         tmp = path.with_name(path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write("".join(f"{name}={values[name]}\n" for name in names))
         tmp.replace(path)
-        say(f"{service}: generated {', '.join(missing)} into {path} (keep this file)")
+        say(f"{file}: generated {', '.join(missing)} into {path} (keep this file)")
     path.chmod(0o600)
-    return {name: value for name, value in values.items() if not os.environ.get(name)}
+    return {name: os.environ.get(name) or value for name, value in values.items()}
 
 
 def service_env(
@@ -457,7 +505,7 @@ def service_env(
 def start_services(
     names: list[str],
     port_base: int,
-    database: Database,
+    databases: dict[str, ServiceDatabase],
     nats_url: str,
     issuer_url: str,
     data_dir: Path,
@@ -469,7 +517,7 @@ def start_services(
         Service(
             name,
             port_base + SERVICE_PORT_OFFSETS[name],
-            database.url_for(name),
+            databases[name].app_url,  # never the owner's: the service does no DDL (ADR 0019)
             data_dir / "logs" / f"{name}.log",
         )
         for name in names
@@ -652,7 +700,43 @@ def verify_pesel_readable(
         )
 
 
-def verify(urls: dict[str, str], token_for: demo_data.TokenFor, demo: bool) -> None:
+def verify_roles(
+    database: Database, services: list[str], check: Callable[[bool, str], None]
+) -> None:
+    """Every connection to a service's database is its app role's, which is no superuser and owns
+    nothing there (ADR 0019) — asked of the server while the services run."""
+
+    async def ask() -> list[tuple[str, str, bool, int]]:
+        conn = await asyncpg.connect(database.server.render_as_string(hide_password=False))
+        try:
+            rows = await conn.fetch(
+                "SELECT a.datname, a.usename, r.rolsuper,"
+                " (SELECT count(*) FROM pg_database d WHERE d.datdba = r.oid)"
+                " FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid"
+                " WHERE a.datname = ANY($1::text[]) AND a.pid <> pg_backend_pid()",
+                [f"{database.prefix}{name}" for name in services],
+            )
+        finally:
+            await conn.close()
+        return [(str(r[0]), str(r[1]), bool(r[2]), int(r[3])) for r in rows]
+
+    seen = asyncio.run(ask())
+    for name in services:
+        app = database.roles_for(name).app
+        users = {user for db, user, _, _ in seen if db == f"{database.prefix}{name}"}
+        check(users == {app}, f"{name} connects as {', '.join(sorted(users)) or 'nobody'}")
+    check(
+        not [row for row in seen if row[2] or row[3]],
+        "no service connects as a superuser or as a database's owner",
+    )
+
+
+def verify(
+    urls: dict[str, str],
+    token_for: demo_data.TokenFor,
+    demo: bool,
+    database: Database | None = None,
+) -> None:
     """A few real API calls, as the people using the platform would make them."""
 
     def check(ok: bool, what: str) -> None:
@@ -686,6 +770,8 @@ def verify(urls: dict[str, str], token_for: demo_data.TokenFor, demo: bool) -> N
         check(
             ready.get("database") == "ok" and ready.get("nats") == "ok", f"{name} /readyz {ready}"
         )
+    if database is not None:
+        verify_roles(database, [name for name in urls if name != "web"], check)
     if demo and "cases" in urls:
         verify_pesel_readable(urls["cases"], token_for, check)
     partners = urls.get("partners")
@@ -842,14 +928,14 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     names = discover_services(REPO)
     say(f"services found: {', '.join(names) or 'none'}")
     database = start_postgres(data_dir, stack)
-    prepare_databases(database, names, data_dir)
+    service_databases = prepare_databases(database, names, data_dir)
     nats_url = start_nats(data_dir, stack)
     issuer_url = start_issuer(data_dir, args.port_base + ISSUER_PORT_OFFSET, stack)
     smtp_port, mail_dir = start_mail(data_dir, stack)
     services = start_services(
         names,
         args.port_base,
-        database,
+        service_databases,
         nats_url,
         issuer_url,
         data_dir,
@@ -867,7 +953,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
         )
     )
     if args.check:
-        verify(urls, token_for, demo=not args.no_demo)
+        verify(urls, token_for, demo=not args.no_demo, database=database)
         say("check passed; stopping")
         return 0
     while True:

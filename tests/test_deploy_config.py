@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from shared.auth.roles import API_AUDIENCE, Role
+from shared.db.roles import password_variable, psql_script
 
 REPO = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -42,6 +43,9 @@ SERVICE_PORTS = {
     "notifications": 8104,
     "evaluation": 8105,
 }
+
+# The services of deploy/postgres/init.sql, in its order.
+INIT_SQL_SERVICES = ["partners", "basket", "cases", "notifications", "evaluation", "web"]
 
 # The workspace's services as they exist now (a folder with a pyproject.toml under services/).
 WORKSPACE_SERVICES = sorted(
@@ -76,18 +80,26 @@ def otel_config() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def init_sql_databases() -> dict[str, set[str]]:
     """Database name → the extensions created in it, as init.sql leaves them."""
-    created: dict[str, set[str]] = {}
+    text = INIT_SQL.read_text(encoding="utf-8")
+    created: dict[str, set[str]] = {
+        database: set()
+        for database, _owner in re.findall(r"CREATE DATABASE %I OWNER %I', '(\w+)', '(\w+)'", text)
+    }
     current: str | None = None
-    for raw in INIT_SQL.read_text(encoding="utf-8").splitlines():
-        line = raw.split("--", 1)[0].strip()
-        if match := re.match(r"(?i)^CREATE\s+DATABASE\s+(\w+)\s+OWNER\s+cus\s*;", line):
-            created[match.group(1)] = set()
-        elif match := re.match(r"^\\(?:c|connect)\s+(\w+)", line):
+    for line in text.splitlines():
+        if match := re.match(r"^\\(?:c|connect)\s+(\w+)", line):
             current = match.group(1)
-        elif match := re.match(r"(?i)^CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", line):
-            assert current in created, f"extension {match.group(1)} created outside a database"
-            created[current].add(match.group(1))
+        for extension in re.findall(r"CREATE EXTENSION IF NOT EXISTS (\w+)", line):
+            assert current in created, f"extension {extension} created outside a database"
+            created[current].add(extension)
     return created
+
+
+# postgresql://<role>:${<VARIABLE>:?message}@host:port/database — the password from `.env`.
+ROLE_URL = re.compile(
+    r"^postgresql://(?P<role>\w+):\$\{(?P<variable>\w+):\?[^}]+\}"
+    r"@(?P<host>[\w.-]+):(?P<port>\d+)/(?P<database>\w+)$"
+)
 
 
 def python_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -175,13 +187,13 @@ def test_python_service_environment_points_at_the_infrastructure(
     env = compose["services"][name]["environment"]
     assert isinstance(env, dict), "use the mapping form so the shared block can be merged"
 
-    database = urlsplit(env["DATABASE_URL"])
-    assert database.scheme in ("postgresql", "postgres")
-    assert database.hostname == "postgres"
-    assert database.username == "cus"
-    db_name = database.path.lstrip("/")
-    assert db_name == name, "each service owns the database named after it"
-    assert db_name in init_sql_databases
+    database = ROLE_URL.match(env["DATABASE_URL"])
+    assert database, env["DATABASE_URL"]
+    assert (database["host"], database["port"]) == ("postgres", "5432")
+    assert database["role"] == f"{name}_app", "the service connects as its app role (ADR 0019)"
+    assert database["variable"] == password_variable(f"{name}_app")
+    assert database["database"] == name, "each service owns the database named after it"
+    assert name in init_sql_databases
 
     nats = urlsplit(env["NATS_URL"])
     assert (nats.scheme, nats.hostname, nats.port) == ("nats", "nats", 4222)
@@ -193,6 +205,46 @@ def test_python_service_environment_points_at_the_infrastructure(
     assert (otlp.hostname, otlp.port) == ("otel-collector", 4318)
 
     assert env["LOG_LEVEL"]
+
+
+@pytest.mark.parametrize("name", sorted(SERVICE_PORTS))
+def test_python_service_migrates_as_its_owner_role_and_nothing_runs_as_the_superuser(
+    compose: dict[str, Any], name: str
+) -> None:
+    """ADR 0019: migrations as `<service>_owner`, the service as `<service>_app`; neither the
+    superuser nor the old shared role `cus` appears in a service's environment."""
+    env = compose["services"][name]["environment"]
+    if (REPO / "services" / name / "migrations").is_dir():
+        migrations = ROLE_URL.match(env["MIGRATION_DATABASE_URL"])
+        assert migrations, env["MIGRATION_DATABASE_URL"]
+        assert migrations["role"] == f"{name}_owner"
+        assert migrations["variable"] == password_variable(f"{name}_owner")
+        assert (migrations["host"], migrations["database"]) == ("postgres", name)
+    else:
+        assert "MIGRATION_DATABASE_URL" not in env, "nothing to migrate: no owner's password"
+    superuser = compose["services"]["postgres"]["environment"]["POSTGRES_USER"]
+    for value in env.values():
+        text = str(value)
+        assert f"//{superuser}:" not in text, text
+        assert "//cus:" not in text, text
+
+
+def test_postgres_is_given_every_password_init_sql_reads(compose: dict[str, Any]) -> None:
+    env = compose["services"]["postgres"]["environment"]
+    read = re.findall(r"(?m)^\\getenv \w+ (\w+)$", INIT_SQL.read_text(encoding="utf-8"))
+    expected = {
+        password_variable(f"{s}_{kind}") for s in SERVICE_PORTS for kind in ("owner", "app")
+    }
+    assert set(read) == expected
+    for variable in read:
+        assert str(env[variable]).startswith("${" + variable + ":?"), variable
+
+
+def test_init_sql_is_what_the_roles_bootstrap_runs() -> None:
+    """deploy/postgres/init.sql is generated from shared.db.roles (the same steps `./run` and the
+    tests run through asyncpg): `python -m shared.db.roles --psql <services>`."""
+    assert INIT_SQL.read_text(encoding="utf-8") == psql_script(INIT_SQL_SERVICES)
+    assert sorted(INIT_SQL_SERVICES) == sorted(SERVICE_PORTS)
 
 
 def test_cases_runs_in_production_mode_with_pesel_keys_it_is_given(
@@ -311,9 +363,11 @@ def test_collector_and_jaeger_are_wired(compose: dict[str, Any]) -> None:
 def test_init_sql_creates_a_database_with_extensions_for_every_service(
     init_sql_databases: dict[str, set[str]],
 ) -> None:
-    assert re.search(r"(?im)^CREATE\s+ROLE\s+cus\b.*\bLOGIN\b", INIT_SQL.read_text("utf-8"))
+    text = INIT_SQL.read_text("utf-8")
+    assert not re.search(r"(?im)CREATE\s+ROLE\s+cus\b", text), "no shared role any more"
     assert set(init_sql_databases) == set(SERVICE_PORTS)
     for name, extensions in init_sql_databases.items():
+        assert f"'{name}', '{name}_owner'" in text, f"{name} is owned by {name}_owner"
         assert extensions >= {"unaccent", "pg_trgm"}, name
 
 
@@ -435,6 +489,10 @@ def test_entrypoint_migrates_then_execs_the_asgi_factory() -> None:
     migrate = text.index("shared.db.migrations import upgrade")
     serve = text.index("exec uvicorn --factory")
     assert migrate < serve
+    # As the owner role when given one, else with the service's own URL; the server never
+    # gets the owner's URL (ADR 0019).
+    assert 'MIGRATE_URL="${MIGRATION_DATABASE_URL:-$DATABASE_URL}"' in text
+    assert migrate < text.index("unset MIGRATION_DATABASE_URL") < serve
     assert '"${SERVICE}.bootstrap:app"' in text
     assert "--host 0.0.0.0" in text
 

@@ -124,3 +124,11 @@ def test_check_starts_loads_verifies_and_stops_and_a_second_run_keeps_the_data(
     assert secrets.stat().st_mode & 0o777 == 0o600
     assert (data_dir / "secrets").stat().st_mode & 0o777 == 0o700
     assert "generated CASES_PESEL_KEY" not in second.stdout
+    # Each service ran as its app role, with passwords generated once and kept (ADR 0019).
+    for name in ("partners", "basket", "cases", "notifications", "evaluation"):
+        assert f"check ok: {name} connects as {name}_app" in second.stdout, output
+    assert "no service connects as a superuser or as a database's owner" in second.stdout
+    passwords = data_dir / "secrets" / "database.env"
+    assert passwords.stat().st_mode & 0o777 == 0o600
+    assert "CASES_APP_PASSWORD=" in passwords.read_text(encoding="utf-8")
+    assert "generated" not in second.stdout

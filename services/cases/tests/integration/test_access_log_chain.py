@@ -5,13 +5,18 @@ database's owner did it anyway: `python -m cases.verify_access_log` finds the fi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from shared.db.engine import asyncpg_url
 
 
 def verify_command(c, *args: str) -> subprocess.CompletedProcess[str]:
@@ -25,9 +30,21 @@ def verify_command(c, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-async def owner_sql(c, *statements: str) -> None:
+@contextlib.asynccontextmanager
+async def as_owner(c, databases) -> AsyncIterator[AsyncEngine]:
+    """An engine on the service's database as its owner role (the service runs as the app role,
+    ADR 0019)."""
+    app_url = c.runtime.engine.url.render_as_string(hide_password=False)
+    engine = create_async_engine(asyncpg_url(databases.owner_url(app_url)))
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def owner_sql(c, databases, *statements: str) -> None:
     """As the database's owner, around the trigger that keeps the log append-only."""
-    async with c.runtime.engine.begin() as conn:
+    async with as_owner(c, databases) as engine, engine.begin() as conn:
         await conn.execute(text("ALTER TABLE access_log DISABLE TRIGGER access_log_append_only"))
         for statement in statements:
             await conn.execute(text(statement))
@@ -42,12 +59,17 @@ async def owner_sql(c, *statements: str) -> None:
         "TRUNCATE access_log",
     ],
 )
-async def test_the_service_cannot_change_or_delete_entries(cases, statement):
+async def test_the_service_cannot_change_or_delete_entries(cases, databases, statement):
+    """Twice over: the service's role has no UPDATE, DELETE or TRUNCATE on the log (ADR 0019),
+    and the trigger stops even the owner (ADR 0029)."""
     c = cases
     case_id, _people = await c.open_case()
     before = await c.access_count(case_id)
-    with pytest.raises(DBAPIError, match="append-only"):
+    with pytest.raises(DBAPIError, match="permission denied for table access_log"):
         async with c.runtime.engine.begin() as conn:
+            await conn.execute(text(statement))
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with as_owner(c, databases) as engine, engine.begin() as conn:
             await conn.execute(text(statement))
     assert await c.access_count(case_id) == before
 
@@ -68,11 +90,12 @@ async def total_entries(c) -> int:
         return int((await conn.execute(text("SELECT count(*) FROM access_log"))).scalar_one())
 
 
-async def test_an_entry_changed_by_the_owner_is_found(cases):
+async def test_an_entry_changed_by_the_owner_is_found(cases, databases):
     c = cases
     case_id, _people, _consent = await c.team_case()
     await owner_sql(
         c,
+        databases,
         f"UPDATE access_log SET purpose = 'kontrola' WHERE chain_pos = 3 AND case_id = '{case_id}'",
     )
     result = verify_command(c)
@@ -81,28 +104,32 @@ async def test_an_entry_changed_by_the_owner_is_found(cases):
     assert "hash does not match" in result.stdout
 
 
-async def test_an_entry_removed_by_the_owner_is_found(cases):
+async def test_an_entry_removed_by_the_owner_is_found(cases, databases):
     c = cases
     case_id, _people, _consent = await c.team_case()
-    await owner_sql(c, f"DELETE FROM access_log WHERE chain_pos = 2 AND case_id = '{case_id}'")
+    await owner_sql(
+        c, databases, f"DELETE FROM access_log WHERE chain_pos = 2 AND case_id = '{case_id}'"
+    )
     result = verify_command(c, "--case", case_id)
     assert result.returncode == 1
     assert f"BROKEN at case {case_id}, entry 3" in result.stdout
     assert "missing" in result.stdout
 
 
-async def test_an_entry_rewritten_with_a_fresh_hash_breaks_the_next_link(cases):
+async def test_an_entry_rewritten_with_a_fresh_hash_breaks_the_next_link(cases, databases):
     """Recomputing the changed entry's own hash does not help: the next entry names the old one."""
     c = cases
     case_id, _people, _consent = await c.team_case()
     await owner_sql(
         c,
+        databases,
         "UPDATE access_log SET actor_username = 'ktoś', hash = access_log_hash(access_log) "
         f"WHERE chain_pos = 2 AND case_id = '{case_id}'",
     )
     # access_log_hash reads the row as it was before the SET: recompute after the change.
     await owner_sql(
         c,
+        databases,
         "UPDATE access_log SET hash = access_log_hash(access_log) "
         f"WHERE chain_pos = 2 AND case_id = '{case_id}'",
     )

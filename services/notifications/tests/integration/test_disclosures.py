@@ -12,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from shared.contracts import CloudEvent, EventData
 from shared.contracts import cases as c
+from shared.db.engine import asyncpg_url
 
 A = "1219053"
 NOW = datetime.now(UTC)
@@ -105,10 +107,20 @@ async def test_webhook_and_feed_disclosures_are_recorded_once_and_announced(
     "statement",
     ["UPDATE disclosures SET channel = 'x'", "DELETE FROM disclosures", "TRUNCATE disclosures"],
 )
-async def test_disclosures_cannot_be_changed_or_deleted(service, statement) -> None:
-    with pytest.raises(DBAPIError, match="append-only"):
+async def test_disclosures_cannot_be_changed_or_deleted(service, databases, statement) -> None:
+    """Twice over: the service's role has no UPDATE, DELETE or TRUNCATE on the table (ADR 0019),
+    and the trigger stops even the owner (ADR 0029)."""
+    with pytest.raises(DBAPIError, match="permission denied for table disclosures"):
         async with service.built.runtime.engine.begin() as conn:
             await conn.execute(text(statement))
+    app_url = service.settings.database_url
+    owner = create_async_engine(asyncpg_url(databases.owner_url(app_url)))
+    try:
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with owner.begin() as conn:
+                await conn.execute(text(statement))
+    finally:
+        await owner.dispose()
 
 
 async def test_disclosure_events_are_not_offered_to_partner_systems(service) -> None:

@@ -35,6 +35,7 @@ from shared.auth.roles import API_AUDIENCE
 from shared.contracts import CloudEvent
 from shared.db.engine import plain_url
 from shared.db.migrations import upgrade
+from shared.db.roles import ServiceRoles, bootstrap, role_url
 from shared.runtime import Runtime
 from shared.testing.issuer import RunningIssuer, sign_token, start_issuer_sync
 from shared.testing.servers import NatsServer, Postgres
@@ -102,9 +103,19 @@ def _with_database(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
+def test_password(role: str) -> str:
+    """The password of a role the tests make: fixed, so that test sessions sharing one server
+    (DATABASE_URL) do not change each other's."""
+    return f"{role}-test"
+
+
 @dataclass
 class Databases:
-    """Creates fresh, migrated databases: migrations run once into a template per service."""
+    """Creates fresh, migrated databases as a deployment has them (ADR 0019): the bootstrap makes
+    the service's roles and a template database owned by `<service>_owner`, the migrations run
+    once into it as that owner, and each test's copy is handed out with the URL of
+    `<service>_app` — so every test runs the service with the privileges it has in production.
+    `owner_url` gives the same database as its owner (for a test that plays the owner)."""
 
     admin_url: str
     templates: dict[str, str] = field(default_factory=dict)
@@ -112,24 +123,48 @@ class Databases:
     def url(self, database: str) -> str:
         return _with_database(self.admin_url, database)
 
-    async def _execute(self, sql: str) -> None:
+    async def _execute(self, *statements: str) -> None:
         conn = await asyncpg.connect(self.admin_url)
         try:
-            await conn.execute(sql)
+            for sql in statements:
+                await conn.execute(sql)
         finally:
             await conn.close()
+
+    @staticmethod
+    def roles(service: str, database: str) -> ServiceRoles:
+        return ServiceRoles.of(service, database)
+
+    def role_url(self, database: str, role: str) -> str:
+        return role_url(self.admin_url, database, role, test_password(role))
+
+    def owner_url(self, app_url: str) -> str:
+        """The URL of the database of `app_url` (one `create` handed out) as its owner role."""
+        parsed = make_url(app_url)
+        role = str(parsed.username)
+        assert role.endswith("_app"), f"not an app role's URL: {role}"
+        owner = role.removesuffix("_app") + "_owner"
+        return self.role_url(str(parsed.database), owner)
 
     async def create(self, service: str) -> str:
         run = uuid.uuid4().hex[:8]
         template = self.templates.get(service)
         if template is None:
             template = f"tpl_{service}_{run}"
-            await self._execute(f'CREATE DATABASE "{template}"')
-            await asyncio.to_thread(upgrade, service_dir(service), self.url(template))
+            roles = self.roles(service, template)
+            await bootstrap(
+                self.admin_url, roles, test_password(roles.owner), test_password(roles.app)
+            )
+            owner_url = self.role_url(template, roles.owner)
+            await asyncio.to_thread(upgrade, service_dir(service), owner_url)
             self.templates[service] = template
-        name = f"{service}_{run}"
-        await self._execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-        return self.url(name)
+        roles = self.roles(service, f"{service}_{run}")
+        await self._execute(
+            f'CREATE DATABASE "{roles.database}" TEMPLATE "{template}" OWNER "{roles.owner}"',
+            f'REVOKE ALL ON DATABASE "{roles.database}" FROM PUBLIC',
+            f'GRANT CONNECT ON DATABASE "{roles.database}" TO "{roles.app}"',
+        )
+        return self.role_url(roles.database, roles.app)
 
 
 @pytest.fixture(scope="session")

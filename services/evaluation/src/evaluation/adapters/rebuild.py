@@ -305,14 +305,15 @@ async def _use_rebuild_schema(session: AsyncSession | AsyncConnection) -> None:
     await session.execute(text(f"SET LOCAL search_path TO {SCHEMA}, public"))
 
 
+def _table_names() -> list[str]:
+    return [table.name for table in PROJECTION_TABLES]
+
+
 async def _prepare(engine: AsyncEngine) -> None:
+    """The schema `ev_rebuild` afresh with empty copies of the projection tables: DDL, done by the
+    owner's SECURITY DEFINER function (the service's role may do none, ADR 0019)."""
     async with engine.begin() as conn:
-        await conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        await conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        for table in PROJECTION_TABLES:
-            await conn.execute(
-                text(f"CREATE TABLE {SCHEMA}.{table.name} (LIKE public.{table.name} INCLUDING ALL)")
-            )
+        await conn.execute(text("SELECT ev_rebuild_prepare(:tables)"), {"tables": _table_names()})
 
 
 async def _apply(session: AsyncSession, batch: Parsed) -> int:
@@ -410,16 +411,12 @@ async def _swap(
             applied[stream] = seen
         await session.execute(text("SET LOCAL search_path TO public"))
         # The row triggers that note the months to recompute are off for the copy: the monthly
-        # summaries are recomputed from all the rows at once, after it (ADR 0046).
+        # summaries are recomputed from all the rows at once, after it (ADR 0046). The copy, the
+        # recomputation and dropping the schema are the owner's function (ADR 0019): the
+        # service's role may not TRUNCATE or drop.
         await session.execute(text("SET LOCAL evaluation.summaries = 'off'"))
-        names = ", ".join(f"public.{t.name}" for t in PROJECTION_TABLES)
-        await session.execute(text(f"TRUNCATE {names}"))
-        for table in PROJECTION_TABLES:
-            await session.execute(
-                text(f"INSERT INTO public.{table.name} SELECT * FROM {SCHEMA}.{table.name}")
-            )
-        await session.execute(text("SELECT ev_refresh_all()"))
-        await session.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
+        await session.execute(text("SELECT ev_rebuild_swap(:tables)"), {"tables": _table_names()})
+    names = ", ".join(f"public.{name}" for name in _table_names())
     # Fresh statistics for the planner, and the visibility map set for the copied rows: without
     # it the index-only walks of the views (ADR 0045) read the table for every entry until
     # autovacuum comes by (the region's view took 2-8 times as long).
