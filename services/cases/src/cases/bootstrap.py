@@ -9,6 +9,7 @@ from cases.adapters.orm import start_mappers
 from cases.config import CasesSettings
 from cases.entrypoints.api import router
 from cases.entrypoints.consumers import register_consumers
+from cases.retention import Schedule, run_periodically
 from shared.runtime import Runtime, build_runtime, create_app
 
 SERVICE = "cases"
@@ -43,6 +44,13 @@ def bootstrap(settings: CasesSettings | None = None) -> tuple[FastAPI, Runtime]:
     runtime = build_runtime(SERVICE, settings)
     vault = pesel_vault(settings)
     register_consumers(runtime.broker, runtime.sessions, settings.consumer_prefix)
+    if settings.retention_interval_s > 0:
+        schedule, interval = Schedule.of(settings), settings.retention_interval_s
+
+        async def retention() -> None:
+            await run_periodically(runtime.engine, schedule, interval)
+
+        runtime.background.append(retention)
     app = create_app(
         runtime,
         title="CUS – sprawy rodzin (ZZK)",
