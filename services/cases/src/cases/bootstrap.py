@@ -44,6 +44,7 @@ def bootstrap(settings: CasesSettings | None = None) -> tuple[FastAPI, Runtime]:
     runtime = build_runtime(SERVICE, settings)
     vault = pesel_vault(settings)
     register_consumers(runtime.broker, runtime.sessions, settings.consumer_prefix)
+    runtime.prunes_inbox = False  # the retention job below prunes the inbox too
     if settings.retention_interval_s > 0:
         schedule, interval = Schedule.of(settings), settings.retention_interval_s
 

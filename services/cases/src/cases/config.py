@@ -37,12 +37,6 @@ class CasesSettings(ServiceSettings):
         description="Years a closed case file is kept, from 1 January of the year after it closed",
     )
     retention_category: str = Field(default="B10", description="Archival category of case files")
-    retention_inbox_days: int = Field(
-        default=430, ge=1, description="Days a consumed event id is kept in the inbox"
-    )
-    retention_interval_s: float = Field(
-        default=86400.0, description="Seconds between runs of the retention job; 0: not run"
-    )
 
     @model_validator(mode="after")
     def _keys(self) -> CasesSettings:

@@ -13,7 +13,7 @@
    `access_log_dispose` (which records the removal), then the case with its family, PESELs,
    consents, team, diagnosis, plan, reviews, referrals, meetings and reassignments, and one
    `cases.case.disposed` event through the outbox — one transaction per case;
-3. prunes the inbox: consumed event ids older than CASES_RETENTION_INBOX_DAYS (the outbox's
+3. prunes the inbox: consumed event ids older than RETENTION_INBOX_DAYS (the outbox's
    published rows are purged by the relay after a day, ADR 0003).
 
 A due case is never deleted without an approval: `due` prints the list to send to the state
@@ -45,6 +45,7 @@ from shared.contracts import CloudEvent
 from shared.contracts import cases as contract
 from shared.db.engine import create_engine
 from shared.messaging.outbox import add_to_outbox
+from shared.messaging.retention import prune_inbox
 
 log = logging.getLogger(__name__)
 
@@ -176,7 +177,7 @@ async def _steps(
             disposed += 1
     async with _unit(conn, dry_run):
         awaiting = int((await conn.execute(_AWAITING, {"today": today})).scalar_one())
-        inbox = (await conn.execute(_PRUNE_INBOX, {"days": schedule.inbox_days})).rowcount
+        inbox = await prune_inbox(conn, schedule.inbox_days)
     return Report(marked, disposed, entries, inbox, awaiting, dry_run)
 
 

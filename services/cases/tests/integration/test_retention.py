@@ -36,13 +36,15 @@ CASE_TABLES = (
 )
 
 
-def retention_command(c, *args: str, clock_start: datetime | None = None):
+def retention_command(
+    c, *args: str, clock_start: datetime | None = None, module: str = "cases.retention"
+):
     url = c.runtime.engine.url.render_as_string(hide_password=False)
     env = {**os.environ, "DATABASE_URL": url}
     if clock_start is not None:
         env["CLOCK_START"] = clock_start.isoformat()
     return subprocess.run(
-        [sys.executable, "-m", "cases.retention", *args],
+        [sys.executable, "-m", module, *args],
         env=env,
         capture_output=True,
         text=True,
@@ -151,6 +153,12 @@ async def test_a_case_closed_long_ago_is_disposed_of_after_the_archives_consent(
     # A dry run reports and changes nothing.
     dry = await run_on(moved, c, dry_run=True)
     assert (dry.marked, dry.disposed, dry.inbox, dry.awaiting_approval) == (1, 0, 1, 1)
+    assert await snapshot(c, *cases_) == before
+
+    # The inbox's own command (the other services' runtimes prune it daily) reports the same.
+    shared = retention_command(c, "--dry-run", module="shared.messaging.retention")
+    assert shared.returncode == 0, shared.stderr
+    assert "dry run, nothing changed: 1 inbox ids pruned" in shared.stdout
     assert await snapshot(c, *cases_) == before
 
     # The run marks the old case due, prunes the old inbox id, and deletes nothing without consent.

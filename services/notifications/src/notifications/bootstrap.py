@@ -92,6 +92,7 @@ def build(settings: NotificationsSettings | None = None) -> Notifications:
                 context.wake()
 
     runtime.background.append(_named("reminders", scheduler))
+    runtime.prunes_inbox = False  # the retention job below prunes the inbox too
     if settings.retention_interval_s > 0:
         schedule, interval = Schedule.of(settings), settings.retention_interval_s
 

@@ -47,7 +47,3 @@ class NotificationsSettings(ServiceSettings):
     retention_disclosures_years: int = Field(
         default=10, ge=1, description="Disclosures, from 1 January of the year after disclosure"
     )
-    retention_inbox_days: int = Field(default=430, ge=1, description="Consumed event ids")
-    retention_interval_s: float = Field(
-        default=86400.0, description="Seconds between runs of the retention job; 0: not run"
-    )

@@ -34,6 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from notifications.config import NotificationsSettings
 from shared import clock
 from shared.db.engine import create_engine
+from shared.messaging.retention import prune_inbox
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,6 @@ _STEPS = {
         )
         DELETE FROM events WHERE seq IN (SELECT seq FROM old)
     """,
-    "inbox": "DELETE FROM inbox WHERE processed_at < now() - make_interval(days => :inbox_days)",
 }
 
 
@@ -99,6 +99,7 @@ async def _steps(conn: AsyncConnection, schedule: Schedule, now: datetime) -> di
     counts = {}
     for name, sql in _STEPS.items():
         counts[name] = (await conn.execute(text(sql), params)).rowcount
+    counts["inbox"] = await prune_inbox(conn, schedule.inbox_days)
     counts["disclosures"] = int(
         (
             await conn.execute(
