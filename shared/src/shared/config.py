@@ -27,6 +27,14 @@ class ServiceSettings(BaseSettings):
         "forever. Every service applies it to every stream at start: set the same value in all",
     )
     public_base_url: str | None = None
+    # Retention (ADR 0018): consumed event ids kept in the inbox, and how often the service's
+    # retention job runs (0: never inside the service; the command still runs it).
+    retention_inbox_days: int = Field(
+        default=430, ge=1, description="Days a consumed event id is kept in the inbox"
+    )
+    retention_interval_s: float = Field(
+        default=86400.0, description="Seconds between runs of the retention job; 0: not run"
+    )
     clock_start: datetime | None = Field(
         default=None,
         description="Run the business clock from this instant (ISO 8601 with its UTC offset) "

@@ -30,6 +30,7 @@ from shared.config import ServiceSettings
 from shared.db.engine import create_engine, create_read_engine, session_factory
 from shared.errors.problems import MEDIA_TYPE, PROBLEM_BASE, install_problem_handlers
 from shared.guard import DEFAULT_MAX_BODY, RequestGuard
+from shared.messaging import retention as inbox_retention
 from shared.messaging.asyncapi import asyncapi_json, declare_publishers
 from shared.messaging.broker import make_broker, start_broker
 from shared.messaging.consumer import stop_consumers
@@ -66,6 +67,9 @@ class Runtime:
     requires_nats: bool = True
     # The business clock (ADR 0015): the real time, or CLOCK_START's shifted one.
     clock: Clock = SYSTEM
+    # Whether the runtime prunes the inbox daily (ADR 0018); False where the service's own
+    # retention job does it (cases, notifications).
+    prunes_inbox: bool = True
 
     def nats_connection(self) -> NatsClient | None:
         if not self.broker_ready.is_set():
@@ -168,6 +172,14 @@ async def running(runtime: Runtime) -> AsyncIterator[None]:
         asyncio.create_task(_run_forever(job.__name__, job), name=job.__name__)
         for job in runtime.background
     ]
+    interval = runtime.settings.retention_interval_s
+    if runtime.prunes_inbox and interval > 0:
+        days = runtime.settings.retention_inbox_days
+        pruning = _run_forever(
+            "inbox-retention",
+            lambda: inbox_retention.run_periodically(runtime.engine, days, interval),
+        )
+        tasks.append(asyncio.create_task(pruning, name="inbox-retention"))
     freeze_startup_objects()
     try:
         yield

@@ -10,6 +10,7 @@ from cases.adapters.sealing import use_vault
 from cases.config import CasesSettings
 from cases.entrypoints.api import router
 from cases.entrypoints.consumers import register_consumers
+from cases.retention import Schedule, run_periodically
 from shared.runtime import Runtime, build_runtime, create_app
 
 SERVICE = "cases"
@@ -46,6 +47,14 @@ def bootstrap(settings: CasesSettings | None = None) -> tuple[FastAPI, Runtime]:
     # The case's free text is sealed with the PESEL encryption key in every session (ADR 0017).
     use_vault(vault, runtime.sessions, runtime.read_sessions)
     register_consumers(runtime.broker, runtime.sessions, settings.consumer_prefix)
+    runtime.prunes_inbox = False  # the retention job below prunes the inbox too
+    if settings.retention_interval_s > 0:
+        schedule, interval = Schedule.of(settings), settings.retention_interval_s
+
+        async def retention() -> None:
+            await run_periodically(runtime.engine, schedule, interval)
+
+        runtime.background.append(retention)
     app = create_app(
         runtime,
         title="CUS – sprawy rodzin (ZZK)",

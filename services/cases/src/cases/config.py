@@ -30,6 +30,13 @@ class CasesSettings(ServiceSettings):
         description="Old PESEL keys still readable during a rotation: base64, comma-separated",
     )
     consumer_prefix: str = Field(default="cases", description="Prefix of durable consumer names")
+    # Retention (ADR 0018): the installation's JRWA sets the period; these are the defaults.
+    retention_case_years: int = Field(
+        default=10,
+        ge=1,
+        description="Years a closed case file is kept, from 1 January of the year after it closed",
+    )
+    retention_category: str = Field(default="B10", description="Archival category of case files")
 
     @model_validator(mode="after")
     def _keys(self) -> CasesSettings:

@@ -4,7 +4,8 @@ Reads DATABASE_URL (the service's settings). Recomputes every entry's hash from 
 and its chain's previous entry (ADR 0029) and prints the number of entries checked; on the first
 broken link it prints which case, entry and why, and exits 1. It also prints a digest of every
 chain's last link: kept outside the database (e.g. with the backups), it shows later whether
-entries were removed from the end of a chain.
+entries were removed from the end of a chain. Chains removed with their disposed cases (ADR 0018)
+are counted as removed; an entry left of such a case is a broken link.
 """
 
 from __future__ import annotations
@@ -31,6 +32,11 @@ async def run(database_url: str, case_id: uuid.UUID | None = None) -> Verificati
 
 def report(result: Verification) -> str:
     lines = [f"checked {result.entries} entries in {result.chains} chains"]
+    if result.disposed_chains:
+        lines.append(
+            f"{result.disposed_chains} chains ({result.disposed_entries} entries) removed with "
+            "their disposed cases (access_log_disposals, ADR 0018)"
+        )
     if result.broken is None:
         lines.append("chains intact")
         lines.append(f"heads digest {result.heads_digest}")

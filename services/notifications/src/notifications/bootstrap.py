@@ -18,6 +18,7 @@ from notifications.context import Context
 from notifications.domain.addresses import Allowlist
 from notifications.entrypoints import consumers
 from notifications.entrypoints.api import router
+from notifications.retention import Schedule, run_periodically
 from notifications.service.notices import KINDS
 from shared.messaging import ConsumerStats
 from shared.runtime import Runtime, build_runtime, create_app
@@ -91,6 +92,14 @@ def build(settings: NotificationsSettings | None = None) -> Notifications:
                 context.wake()
 
     runtime.background.append(_named("reminders", scheduler))
+    runtime.prunes_inbox = False  # the retention job below prunes the inbox too
+    if settings.retention_interval_s > 0:
+        schedule, interval = Schedule.of(settings), settings.retention_interval_s
+
+        async def retention() -> None:
+            await run_periodically(runtime.engine, schedule, interval)
+
+        runtime.background.append(_named("retention", retention))
 
     async def close_client() -> None:
         try:

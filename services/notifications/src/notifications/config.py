@@ -33,3 +33,17 @@ class NotificationsSettings(ServiceSettings):
     consent_expiry_days: int = 14
     digest_hour_utc: int = 6
     sse_poll_s: float = 1.0
+    # Retention (ADR 0018): defaults of the schedule; an installation may set longer or shorter.
+    retention_notices_days: int = Field(
+        default=365, ge=1, description="In-app notices, from creation"
+    )
+    retention_emails_days: int = Field(default=30, ge=1, description="Sent or failed e-mails")
+    retention_deliveries_days: int = Field(
+        default=90, ge=1, description="Finished webhook deliveries and their attempts"
+    )
+    retention_events_days: int = Field(
+        default=400, ge=1, description="The event journal (the feed), as the streams' age limit"
+    )
+    retention_disclosures_years: int = Field(
+        default=10, ge=1, description="Disclosures, from 1 January of the year after disclosure"
+    )

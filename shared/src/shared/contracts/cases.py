@@ -65,6 +65,18 @@ class CaseClosed(EventData):
     reason_code: CloseReason
 
 
+class CaseDisposed(EventData):
+    """The closed case's file was disposed of at the end of its retention period, after the
+    recorded approval (ADR 0018): its data, family and access log are gone from the cases
+    service. Consumers drop what they hold about the case."""
+
+    event_type = "cases.case.disposed"
+
+    case_id: uuid.UUID
+    disposed_at: datetime
+    category: str = Field(description="The file's archival category, e.g. B10")
+
+
 class CaseReassigned(EventData):
     """The case was handed over to another case manager of the same municipality; the previous
     one no longer has access to it."""

@@ -4,6 +4,10 @@ Each case's entries form one chain: entry n stores `prev_hash` (the hash of entr
 the first) and `hash` = sha256 of the previous hash and the entry's canonical content. The database
 computes them on insert (trigger `access_log_chain`); this module computes them again from the
 stored fields, independently of the SQL, so that a changed, removed or inserted entry is found.
+
+A chain removed with its disposed case (ADR 0018) is recorded in `access_log_disposals` by the
+digest of its case id: verification counts it as removed, and reports as broken any entry left of
+a case whose chain was recorded as removed.
 """
 
 from __future__ import annotations
@@ -64,6 +68,13 @@ class Verification:
     chains: int
     broken: BrokenLink | None
     heads_digest: str  # sha256 over every chain's (case, length, last hash), to keep elsewhere
+    disposed_chains: int = 0  # chains removed with their disposed cases (ADR 0018)
+    disposed_entries: int = 0
+
+
+def case_digest(case_id: uuid.UUID) -> str:
+    """How `access_log_disposals` names a removed chain's case: sha256 of the id's text."""
+    return hashlib.sha256(str(case_id).encode()).hexdigest()
 
 
 _ROWS = f"SELECT {', '.join(CANONICAL_FIELDS)}, prev_hash, hash FROM access_log"
@@ -71,9 +82,8 @@ _ROWS = f"SELECT {', '.join(CANONICAL_FIELDS)}, prev_hash, hash FROM access_log"
 
 async def _rows(conn: Connection, case_id: uuid.UUID | None) -> AsyncIterator[Mapping[str, Any]]:
     query = _ROWS + (" WHERE case_id = $1" if case_id else "") + " ORDER BY case_id, chain_pos"
-    async with conn.transaction(isolation="repeatable_read", readonly=True):
-        async for row in conn.cursor(query, *([case_id] if case_id else []), prefetch=2000):
-            yield row
+    async for row in conn.cursor(query, *([case_id] if case_id else []), prefetch=2000):
+        yield row
 
 
 async def verify(conn: Connection, case_id: uuid.UUID | None = None) -> Verification:
@@ -89,23 +99,39 @@ async def verify(conn: Connection, case_id: uuid.UUID | None = None) -> Verifica
         if current is not None:
             heads.update(f"{current}:{pos}:{prev};".encode())
 
-    async for row in _rows(conn, case_id):
-        if row["case_id"] != current:
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        disposals = await conn.fetch("SELECT case_digest, entries FROM access_log_disposals")
+        disposed = {r["case_digest"] for r in disposals}
+        async for row in _rows(conn, case_id):
+            if row["case_id"] != current:
+                close_chain()
+                current, prev, pos = row["case_id"], GENESIS, 0
+                chains += 1
+            entries += 1
+            reason = _link_problem(row, prev, pos, disposed)
+            if reason is not None:
+                broken = BrokenLink(row["case_id"], row["chain_pos"], row["seq"], reason)
+                break
+            prev, pos = row["hash"], row["chain_pos"]
+        else:
             close_chain()
-            current, prev, pos = row["case_id"], GENESIS, 0
-            chains += 1
-        entries += 1
-        reason = None
-        if row["chain_pos"] != pos + 1:
-            reason = f"expected entry {pos + 1}: an entry is missing"
-        elif row["prev_hash"] != prev:
-            reason = "prev_hash does not match the previous entry's hash"
-        elif row["hash"] != entry_hash(prev, row):
-            reason = "hash does not match the entry's content"
-        if reason is not None:
-            broken = BrokenLink(row["case_id"], row["chain_pos"], row["seq"], reason)
-            break
-        prev, pos = row["hash"], row["chain_pos"]
-    else:
-        close_chain()
-    return Verification(entries, chains, broken, heads.hexdigest())
+    return Verification(
+        entries,
+        chains,
+        broken,
+        heads.hexdigest(),
+        disposed_chains=len(disposals),
+        disposed_entries=sum(int(r["entries"]) for r in disposals),
+    )
+
+
+def _link_problem(row: Mapping[str, Any], prev: str, pos: int, disposed: set[str]) -> str | None:
+    if pos == 0 and disposed and case_digest(row["case_id"]) in disposed:
+        return "the case's chain was recorded as removed with its disposal, yet entries remain"
+    if row["chain_pos"] != pos + 1:
+        return f"expected entry {pos + 1}: an entry is missing"
+    if row["prev_hash"] != prev:
+        return "prev_hash does not match the previous entry's hash"
+    if row["hash"] != entry_hash(prev, row):
+        return "hash does not match the entry's content"
+    return None

@@ -284,6 +284,35 @@ access_log = Table(
     Index("ux_access_log_chain", "case_id", "chain_pos", unique=True),
 )
 
+# ADR 0018: closed cases whose retention period has ended ("due for disposal") and the recorded
+# approval of their disposal (the state archive's consent); deleted with the case.
+case_retention = Table(
+    "case_retention",
+    metadata,
+    Column("case_id", Uuid, ForeignKey("cases.id"), primary_key=True),
+    Column("tenant", Text, nullable=False),
+    Column("category", Text, nullable=False),
+    Column("closed_year", Integer, nullable=False),
+    Column("due_on", Date, nullable=False),
+    _ts("marked_at", False),
+    Column("approval_ref", Text),
+    Column("approved_by", Text),
+    _ts("approved_at"),
+)
+
+# Append-only: every access-log chain removed with its disposed case (written by the SQL function
+# `access_log_dispose`, never by the service): the case id's sha256, the chain's length and head.
+access_log_disposals = Table(
+    "access_log_disposals",
+    metadata,
+    Column("seq", BigInteger, Identity(always=True), primary_key=True),
+    Column("case_digest", Text, nullable=False, unique=True),
+    Column("entries", BigInteger, nullable=False),
+    Column("last_hash", Text),
+    Column("approval_ref", Text, nullable=False),
+    _ts("disposed_at", False),
+)
+
 # --- read models of other services' facts --------------------------------------------------
 
 institutions = Table(
