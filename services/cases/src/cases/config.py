@@ -30,6 +30,12 @@ class CasesSettings(ServiceSettings):
         description="Old PESEL keys still readable during a rotation: base64, comma-separated",
     )
     consumer_prefix: str = Field(default="cases", description="Prefix of durable consumer names")
+    consent_sweep_interval_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often expired consents' consequences are applied (ADR 0037); reads "
+        "refuse an expired consent's share at once, whatever this is",
+    )
 
     @model_validator(mode="after")
     def _keys(self) -> CasesSettings:
