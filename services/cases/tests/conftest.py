@@ -325,6 +325,7 @@ async def start_cases(
         db_pool_size=5,
         cases_pesel_key=new_key(),  # type: ignore[arg-type]
         cases_pesel_hash_key=new_key(),  # type: ignore[arg-type]
+        consent_sweep_interval_s=3600,  # the tests run the consent-expiry sweep themselves
     )
     app, runtime = bootstrap(settings)
     async with serve(app, runtime) as client:

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from fastapi import FastAPI
 
 from cases.adapters.crypto import PeselVault, decode_key, decode_keys
 from cases.adapters.orm import start_mappers
 from cases.adapters.sealing import use_vault
+from cases.adapters.uow import SqlUnitOfWork
 from cases.config import CasesSettings
 from cases.entrypoints.api import router
 from cases.entrypoints.consumers import register_consumers
 from cases.retention import Schedule, run_periodically
+from cases.service.handlers import sweep_expired_consents
+from cases.service.publishing import translate
 from shared.runtime import Runtime, build_runtime, create_app
 
 SERVICE = "cases"
+log = logging.getLogger(__name__)
 
 TAGS = [
     {"name": "cases", "description": "Sprawy rodzin: przyjęcie, stan, zamknięcie"},
@@ -55,6 +62,23 @@ def bootstrap(settings: CasesSettings | None = None) -> tuple[FastAPI, Runtime]:
             await run_periodically(runtime.engine, schedule, interval)
 
         runtime.background.append(retention)
+
+    async def consent_expiry() -> None:
+        """The periodic sweep: an expired consent's team members leave and its open referrals
+        end, as on a withdrawal (ADR 0037). Identifiers and counts only in the log."""
+        while True:
+            await asyncio.sleep(settings.consent_sweep_interval_s)
+            members, referrals = await sweep_expired_consents(
+                lambda: SqlUnitOfWork(runtime.sessions, translate)
+            )
+            if members or referrals:
+                log.info(
+                    "consent expiry applied",
+                    extra={"members_left": members, "referrals_ended": referrals},
+                )
+
+    consent_expiry.__name__ = "consent-expiry"
+    runtime.background.append(consent_expiry)
     app = create_app(
         runtime,
         title="CUS – sprawy rodzin (ZZK)",

@@ -37,6 +37,12 @@ class CasesSettings(ServiceSettings):
         description="Years a closed case file is kept, from 1 January of the year after it closed",
     )
     retention_category: str = Field(default="B10", description="Archival category of case files")
+    consent_sweep_interval_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often expired consents' consequences are applied (ADR 0037); reads "
+        "refuse an expired consent's share at once, whatever this is",
+    )
 
     @model_validator(mode="after")
     def _keys(self) -> CasesSettings:

@@ -108,6 +108,7 @@ def _team_out(auth: Authorized, names: dict[uuid.UUID, str]) -> list[s.TeamMembe
             invited_at=m.invited_at,
             joined_at=m.joined_at,
             left_at=m.left_at,
+            left_reason=m.left_reason,
         )
         for m in sorted(auth.team, key=lambda m: m.invited_at)
     ]

@@ -69,6 +69,16 @@ class FakeRepo:
     async def delete(self, item: Any) -> None:
         self.items.pop(item.id)
 
+    async def lock(self, case_id: uuid.UUID) -> None:
+        pass
+
+    async def cases_with_expiry_pending(self, now: Any, limit: int) -> list[uuid.UUID]:
+        return sorted(
+            {x.case_id for x in self.items.values()
+             if x.valid_until is not None and x.valid_until <= now and x.withdrawn_at is None
+             and x.expiry_applied_at is None}
+        )[:limit]  # fmt: skip
+
 
 @dataclass
 class FakeDirectory:
@@ -230,3 +240,21 @@ async def test_an_expired_consent_admits_no_new_member():
     with pytest.raises(InvalidInput) as refused:
         await handlers.invite_member(c.InviteMember(case_id, SCHOOL), uow=uow, actor=MANAGER)
     assert refused.value.errors[0].code == "outside_consent"
+
+
+async def test_the_expiry_sweep_applies_an_expired_consent_once():
+    uow = FakeUoW()
+    _case_id, consent_id = await _case_with_member(uow)
+    consent = uow.consents.items[consent_id]
+    consent.valid_until = handlers.now() - timedelta(minutes=1)
+    assert await handlers.sweep_expired_consents(lambda: uow) == (1, 0)
+    [member] = uow.team.items.values()
+    assert (member.state, member.left_reason) == (
+        model.MemberState.LEFT,
+        model.LeftReason.CONSENT_ENDED,
+    )
+    assert consent.expiry_applied_at is not None
+    assert uow.outbox[-1].type == "cases.team.member_left"
+    assert uow.outbox[-1].data["reason_code"] == "consent_ended"
+    assert [e.what for e in uow.access_log.entries][-1] == "consent.expired"
+    assert await handlers.sweep_expired_consents(lambda: uow) == (0, 0)

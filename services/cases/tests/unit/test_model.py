@@ -24,9 +24,14 @@ def referral(send: bool = True) -> model.Referral:
 
 
 def test_the_transition_table_is_the_gravity_task():
-    assert set(model.REFERRAL_TRANSITIONS[RS.REQUESTED]) == {RS.ACCEPTED, RS.REJECTED, RS.CANCELLED}
-    for terminal in (RS.REJECTED, RS.CANCELLED, RS.COMPLETED, RS.FAILED):
+    assert set(model.REFERRAL_TRANSITIONS[RS.REQUESTED]) == {
+        RS.ACCEPTED, RS.REJECTED, RS.CANCELLED, RS.WITHDRAWN_CONSENT,
+    }  # fmt: skip
+    for terminal in (RS.REJECTED, RS.CANCELLED, RS.COMPLETED, RS.FAILED, RS.WITHDRAWN_CONSENT):
         assert model.REFERRAL_TRANSITIONS[terminal] == {}
+    # Every open state ends in withdrawn-consent, by the consent's end only (ADR 0037).
+    for state in (RS.DRAFT, RS.REQUESTED, RS.ACCEPTED, RS.IN_PROGRESS, RS.ON_HOLD):
+        assert model.REFERRAL_TRANSITIONS[state][RS.WITHDRAWN_CONSENT] == {P.CONSENT}
     for state in (RS.ACCEPTED, RS.IN_PROGRESS, RS.ON_HOLD):
         assert model.REFERRAL_TRANSITIONS[state][RS.CANCELLED] == {P.SENDER, P.RECEIVER}
         assert model.REFERRAL_TRANSITIONS[state][RS.COMPLETED] == {P.RECEIVER}
@@ -116,3 +121,66 @@ def test_goals_reached_follow_the_latest_review_of_each_goal():
         2,
         0,
     )
+
+
+def test_only_the_consent_s_end_moves_a_referral_to_withdrawn_consent():
+    r = referral()
+    for party in (P.SENDER, P.RECEIVER):
+        with pytest.raises(Forbidden):
+            r.move(RS.WITHDRAWN_CONSENT, party=party, by="x", role="r", now=NOW,
+                   reason_code=model.ReasonCode.CONSENT_WITHDRAWN)  # fmt: skip
+    with pytest.raises(InvalidInput) as reserved:
+        r.move(RS.CANCELLED, party=P.SENDER, by="m", role="r", now=NOW,
+               reason_code=model.ReasonCode.CONSENT_EXPIRED)  # fmt: skip
+    assert reserved.value.errors[0].field == "reason_code"
+    assert r.state == RS.REQUESTED
+    r.move(RS.WITHDRAWN_CONSENT, party=P.CONSENT, by="system", role="consent", now=NOW,
+           reason_code=model.ReasonCode.CONSENT_EXPIRED)  # fmt: skip
+    assert (r.state, r.reason_code) == (RS.WITHDRAWN_CONSENT, model.ReasonCode.CONSENT_EXPIRED)
+    assert r.history[-1]["party"] == "consent"
+
+
+def test_the_consent_s_end_keeps_what_another_valid_consent_still_covers():
+    case_id = uuid.uuid4()
+    school, clinic = uuid.uuid4(), uuid.uuid4()
+
+    def consent(institution: uuid.UUID, kinds: list[model.DataKind], **kw: object) -> model.Consent:
+        return model.Consent(
+            id=uuid.uuid4(), case_id=case_id, tenant="1219053", given_by_member_id=uuid.uuid4(),
+            given_at=NOW - timedelta(days=10), method=model.ConsentMethod.PAPER,
+            institution_ids=[institution], sectors=[], data_kinds=kinds, recorded_by="m",
+            recorded_at=NOW, **kw,  # type: ignore[arg-type]
+        )  # fmt: skip
+
+    def member(institution: uuid.UUID) -> model.TeamMember:
+        return model.TeamMember(
+            id=uuid.uuid4(), case_id=case_id, tenant="1219053", institution_id=institution,
+            sector=None, state=model.MemberState.ACTIVE, invited_at=NOW, invited_by="m",
+        )  # fmt: skip
+
+    consents = [
+        consent(school, [model.DataKind.PLAN]),
+        consent(clinic, list(model.DataKind), valid_until=NOW - timedelta(seconds=1)),
+    ]
+    team = [member(school), member(clinic)]
+    to_school, to_clinic = referral(), referral()
+    to_school.institution_id, to_clinic.institution_id = school, clinic
+    done = referral()
+    done.institution_id = clinic
+    done.move(RS.REJECTED, party=P.RECEIVER, by="p", role="r", now=NOW,
+              reason_code=model.ReasonCode.OTHER)  # fmt: skip
+    left, ended = model.end_what_consent_no_longer_covers(
+        consents=consents, team=team, referrals=[to_school, to_clinic, done], now=NOW,
+        reason=model.ReasonCode.CONSENT_EXPIRED,
+    )  # fmt: skip
+    assert left == [team[1]]
+    assert team[0].state == model.MemberState.ACTIVE
+    assert team[1].left_reason == model.LeftReason.CONSENT_ENDED
+    # The school keeps its plan share but no longer has referrals: both open referrals end.
+    assert ended == [to_school, to_clinic]
+    assert done.state == RS.REJECTED
+    again = model.end_what_consent_no_longer_covers(
+        consents=consents, team=team, referrals=[to_school, to_clinic, done], now=NOW,
+        reason=model.ReasonCode.CONSENT_EXPIRED,
+    )  # fmt: skip
+    assert again == ([], [])

@@ -22,7 +22,7 @@ DataKind = Literal["diagnosis", "plan", "referrals", "meetings", "contact"]
 ConsentMethod = Literal["paper", "verbal", "electronic"]
 ReferralState = Literal[
     "draft", "requested", "accepted", "rejected", "cancelled", "in-progress", "on-hold",
-    "completed", "failed",
+    "completed", "failed", "withdrawn-consent",
 ]  # fmt: skip
 ReasonCode = Literal[
     "not_eligible",
@@ -32,6 +32,8 @@ ReasonCode = Literal[
     "service_unavailable",
     "duplicate",
     "other",
+    "consent_withdrawn",
+    "consent_expired",
 ]
 OutcomeCode = Literal["goal_achieved", "partially_achieved", "not_achieved", "other"]
 CloseReason = Literal[
@@ -145,6 +147,12 @@ class TeamMemberLeft(EventData):
     institution_id: uuid.UUID
     sector: Sector | None
     left_at: datetime
+    reason_code: Literal["consent_ended", "case_closed"] | None = Field(
+        default=None,
+        description="Why: no valid consent covers the institution any more, or the case was "
+        "closed; absent when the member left or was removed by the case manager (and in older "
+        "events)",
+    )
 
 
 class PlanUpdated(EventData):
@@ -267,6 +275,14 @@ class ReferralCancelled(ReferralEvent):
     event_type = "cases.referral.cancelled"
 
 
+class ReferralWithdrawnConsent(ReferralEvent):
+    """The referral ended because the family's consent no longer covers the receiving
+    institution (`reason_code` consent_withdrawn | consent_expired). Its receiver is told even
+    though the consent is gone: the event says only that this referral ended, and why."""
+
+    event_type = "cases.referral.withdrawn_consent"
+
+
 REFERRAL_EVENTS: dict[str, type[ReferralEvent]] = {
     "requested": ReferralRequested,
     "accepted": ReferralAccepted,
@@ -276,4 +292,5 @@ REFERRAL_EVENTS: dict[str, type[ReferralEvent]] = {
     "completed": ReferralCompleted,
     "failed": ReferralFailed,
     "cancelled": ReferralCancelled,
+    "withdrawn-consent": ReferralWithdrawnConsent,
 }

@@ -24,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     event,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import registry
@@ -129,6 +130,14 @@ consents = Table(
     _ts("withdrawn_at"),
     Column("withdrawn_by", Text),
     Column("withdrawal_note", LargeBinary, comment=SEALED_COMMENT),
+    Column("withdrawal_note", Text),
+    _ts("expiry_applied_at"),
+    # The sweep's candidates: expired, neither withdrawn nor applied yet (ADR 0037).
+    Index(
+        "ix_consents_expiry_pending",
+        "valid_until",
+        postgresql_where=text("withdrawn_at IS NULL AND expiry_applied_at IS NULL"),
+    ),
 )
 
 team_members = Table(
@@ -148,6 +157,7 @@ team_members = Table(
     Column("username", Text),
     _ts("joined_at"),
     _ts("left_at"),
+    Column("left_reason", _enum(model.LeftReason, "left_reason"), nullable=True),
     Index("ix_team_members_institution_state", "institution_id", "state"),
 )
 

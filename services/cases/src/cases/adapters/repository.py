@@ -99,6 +99,7 @@ def consent_from_json(d: dict[str, Any], vault: TextVault) -> model.Consent:
         withdrawn_at=_dt(d["withdrawn_at"]),
         withdrawn_by=d["withdrawn_by"],
         withdrawal_note=d["withdrawal_note"],
+        expiry_applied_at=_dt(d.get("expiry_applied_at")),
     )
 
 
@@ -118,6 +119,7 @@ def member_from_json(d: dict[str, Any]) -> model.TeamMember:
         username=d["username"],
         joined_at=_dt(d["joined_at"]),
         left_at=_dt(d["left_at"]),
+        left_reason=model.LeftReason(d["left_reason"]) if d.get("left_reason") else None,
     )
 
 
@@ -142,6 +144,12 @@ class CaseRepository(SqlRepository[model.Case]):
         inputs of the consent policy for a read (never changed, never flushed)."""
         row = (await self.session.execute(SNAPSHOT_SQL, {"id": case_id})).first()
         return None if row is None else snapshot_from_row(row, vault_of(self.session.sync_session))
+
+    async def lock(self, case_id: uuid.UUID) -> None:
+        """Hold the case's row until the transaction ends: a withdrawal and the expiry sweep
+        apply a consent's end to the team and referrals one at a time."""
+        c = orm.cases.c
+        await self.session.execute(select(c.id).where(c.id == case_id).with_for_update())
 
 
 class ReassignmentRepository(SqlRepository[model.CaseReassignment]):
@@ -173,6 +181,22 @@ class FamilyRepository(SqlRepository[model.FamilyMember]):
 
 class ConsentRepository(SqlRepository[model.Consent]):
     entity = model.Consent
+
+    async def cases_with_expiry_pending(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        """Cases with a consent expired by `now` whose consequences were not applied yet."""
+        x = orm.consents.c
+        rows = await self.session.execute(
+            select(x.case_id)
+            .where(
+                x.valid_until <= now,
+                x.withdrawn_at.is_(None),
+                x.expiry_applied_at.is_(None),
+            )
+            .group_by(x.case_id)
+            .order_by(func.min(x.valid_until))
+            .limit(limit)
+        )
+        return list(rows.scalars())
 
 
 class TeamRepository(SqlRepository[model.TeamMember]):

@@ -340,6 +340,9 @@ class Consent(Aggregate):
     withdrawn_at: datetime | None = None
     withdrawn_by: str | None = None
     withdrawal_note: str | None = None
+    # When the expiry's consequences were applied to the team and the referrals (the sweep,
+    # ADR 0037); None until then, and for consents withdrawn (applied with the withdrawal).
+    expiry_applied_at: datetime | None = None
 
     @classmethod
     def give(cls, **values: Any) -> Consent:
@@ -397,6 +400,13 @@ class MemberState(StrEnum):
     LEFT = "left"
 
 
+class LeftReason(StrEnum):
+    """Why a member left the team (None: they left, or the case manager removed them)."""
+
+    CONSENT_ENDED = "consent_ended"  # no valid consent covers their institution any more
+    CASE_CLOSED = "case_closed"
+
+
 @dataclass(eq=False)
 class TeamMember(Aggregate):
     """A specialist of a partner institution in the case's team (the case manager belongs
@@ -416,6 +426,7 @@ class TeamMember(Aggregate):
     username: str | None = None
     joined_at: datetime | None = None
     left_at: datetime | None = None
+    left_reason: LeftReason | None = None
 
     def accept(self, *, subject: str, username: str, now: datetime) -> None:
         if self.state != MemberState.INVITED:
@@ -433,14 +444,19 @@ class TeamMember(Aggregate):
             raise Conflict(f"Zaproszenie ma stan „{self.state}” i nie można go odrzucić.")
         self.state = MemberState.DECLINED
 
-    def leave(self, now: datetime) -> None:
+    def leave(self, now: datetime, reason: LeftReason | None = None) -> None:
         if self.state not in (MemberState.ACTIVE, MemberState.INVITED):
             raise Conflict(f"Członek zespołu ma stan „{self.state}”.")
         was_active = self.state == MemberState.ACTIVE
         self.state = MemberState.LEFT
         self.left_at = now
+        self.left_reason = reason
         if was_active:
             self.record(ev.MemberLeft(self.id))
+
+    @property
+    def in_team(self) -> bool:
+        return self.state in (MemberState.ACTIVE, MemberState.INVITED)
 
 
 # --- diagnosis --------------------------------------------------------------------------------
@@ -682,6 +698,9 @@ class ReferralState(StrEnum):
     ON_HOLD = "on-hold"
     COMPLETED = "completed"
     FAILED = "failed"
+    # Ended because the family's consent no longer covers the receiving institution (withdrawn
+    # or expired); reached by no person, only by the consent's end (ADR 0037).
+    WITHDRAWN_CONSENT = "withdrawn-consent"
 
 
 REFERRAL_STATE_NAMES_PL = {
@@ -694,12 +713,14 @@ REFERRAL_STATE_NAMES_PL = {
     ReferralState.ON_HOLD: "wstrzymane",
     ReferralState.COMPLETED: "zakończone",
     ReferralState.FAILED: "nieudane",
+    ReferralState.WITHDRAWN_CONSENT: "wycofane — brak zgody",
 }
 
 
 class Party(StrEnum):
     SENDER = "sender"  # the case manager
     RECEIVER = "receiver"  # partner staff of the offering's institution
+    CONSENT = "consent"  # no person: the family's consent ended (withdrawn or expired)
 
 
 class ReasonCode(StrEnum):
@@ -710,6 +731,12 @@ class ReasonCode(StrEnum):
     SERVICE_UNAVAILABLE = "service_unavailable"
     DUPLICATE = "duplicate"
     OTHER = "other"
+    # Only for `withdrawn-consent`, set by the consent's end itself (ADR 0037).
+    CONSENT_WITHDRAWN = "consent_withdrawn"
+    CONSENT_EXPIRED = "consent_expired"
+
+
+CONSENT_REASONS = frozenset({ReasonCode.CONSENT_WITHDRAWN, ReasonCode.CONSENT_EXPIRED})
 
 
 class OutcomeCode(StrEnum):
@@ -719,19 +746,27 @@ class OutcomeCode(StrEnum):
     OTHER = "other"
 
 
-_S, _R = Party.SENDER, Party.RECEIVER
+_S, _R, _C = Party.SENDER, Party.RECEIVER, Party.CONSENT
 _BOTH = frozenset({_S, _R})
+_CONSENT = frozenset({_C})
 RS = ReferralState
 
 # The HL7 Gravity (FHIR SDOH) referral task: from each state, the states it may go to and who
 # may take it there. The receiving partner accepts, rejects, progresses and completes; either
-# side may cancel; a draft belongs to the sender alone.
+# side may cancel; a draft belongs to the sender alone. Every open state ends in
+# `withdrawn-consent` when the family's consent stops covering the receiving institution — by the
+# consent's end only, never by a person (ADR 0037).
 REFERRAL_TRANSITIONS: dict[ReferralState, dict[ReferralState, frozenset[Party]]] = {
-    RS.DRAFT: {RS.REQUESTED: frozenset({_S}), RS.CANCELLED: frozenset({_S})},
+    RS.DRAFT: {
+        RS.REQUESTED: frozenset({_S}),
+        RS.CANCELLED: frozenset({_S}),
+        RS.WITHDRAWN_CONSENT: _CONSENT,
+    },
     RS.REQUESTED: {
         RS.ACCEPTED: frozenset({_R}),
         RS.REJECTED: frozenset({_R}),
         RS.CANCELLED: _BOTH,
+        RS.WITHDRAWN_CONSENT: _CONSENT,
     },
     RS.ACCEPTED: {
         RS.IN_PROGRESS: frozenset({_R}),
@@ -739,26 +774,32 @@ REFERRAL_TRANSITIONS: dict[ReferralState, dict[ReferralState, frozenset[Party]]]
         RS.COMPLETED: frozenset({_R}),
         RS.FAILED: frozenset({_R}),
         RS.CANCELLED: _BOTH,
+        RS.WITHDRAWN_CONSENT: _CONSENT,
     },
     RS.IN_PROGRESS: {
         RS.ON_HOLD: frozenset({_R}),
         RS.COMPLETED: frozenset({_R}),
         RS.FAILED: frozenset({_R}),
         RS.CANCELLED: _BOTH,
+        RS.WITHDRAWN_CONSENT: _CONSENT,
     },
     RS.ON_HOLD: {
         RS.IN_PROGRESS: frozenset({_R}),
         RS.COMPLETED: frozenset({_R}),
         RS.FAILED: frozenset({_R}),
         RS.CANCELLED: _BOTH,
+        RS.WITHDRAWN_CONSENT: _CONSENT,
     },
     RS.REJECTED: {},
     RS.CANCELLED: {},
     RS.COMPLETED: {},
     RS.FAILED: {},
+    RS.WITHDRAWN_CONSENT: {},
 }
 
-REASON_REQUIRED = frozenset({RS.REJECTED, RS.CANCELLED, RS.ON_HOLD, RS.FAILED})
+REASON_REQUIRED = frozenset(
+    {RS.REJECTED, RS.CANCELLED, RS.ON_HOLD, RS.FAILED, RS.WITHDRAWN_CONSENT}
+)
 
 
 @dataclass(eq=False)
@@ -813,6 +854,10 @@ class Referral(Aggregate):
         if to not in allowed:
             raise Conflict(f"Skierowanie w stanie „{self.state}” nie może przejść do stanu „{to}”.")
         if party not in allowed[to]:
+            if allowed[to] == _CONSENT:
+                raise Forbidden(
+                    "Ten stan skierowanie osiąga samo, gdy zgoda rodziny przestaje obowiązywać."
+                )
             raise Forbidden(
                 "Tej zmiany stanu skierowania dokonuje "
                 + ("instytucja przyjmująca." if Party.RECEIVER in allowed[to] else "kierujący.")
@@ -820,6 +865,12 @@ class Referral(Aggregate):
         if to in REASON_REQUIRED and reason_code is None:
             raise InvalidInput.field(
                 "reason_code", "Ta zmiana stanu wymaga podania powodu.", "missing"
+            )
+        if reason_code in CONSENT_REASONS and party != Party.CONSENT:
+            raise InvalidInput.field(
+                "reason_code",
+                "Ten powód nadaje system, gdy zgoda rodziny przestaje obowiązywać.",
+                "reserved",
             )
         if to == RS.COMPLETED and outcome_code is None:
             raise InvalidInput.field(
@@ -852,6 +903,42 @@ class Referral(Aggregate):
             },
         ]
         self.record(ev.ReferralMoved(self.id, previous.value, to.value, now))
+
+
+def end_what_consent_no_longer_covers(
+    *,
+    consents: list[Consent],
+    team: list[TeamMember],
+    referrals: list[Referral],
+    now: datetime,
+    reason: ReasonCode,
+) -> tuple[list[TeamMember], list[Referral]]:
+    """After a consent was withdrawn or expired: the team members (active or invited) whose
+    institution no consent valid `now` covers leave the team, and every open referral whose
+    receiving institution no valid consent grants `referrals` ends in `withdrawn-consent` — the
+    shared decision (`shared.consent.granted_kinds`), as the API applies it to reads. Returns
+    what changed; applying it again changes nothing."""
+    left = []
+    for member in team:
+        if member.in_team and not shared_consent.granted_kinds(
+            consents, member.institution_id, member.sector, now
+        ):
+            member.leave(now, LeftReason.CONSENT_ENDED)
+            left.append(member)
+    ended = []
+    for referral in referrals:
+        if RS.WITHDRAWN_CONSENT not in REFERRAL_TRANSITIONS[referral.state]:
+            continue  # already final
+        granted = shared_consent.granted_kinds(
+            consents, referral.institution_id, referral.sector, now
+        )
+        if shared_consent.REFERRALS not in granted:
+            referral.move(
+                RS.WITHDRAWN_CONSENT, party=Party.CONSENT, by="system", role=Party.CONSENT.value,
+                now=now, reason_code=reason,
+            )  # fmt: skip
+            ended.append(referral)
+    return left, ended
 
 
 # --- meetings ---------------------------------------------------------------------------------

@@ -79,8 +79,13 @@ async def open_case(
 
 
 @router.get("/cases", tags=["cases"], summary="Moje sprawy (bez danych osobowych)")
-async def list_cases(actor: CurrentActor, session: Session) -> list[s.CaseSummary]:
-    return await views.my_cases(session, actor.subject, actor.institution_id)
+async def list_cases(actor: CurrentActor, session: Session, uow: UoW) -> list[s.CaseSummary]:
+    """The cases the caller may open now (the consent policy decides each, as on opening)."""
+    listed = await views.my_cases(session, actor.subject, actor.institution_id)
+    visible = await handlers.may_open_now(
+        uow=uow, actor=actor, listed=[(x.id, x.tenant, Relation(x.relation)) for x in listed]
+    )
+    return [x for x in listed if x.id in visible]
 
 
 @router.get(
@@ -456,6 +461,21 @@ async def invite_member(
     return s.Created(id=member_id)
 
 
+@router.post(
+    "/cases/{case_id}/team/{member_id}/reinvite",
+    status_code=201,
+    tags=["team"],
+    summary="Zaproś ponownie członka, którego dostęp zakończył się ze zgodą",
+)
+async def reinvite_member(
+    case_id: CaseId, member_id: uuid.UUID, actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> s.Created:
+    new_id = await handlers.reinvite_member(
+        c.ReinviteMember(case_id, member_id, purpose), uow=uow, actor=actor
+    )
+    return s.Created(id=new_id)
+
+
 @router.delete("/cases/{case_id}/team/{member_id}", status_code=204, tags=["team"])
 async def remove_member(
     case_id: CaseId, member_id: uuid.UUID, actor: CurrentActor, uow: UoW, purpose: Purpose
@@ -467,10 +487,14 @@ async def remove_member(
 @router.get(
     "/team-invitations", tags=["team"], summary="Zaproszenia do zespołów dla mojej instytucji"
 )
-async def my_invitations(actor: CurrentActor, session: Session) -> list[s.InvitationOut]:
+async def my_invitations(actor: CurrentActor, session: Session, uow: UoW) -> list[s.InvitationOut]:
     if actor.institution_id is None:
         return []
-    return await views.invitations(session, actor.institution_id, actor.username)
+    listed = await views.invitations(session, actor.institution_id, actor.username)
+    open_now = await handlers.open_invitations(
+        uow=uow, actor=actor, invited=[(x.id, x.case_id) for x in listed]
+    )
+    return [x for x in listed if x.id in open_now]
 
 
 @router.post("/team-invitations/{member_id}/accept", tags=["team"])
@@ -865,3 +889,12 @@ async def export_family_data(
 
 
 RELATION_NAMES_PL = documents.RELATION_NAMES_PL
+RELATION_NAMES_PL = {
+    Relation.CASE_MANAGER.value: "pracownik socjalny (prowadzący)",
+    Relation.TEAM_MEMBER.value: "członek zespołu",
+    Relation.RECEIVING_PARTNER.value: "instytucja przyjmująca skierowanie",
+    Relation.DIRECTOR.value: "dyrektor ośrodka",
+    "partner_system": "system teleinformatyczny instytucji",
+    "system": "platforma (skutki wygaśnięcia zgody)",
+    "none": "bez dostępu do sprawy",
+}

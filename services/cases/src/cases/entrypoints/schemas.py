@@ -168,6 +168,11 @@ class TeamMemberOut(BaseModel):
     invited_at: datetime | None
     joined_at: datetime | None
     left_at: datetime | None
+    left_reason: model.LeftReason | None = Field(
+        default=None,
+        description="consent_ended: no valid consent covers the institution any more (it may be "
+        "invited again: POST …/team/{member_id}/reinvite); case_closed",
+    )
 
 
 class ActionOut(BaseModel):

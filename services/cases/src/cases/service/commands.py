@@ -122,6 +122,15 @@ class WithdrawConsent:
 
 
 @dataclass(frozen=True)
+class ReinviteMember:
+    """Invite again a member whose access ended with the consent (ADR 0037)."""
+
+    case_id: uuid.UUID
+    member_id: uuid.UUID
+    purpose: str = DEFAULT_PURPOSE
+
+
+@dataclass(frozen=True)
 class InviteMember:
     case_id: uuid.UUID
     institution_id: uuid.UUID

@@ -305,6 +305,67 @@ async def find_cases_by_pesel(
         return visible
 
 
+async def may_open_now(
+    *, uow: UnitOfWork, actor: Actor, listed: list[tuple[uuid.UUID, str, Relation]]
+) -> set[uuid.UUID]:
+    """Of the cases a list would show (id, tenant, relation it was listed for), those the policy
+    lets the caller open now in that relation — so nothing listed opens as 404 (ADR 0037).
+    A case listed as managed needs only the case for the decision (the manager's relation does
+    not depend on consents); every other one is decided on its consents and team."""
+    at = now()
+    visible: set[uuid.UUID] = set()
+    async with uow:
+        for case_id, tenant, relation in listed:
+            if relation == Relation.CASE_MANAGER:
+                case = model.Case(
+                    id=case_id, tenant=tenant, manager_subject=actor.subject,
+                    manager_username=actor.username, opened_at=at,
+                )  # fmt: skip
+                access = policy.decide(
+                    actor, case, consents=(), team=(), receiving_institutions=(), sectors={},
+                    now=at,
+                )  # fmt: skip
+            else:
+                try:
+                    access = (await authorize(uow, actor, case_id, at, for_change=False)).access
+                except NotFound:
+                    continue
+            if access is not None and access.relation == relation:
+                visible.add(case_id)
+    return visible
+
+
+async def open_invitations(
+    *, uow: UnitOfWork, actor: Actor, invited: list[tuple[uuid.UUID, uuid.UUID]]
+) -> set[uuid.UUID]:
+    """Of the invitations (member id, case id) for the caller's institution, those it could
+    accept now: the case open and a valid consent covering the institution (as `accept`)."""
+    if actor.institution_id is None:
+        return set()
+    at = now()
+    out: set[uuid.UUID] = set()
+    async with uow:
+        sectors = dict(await uow.directory.sectors([actor.institution_id]))
+        for member_id, case_id in invited:
+            snapshot = await uow.cases.snapshot(case_id)
+            if snapshot is None:
+                continue
+            case, consents, team = snapshot
+            member = next((m for m in team if m.id == member_id), None)
+            if (
+                case.state != model.CaseState.CLOSED
+                and member is not None
+                and policy.may_join(
+                    member.institution_id,
+                    member.sector or sectors.get(actor.institution_id),
+                    consents,
+                    at,
+                )
+            ):
+                out.add(member_id)
+    return out
+
+
 async def incoming_referrals(
     *,
     uow: UnitOfWork,
@@ -538,8 +599,8 @@ async def close_case(cmd: c.CloseCase, *, uow: UnitOfWork, actor: Actor) -> None
         _require_manager(auth)
         auth.case.close(cmd.reason, cmd.note, at)
         for member in auth.team:
-            if member.state in (model.MemberState.ACTIVE, model.MemberState.INVITED):
-                member.leave(at)
+            if member.in_team:
+                member.leave(at, model.LeftReason.CASE_CLOSED)
         # Referrals still open are cancelled by the sender, so every loop is closed.
         for referral in await uow.referrals.of_case(auth.case.id):
             if model.ReferralState.CANCELLED in model.REFERRAL_TRANSITIONS[referral.state]:
@@ -639,22 +700,26 @@ async def give_consent(cmd: c.GiveConsent, *, uow: UnitOfWork, actor: Actor) -> 
 
 @records_refusals("change", "consent.withdraw")
 async def withdraw_consent(cmd: c.WithdrawConsent, *, uow: UnitOfWork, actor: Actor) -> None:
-    """The family withdraws a consent; it takes effect on the very next request. Members whose
-    institution no valid consent covers any more leave the team."""
+    """The family withdraws a consent; it takes effect on the very next request. In the same
+    unit of work, members whose institution no valid consent covers any more leave the team and
+    open referrals whose receiver no valid consent grants `referrals` end in `withdrawn-consent`
+    (ADR 0037)."""
     at = now()
     async with uow:
+        await uow.cases.lock(cmd.case_id)
         auth = await authorize(uow, actor, cmd.case_id, at)
         _require_manager(auth)
         consent = next((x for x in auth.consents if x.id == cmd.consent_id), None)
         if consent is None:
             raise NotFound("Nie znaleziono zgody.")
         consent.withdraw(at=at, by=actor.username, note=cmd.note)
-        for member in auth.team:
-            if member.state in (
-                model.MemberState.ACTIVE,
-                model.MemberState.INVITED,
-            ) and not policy.may_join(member.institution_id, member.sector, auth.consents, at):
-                member.leave(at)
+        model.end_what_consent_no_longer_covers(
+            consents=auth.consents,
+            team=auth.team,
+            referrals=list(await uow.referrals.of_case(auth.case.id)),
+            now=at,
+            reason=model.ReasonCode.CONSENT_WITHDRAWN,
+        )
         await _log(
             uow, actor, auth, action="change", what="consent.withdraw", purpose=cmd.purpose, at=at
         )
@@ -707,6 +772,32 @@ async def invite_member(cmd: c.InviteMember, *, uow: UnitOfWork, actor: Actor) -
         )
         await uow.commit()
         return member.id
+
+
+async def reinvite_member(cmd: c.ReinviteMember, *, uow: UnitOfWork, actor: Actor) -> uuid.UUID:
+    """A new invitation for the same institution, person and function as a member who left the
+    team because the consent ended; the consent in force now must cover the institution (as for
+    any invitation), and the specialist accepts again."""
+    at = now()
+    async with uow:
+        auth = await authorize(uow, actor, cmd.case_id, at, for_change=False)
+        _require_manager(auth)
+        former = next((m for m in auth.team if m.id == cmd.member_id), None)
+        if former is None:
+            raise NotFound("Nie znaleziono członka zespołu.")
+        if former.left_reason != model.LeftReason.CONSENT_ENDED:
+            raise Conflict(
+                "Ponownie zaprasza się tylko członka, którego dostęp zakończył się razem ze "
+                "zgodą rodziny."
+            )
+    invite = c.InviteMember(
+        cmd.case_id,
+        former.institution_id,
+        former.function,
+        former.username or former.invited_username,
+        cmd.purpose,
+    )
+    return await invite_member(invite, uow=uow, actor=actor)
 
 
 @records_refusals("change", lambda cmd: "team.accept" if cmd.accept else "team.decline")
@@ -988,3 +1079,78 @@ async def record_meeting_held(cmd: c.RecordMeetingHeld, *, uow: UnitOfWork, acto
             uow, actor, auth, action="change", what="meeting.held", purpose=cmd.purpose, at=at
         )
         await uow.commit()
+
+
+# --- consent expiry (ADR 0037) ----------------------------------------------------------------
+
+SYSTEM_SUBJECT = "system:consent-expiry"
+EXPIRY_PURPOSE = "wygaśnięcie zgody rodziny"
+
+
+async def apply_consent_expiry(
+    case_id: uuid.UUID, *, uow: UnitOfWork, at: datetime | None = None
+) -> tuple[int, int]:
+    """Apply the expiry of the case's consents expired by now: what `withdraw_consent` does on a
+    withdrawal (members leave, open referrals end in `withdrawn-consent`), then mark those
+    consents applied. Reads never wait for this: the policy refuses an expired consent's share
+    on the very next request. Returns (members who left, referrals ended)."""
+    at = at or now()
+    async with uow:
+        await uow.cases.lock(case_id)
+        case = await uow.cases.get(case_id)
+        if case is None:
+            return 0, 0
+        consents = list(await uow.consents.of_case(case_id))
+        expired = [
+            x
+            for x in consents
+            if x.withdrawn_at is None
+            and x.expiry_applied_at is None
+            and x.valid_until is not None
+            and x.valid_until <= at
+        ]
+        if not expired:
+            return 0, 0
+        left, ended = model.end_what_consent_no_longer_covers(
+            consents=consents,
+            team=list(await uow.team.of_case(case_id)),
+            referrals=list(await uow.referrals.of_case(case_id)),
+            now=at,
+            reason=model.ReasonCode.CONSENT_EXPIRED,
+        )
+        for consent in expired:
+            consent.expiry_applied_at = at
+        if left or ended:
+            await uow.access_log.record(
+                AccessEntry(
+                    case_id=case.id,
+                    tenant=case.tenant,
+                    at=at,
+                    actor_subject=SYSTEM_SUBJECT,
+                    actor_username="system",
+                    actor_roles="",
+                    relation="system",
+                    institution_id=None,
+                    action="change",
+                    what="consent.expired",
+                    purpose=EXPIRY_PURPOSE,
+                )
+            )
+        await uow.commit()
+        return len(left), len(ended)
+
+
+async def sweep_expired_consents(
+    new_uow: Callable[[], UnitOfWork], *, batch: int = 100
+) -> tuple[int, int]:
+    """One pass of the periodic sweep: every case with a consent expired and not yet applied,
+    each in its own unit of work (one case's failure does not hold back the others)."""
+    at = now()
+    async with new_uow() as uow:
+        case_ids = await uow.consents.cases_with_expiry_pending(at, batch)
+    members = referrals = 0
+    for case_id in case_ids:
+        left, ended = await apply_consent_expiry(case_id, uow=new_uow(), at=at)
+        members += left
+        referrals += ended
+    return members, referrals

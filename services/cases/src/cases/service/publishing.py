@@ -45,7 +45,7 @@ def _referral_event(r: model.Referral, e: ev.ReferralMoved) -> EventData:
         at=e.at,
         requested_at=r.requested_at,
         reason_code=r.reason_code.value if r.reason_code and e.state in (
-            "rejected", "cancelled", "on-hold", "failed") else None,
+            "rejected", "cancelled", "on-hold", "failed", "withdrawn-consent") else None,
         outcome_code=r.outcome_code.value if r.outcome_code and e.state == "completed" else None,
         capacity_status=r.capacity_status,
     )  # fmt: skip
@@ -122,6 +122,7 @@ async def translate(uow: Any, aggregate: object, event: ev.DomainEvent) -> list[
                 institution_id=m.institution_id,
                 sector=m.sector,
                 left_at=m.left_at,
+                reason_code=m.left_reason.value if m.left_reason else None,
             )
             return [_wrap(data, m.tenant, m.case_id)]
         case ev.PlanUpdated(), model.PlanVersion() as p:

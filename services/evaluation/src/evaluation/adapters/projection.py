@@ -284,6 +284,11 @@ STATE_RANK = {
     "failed": 4,
 }
 
+# A referral ended because the family's consent ended (cases ADR 0037) is counted with the
+# cancelled ones: the loop was closed by neither side's decision about the service. Its reason
+# code (consent_withdrawn | consent_expired) is kept as the cancellation's reason.
+COUNTED_AS = {"withdrawn-consent": "cancelled"}
+
 _NEWER_STATE = "((t.state_at, t.state_rank) < (EXCLUDED.state_at, EXCLUDED.state_rank))"
 
 _REFERRAL = text(
@@ -525,7 +530,7 @@ def rows_for(event: EventMeta, payload: EventData) -> list[tuple[Any, Params]]:
 
 
 def _referral_params(tenant: str, r: c.ReferralEvent) -> Params:
-    state = r.state
+    state = COUNTED_AS.get(r.state, r.state)
 
     def at_if(wanted: str) -> Any:
         return r.at if state == wanted else None
@@ -539,7 +544,7 @@ def _referral_params(tenant: str, r: c.ReferralEvent) -> Params:
         "receiving_sector": r.receiving_sector,
         "state": state,
         "at": r.at,
-        "rank": STATE_RANK[state],
+        "rank": STATE_RANK.get(state, max(STATE_RANK.values())),
         "requested_at": r.requested_at or at_if("requested"),
         "accepted_at": at_if("accepted"),
         "rejected_at": at_if("rejected"),

@@ -438,6 +438,12 @@ class SqlStore:
         ).all()
         return await self._persons(rows)
 
+    async def member_user_id(self, member_id: uuid.UUID) -> str | None:
+        value = await self.session.scalar(
+            text("SELECT user_id FROM case_team WHERE member_id = :m"), {"m": member_id}
+        )
+        return str(value) if value else None
+
     async def _persons(self, rows: Sequence[Any]) -> list[Person]:
         """(user id, e-mail, daily digest, institution, roles, tenants, manager) rows → people
         with their preferences and their institution's sector, once each."""

@@ -166,6 +166,30 @@ def _consent_reaches(
     return _trimmed_scope(data, institution_id, sector) if named else None
 
 
+CONSENT_ENDED = "consent_ended"
+
+
+def _consent_end_reaches(
+    data: c.ReferralWithdrawnConsent, facts: CaseFacts, institution_id: uuid.UUID
+) -> EventData | None:
+    """A referral ended because the consent ended (ADR 0037): its receiving institution (and
+    its sending side) is told although the consent no longer shares anything with it — the event
+    carries only the referral's identifiers, its states, times and the reason code, all of which
+    the receiver held while the referral was open. A draft was never shown to the receiver, so
+    its end is not told to it either."""
+    if institution_id == data.sending_institution_id:
+        return data
+    referral = facts.referral(data.referral_id)
+    if (
+        institution_id == data.receiving_institution_id
+        and referral is not None
+        and referral.receiving_institution_id == institution_id
+        and data.previous_state not in (None, "draft")
+    ):
+        return data
+    return None
+
+
 def reaches(
     event_type: str,
     data: EventData,
@@ -180,6 +204,16 @@ def reaches(
     at `at`, or None when it must not reach them."""
     if isinstance(data, c.FamilyConsented | c.ConsentWithdrawn):
         return _consent_reaches(data, facts, institution_id, sector, at)
+    if isinstance(data, c.ReferralWithdrawnConsent):
+        return _consent_end_reaches(data, facts, institution_id)
+    if (
+        isinstance(data, c.TeamMemberLeft)
+        and data.reason_code == CONSENT_ENDED
+        and data.institution_id == institution_id
+    ):
+        # The member's own institution learns its access ended with the consent; the rest of
+        # the team, as for any departure, while it may see the team.
+        return data
     if event_type in TEAM_EVENTS:
         assert isinstance(data, c.TeamMemberJoined | c.TeamMemberLeft)
         if data.institution_id == institution_id:

@@ -98,6 +98,21 @@ async def tell_people(
     else:
         institutions = rule.institutions(data)
     people = await store.people(event.tenant, institutions, coordinators=False)
+    if isinstance(data, c.TeamMemberLeft):
+        # Only the specialist whose membership ended (ADR 0037), known by the subject they
+        # joined with.
+        member = await store.member_user_id(data.member_id)
+        people = [
+            p
+            for p in await store.case_staff(
+                facts.case_id,
+                manager=False,
+                team=True,
+                institutions={data.institution_id},
+                at=data.left_at,
+            )
+            if member is not None and p.user_id == member
+        ]
     if rule.case_manager or rule.team:
         staff = await store.case_staff(
             facts.case_id, manager=rule.case_manager, team=rule.team, institutions=None, at=at
@@ -126,8 +141,9 @@ async def tell_people(
             continue
         if may_open(facts, person, target, at):
             told.append((person, link))
-        elif isinstance(data, c.ConsentWithdrawn):
-            # Told that their share ended, with nothing to open any more.
+        elif isinstance(data, c.ConsentWithdrawn | c.ReferralWithdrawnConsent | c.TeamMemberLeft):
+            # Told that their share (the referral, their membership) ended with the consent,
+            # with nothing to open any more.
             told.append((person, None))
     await notify_each(store, told, str(event.id), rule.kind, rule.title, target, web_base_url)
 

@@ -113,6 +113,14 @@ RULES: dict[str, NoticeRule] = {
         _sending,
         case_manager=True,
     ),
+    c.ReferralWithdrawnConsent.event_type: NoticeRule(
+        "referral",
+        "Skierowanie zostało zakończone, bo zgoda rodziny przestała obowiązywać",
+        _referral_link,
+        False,
+        _receiving,
+        case_manager=True,
+    ),
     c.ConsentWithdrawn.event_type: NoticeRule(
         "consent",
         "Rodzina wycofała zgodę na udostępnianie danych",
@@ -170,7 +178,20 @@ RULES: dict[str, NoticeRule] = {
 }
 
 
+# A member who left the team because the consent ended (ADR 0037): told, without a link (there
+# is nothing they may open any more) and without the family's name.
+ACCESS_ENDED = NoticeRule(
+    "team",
+    "Twój dostęp do sprawy zakończył się, bo zgoda rodziny przestała obowiązywać",
+    _case_link,
+    False,
+    _attr_ids("institution_id"),
+)
+
+
 def rule_for(event_type: str, data: EventData) -> NoticeRule | None:
+    if isinstance(data, c.TeamMemberLeft):
+        return ACCESS_ENDED if data.reason_code == "consent_ended" else None
     if isinstance(data, p.CoordinatorsChanged):
         if not data.understaffed:
             return None

@@ -97,6 +97,9 @@ class Store(Protocol):
         """The case's current manager (`manager`) and its team members at `at` (`team`), known
         by their subject; members only of `institutions`, or every member when it is None."""
 
+    async def member_user_id(self, member_id: uuid.UUID) -> str | None:
+        """The subject of the specialist a team member row stands for (None: unknown)."""
+
     async def add_notice(
         self,
         user_id: str,
