@@ -7,7 +7,7 @@ retention of disposed cases) does it through a SECURITY DEFINER function of the 
 app role may EXECUTE.
 
 Revision ID: b4e1a7c9d2f3
-Revises: 9f3c1d7e5a20
+Revises: b13e0f7e2a01
 Create Date: 2026-12-07 21:30:00+00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 from shared.db.roles import for_app_roles
 
 revision: str = "b4e1a7c9d2f3"
-down_revision: str | None = "9f3c1d7e5a20"
+down_revision: str | None = "b13e0f7e2a01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -18,7 +18,7 @@
   disposal must not leave an orphan chain behind).
 
 Revision ID: b13e0d3c9f03
-Revises: 9f3c1d7e5a20
+Revises: b4e1a7c9d2f3
 Create Date: 2026-12-07 21:30:00+00:00
 """
 
@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b13e0d3c9f03"
-down_revision: str | None = "9f3c1d7e5a20"
+down_revision: str | None = "b4e1a7c9d2f3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,7 +9,7 @@
   expired before this migration are left NULL: the first sweep applies them.
 
 Revision ID: b13e0c5a7d02
-Revises: 9f3c1d7e5a20
+Revises: b13e0d3c9f03
 Create Date: 2026-12-07 22:00:00+00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b13e0c5a7d02"
-down_revision: str | None = "9f3c1d7e5a20"
+down_revision: str | None = "b13e0d3c9f03"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,7 +15,7 @@ The VACUUM (ANALYZE) after the swap cannot run in a function: the app role gets 
 autovacuum comes by later). A migration adding a projection table grants MAINTAIN on it too.
 
 Revision ID: d3a9e6b2c5f1
-Revises: 1a7e9c3b5d08
+Revises: e16b3c4d5f06
 Create Date: 2026-12-07 21:30:00+00:00
 """
 
@@ -26,7 +26,7 @@ from alembic import op
 from shared.db.roles import for_app_roles
 
 revision: str = "d3a9e6b2c5f1"
-down_revision: str | None = "1a7e9c3b5d08"
+down_revision: str | None = "e16b3c4d5f06"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,7 +8,7 @@ years ago (in Poland's calendar) with the transaction-local setting
 while the setting is set, and a new row trigger checks that each deleted row is older than it.
 
 Revision ID: c14f1a2b3d04
-Revises: 7e2b9c4d1f30
+Revises: c8d2f5a1e7b4
 Create Date: 2026-12-07 21:30:00+00:00
 """
 
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "c14f1a2b3d04"
-down_revision: str | None = "7e2b9c4d1f30"
+down_revision: str | None = "c8d2f5a1e7b4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
