@@ -130,7 +130,6 @@ consents = Table(
     _ts("withdrawn_at"),
     Column("withdrawn_by", Text),
     Column("withdrawal_note", LargeBinary, comment=SEALED_COMMENT),
-    Column("withdrawal_note", Text),
     _ts("expiry_applied_at"),
     # The sweep's candidates: expired, neither withdrawn nor applied yet (ADR 0037).
     Index(
