@@ -7,7 +7,7 @@
 `run` (also daily inside the service) does three things:
 
 1. marks every closed case whose period has ended as due for disposal (`case_retention`): the
-   period (CASES_RETENTION_CASE_YEARS, default 10 for category B10) counts from 1 January of the
+   period (RETENTION_CASE_YEARS, default 10 for category B10) counts from 1 January of the
    year after the case closed, in Poland's calendar;
 2. disposes of every due case whose disposal was approved: its access-log chain through
    `access_log_dispose` (which records the removal), then the case with its family, PESELs,

@@ -2,7 +2,7 @@
 
     python -m notifications.retention [--dry-run]
 
-Also run daily inside the service. Deletes, each past its period (NOTIFICATIONS' settings
+Also run daily inside the service. Deletes, each past its period (the settings
 `retention_*`, defaults in `NotificationsSettings`):
 
 - in-app notices, read or not, by their creation on the business clock (ADR 0015);
