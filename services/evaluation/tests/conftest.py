@@ -157,19 +157,3 @@ async def own_evaluation(
             yield service
     finally:
         server.stop()
-
-
-# Tables the tests print into the terminal summary, whether or not output is captured (`-s`).
-SUMMARY_TABLES = pytest.StashKey[list[str]]()
-
-
-@pytest.fixture
-def summary_table(request: pytest.FixtureRequest) -> Callable[[str], None]:
-    """Adds a text block to the terminal summary of the run."""
-    return lambda text: request.config.stash.setdefault(SUMMARY_TABLES, []).append(text)
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    for text in config.stash.get(SUMMARY_TABLES, []):
-        terminalreporter.write_sep("-", "evaluation: cross-view suppression")
-        terminalreporter.write_line(text)

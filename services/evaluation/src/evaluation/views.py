@@ -25,11 +25,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.domain import labels as L
-from evaluation.domain import linkage
 from evaluation.domain.disclosure import Count, Rate, Stat
 from evaluation.domain.periods import Period
 from evaluation.domain.report import Report, Section, Table
-from evaluation.domain.suppression import Kind, Line, Ref, Relations
+from evaluation.domain.suppression import Line, Ref, Relations
 from shared.clock import WARSAW
 
 EPOCH = datetime(1900, 1, 1, tzinfo=UTC)
@@ -506,7 +505,7 @@ async def _percentiles(
     return results[0], results[1]
 
 
-async def _cases(q: _Q, stock: bool) -> Section:
+async def _cases(q: _Q) -> Section:
     section = Section("cases", "Współpraca wokół rodzin (zespoły zadaniowe)")
     duration = _DAYS.format(a="c.closed_at", b="c.opened_at")
     closed_in = f"c.closed_at IS NOT NULL AND {_within('c.closed_at')} AND c.opened_at IS NOT NULL"
@@ -528,9 +527,8 @@ async def _cases(q: _Q, stock: bool) -> Section:
     # not closed before it; then from the rows, plus those closed in [:end, :fe) and minus those
     # opened in [:end, :fe) (both empty when the end starts a month).
     open_now = (
-        (
-            await q.one(
-                f"""
+        await q.one(
+            f"""
             SELECT (SELECT CAST(COALESCE(sum(s.n), 0) AS bigint) FROM ev_case_months s
                     WHERE {q.scope("s.tenant")} AND s.opened_month < CAST(:fe AS timestamptz)
                       AND (s.closed_month IS NULL OR s.closed_month >= CAST(:fe AS timestamptz)))
@@ -542,11 +540,8 @@ async def _cases(q: _Q, stock: bool) -> Section:
                       AND c.opened_at < CAST(:fe AS timestamptz)
                       AND (c.closed_at IS NULL OR c.closed_at >= CAST(:fe AS timestamptz)))
             """
-            )
-        )[0]
-        if stock
-        else 0
-    )
+        )
+    )[0]
     days = await _days(q)
     d_med, d_p90 = await _percentiles(
         q, duration, "ev_cases c", f"{q.scope('c.tenant')} AND {closed_in}", d_n, days["duration"]
@@ -564,11 +559,7 @@ async def _cases(q: _Q, stock: bool) -> Section:
     summary.add("consented", "Sprawy założone ze zgodą rodziny", Count(consented))
     summary.add("consent_share", "Odsetek spraw ze zgodą (%)", Rate(consented, opened))
     summary.add("closed", "Sprawy zamknięte", Count(closed))
-    if stock:
-        # A state, shown as of now only: beside the reports of two periods in a row it would
-        # give the cases opened and closed between them away (open at the end = open at the
-        # start + opened − closed; ADR 0048).
-        summary.add("open", "Sprawy otwarte teraz", Count(open_now))
+    summary.add("open", "Sprawy otwarte na koniec okresu", Count(open_now))
     summary.add(
         "duration_median", "Czas trwania zamkniętej sprawy – mediana (dni)", Stat(d_med, d_n)
     )
@@ -950,7 +941,7 @@ async def build(
     # referrals, take about a third of the time each); the second lane computes the results that
     # only its own sections share.
     async with _fork(q) as other, asyncio.TaskGroup() as lanes:
-        first = lanes.create_task(_first_lane(q, as_of, missing, trend, period is None))
+        first = lanes.create_task(_first_lane(q, as_of, missing, trend))
         second = lanes.create_task(_second_lane(other, missing, tenants))
     partnership, basket, cases, trend_section = first.result()
     report = Report(
@@ -992,8 +983,6 @@ def relations(report: Report, period: Period | None) -> Relations:
     def summary(key: str) -> Ref | None:
         return cell("cases_summary", key) or cell("referrals_summary", key)
 
-    # Cases: as of now (monitoring), the cases open are those opened and not closed.
-    line((summary("open"), summary("closed")), summary("opened"))
     # Cases: the reasons of the closed cases sum to the closed; one reason is a figure of its own.
     line(column("cases_closed_by_reason", 1), summary("closed"))
     line((cell("cases_closed_by_reason", "goals_achieved"),), summary("closed_goals_achieved"))
@@ -1066,12 +1055,12 @@ async def _fork(q: _Q) -> AsyncIterator[_Q]:
 
 
 async def _first_lane(
-    q: _Q, as_of: date, missing: dict[str, list[str]], trend: list[Period], stock: bool
+    q: _Q, as_of: date, missing: dict[str, list[str]], trend: list[Period]
 ) -> tuple[Section, Section, Section, Section]:
     return (
         await _partnership(q),
         await _basket(q, as_of, missing),
-        await _cases(q, stock),
+        await _cases(q),
         await _trend(q, trend),
     )
 
@@ -1083,7 +1072,7 @@ async def _second_lane(q: _Q, missing: dict[str, list[str]], tenants: list[str])
     return sections
 
 
-async def _monitoring_view(session: AsyncSession, tenant: str | None, now: datetime) -> Report:
+async def monitoring(session: AsyncSession, tenant: str | None, now: datetime) -> Report:
     """Everything up to now; the trend over the last six months."""
     # The month and the date as in Poland: at 23:30 on 31 December there it is already
     # the new year nowhere but in UTC it is still the old one (ADR 0015).
@@ -1101,11 +1090,10 @@ async def _monitoring_view(session: AsyncSession, tenant: str | None, now: datet
     )
 
 
-async def _report_view(
+async def report(
     session: AsyncSession, tenant: str | None, period: Period, now: datetime
 ) -> Report:
-    """An evaluation report for a period; the trend over the periods suppressed with it (its
-    quarter's months up to it, a quarter's months, a year's quarters; ADR 0048)."""
+    """An evaluation report for a period; the trend over it and the three periods before."""
     return await build(
         session,
         tenant,
@@ -1114,123 +1102,6 @@ async def _report_view(
         as_of=min(now.astimezone(WARSAW).date(), period.end_date - timedelta(days=1)),
         title=f"Raport ewaluacyjny – {period.label}",
         period=period,
-        trend=period.family_trend(),
+        trend=period.trailing(4),
         now=now,
     )
-
-
-# --- linked views (ADR 0048) ---------------------------------------------------------------------
-#
-# A count's marker is decided at the finest published level: a municipality's month (and its
-# monitoring view), by the suppression within that view (ADR 0047); a coarser count — a quarter
-# or year of a municipality, anything of the region — is shown only where all its parts in the
-# finest views are shown (`linkage.coarse`). A trend row, and a municipality's row in the region's
-# tables, carry the markers of the view that owns them.
-
-_SUMMARY_OF_TREND = linkage.TREND_COLUMNS
-
-
-class _Linked:
-    """The views built for one request and the markers decided for them."""
-
-    def __init__(self, session: AsyncSession, now: datetime) -> None:
-        self.session = session
-        self.now = now
-        self.built: dict[str, Report] = {}
-        self.decided: dict[str, dict[Ref, Kind]] = {}
-
-    async def view(self, tenant: str | None, period: Period | None) -> Report:
-        key = _key(tenant, period)
-        if key not in self.built:
-            self.built[key] = await (
-                _report_view(self.session, tenant, period, self.now)
-                if period is not None
-                else _monitoring_view(self.session, tenant, self.now)
-            )
-        return self.built[key]
-
-    async def tenants(self, period: Period | None) -> list[str]:
-        region = (await self.view(None, period)).table("by_municipality")
-        return list(region.row_keys) if region is not None else []
-
-    async def hidden(self, tenant: str | None, period: Period | None) -> dict[Ref, Kind]:
-        """The markers of every count of the view (and the remainders of its shares)."""
-        key = _key(tenant, period)
-        if key in self.decided:
-            return self.decided[key]
-        report = await self.view(tenant, period)
-        finest = tenant is not None and (period is None or period.kind == "month")
-        hidden: dict[Ref, Kind] = {}
-        if finest:
-            own = report.hidden()  # within the view (ADR 0047)
-            hidden = {r: k for r, k in own.items() if r[0] != "trend" or r[1] == report.period}
-        values = {r: n for s in report.sections for t in s.tables for r, n in t.counts().items()}
-        for ref, n in values.items():
-            kind = await self._marker(report, tenant, period, ref, n, finest)
-            if kind is not None:
-                hidden[ref] = kind
-            elif not finest or ref[0] == "trend":
-                hidden.pop(ref, None)
-        self.decided[key] = hidden
-        return hidden
-
-    async def _marker(
-        self,
-        report: Report,
-        tenant: str | None,
-        period: Period | None,
-        ref: Ref,
-        n: int,
-        finest: bool,
-    ) -> Kind | None:
-        table, row, col = ref
-        if table == "trend" and period is not None and row != report.period:
-            summary, figure = _SUMMARY_OF_TREND[col]
-            return (await self.hidden(tenant, Period.parse(row))).get((summary, figure, 1))
-        if tenant is None and table == "by_municipality" and col in (1, 2):
-            summary, figure = _SUMMARY_OF_TREND[col]
-            return (await self.hidden(row, period)).get((summary, figure, 1))
-        if tenant is None and table == "gaps_by_municipality":
-            return (await self.hidden(row, period)).get(ref)
-        if finest:
-            return (report.hidden()).get(ref)
-        # A coarser count: its parts are the same cell of the finest views.
-        tenants = [tenant] if tenant is not None else await self.tenants(period)
-        months: list[Period | None] = list(period.months()) if period is not None else [None]
-        parts: list[Kind | None] = []
-        for t in tenants:
-            for month in months:
-                part = await self.view(t, month)
-                if table == "trend" and row == report.period:  # the summary it repeats
-                    summary, figure = _SUMMARY_OF_TREND[col]
-                    part_ref: Ref = (summary, figure, 1)
-                else:
-                    part_ref = ref
-                if part.table(part_ref[0]) is not None and part_ref[1] in (
-                    part.table(part_ref[0]).row_keys  # type: ignore[union-attr]
-                ):
-                    parts.append((await self.hidden(t, month)).get(part_ref))
-        return linkage.coarse(n, parts)
-
-    async def linked(self, tenant: str | None, period: Period | None) -> Report:
-        hidden = await self.hidden(tenant, period)
-        report = await self.view(tenant, period)
-        report.linked = hidden
-        return report
-
-
-def _key(tenant: str | None, period: Period | None) -> str:
-    return f"{tenant or linkage.REGION}@{period.code if period else linkage.MONITORING}"
-
-
-async def monitoring(session: AsyncSession, tenant: str | None, now: datetime) -> Report:
-    """The monitoring view, its hidden cells decided with the views linked to it (ADR 0048)."""
-    return await _Linked(session, now).linked(tenant, None)
-
-
-async def report(
-    session: AsyncSession, tenant: str | None, period: Period, now: datetime
-) -> Report:
-    """An evaluation report for a period, its hidden cells decided with the views linked to it
-    (ADR 0048)."""
-    return await _Linked(session, now).linked(tenant, period)

@@ -94,35 +94,6 @@ class Period:
         last = {"month": 12, "quarter": 4, "year": 1}[self.kind]
         return Period(self.kind, self.year - 1, last)
 
-    def parts(self) -> list[Period]:
-        """The periods a period is the sum of: a quarter's three months, a year's four quarters
-        (a month has none)."""
-        if self.kind == "quarter":
-            return [Period("month", self.year, 3 * self.index - 2 + k) for k in range(3)]
-        if self.kind == "year":
-            return [Period("quarter", self.year, k) for k in range(1, 5)]
-        return []
-
-    def months(self) -> list[Period]:
-        """The calendar months of the period."""
-        first = self._first_month()
-        return [Period("month", self.year, first + k) for k in range(self._months())]
-
-    @property
-    def quarter(self) -> Period:
-        """The quarter a month is in (a quarter itself; a year has none: itself)."""
-        if self.kind == "month":
-            return Period("quarter", self.year, (self.index - 1) // 3 + 1)
-        return self
-
-    def family_trend(self) -> list[Period]:
-        """The periods a report's trend shows (ADR 0048): only periods suppressed together with
-        this one — a month: the months of its quarter up to it; a quarter: its months; a year:
-        its quarters."""
-        if self.kind == "month":
-            return [m for m in self.quarter.parts() if m.index <= self.index]
-        return self.parts()
-
     def trailing(self, count: int) -> list[Period]:
         """This period and the `count - 1` before it, oldest first."""
         periods = [self]

@@ -136,17 +136,12 @@ class Report:
     generated_at: datetime
     sections: list[Section] = field(default_factory=list)
     relations: Relations = field(default_factory=Relations)
-    # The hidden cells decided with the linked views (ADR 0048), when the view was built with
-    # them; otherwise `hidden()` suppresses within this view alone (ADR 0047).
-    linked: dict[Ref, Kind] | None = None
 
     def table(self, key: str) -> Table | None:
         return next((t for s in self.sections for t in s.tables if t.key == key), None)
 
     def hidden(self) -> dict[Ref, Kind]:
         """The counts to hide: primary and complementary suppression over the relations."""
-        if self.linked is not None:
-            return self.linked
         values: dict[Ref, int] = {}
         for section in self.sections:
             for table in section.tables:
