@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +45,34 @@ class ServiceClient:
         self._headers = {"Accept": "application/json"}
         if access_token:  # None only for the services' public endpoints
             self._headers["Authorization"] = f"Bearer {access_token}"
+
+    @asynccontextmanager
+    async def stream(
+        self, path: str, *, accept: str, params: dict[str, str] | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """A file opened as the service sends it (an export); the caller streams the body on with
+        its Content-Type and Content-Disposition. 5xx and transport errors are the service being
+        unavailable, 4xx its problem details."""
+        request = self._http.build_request(
+            "GET",
+            f"{self._base}{path}",
+            params=params,
+            headers={**self._headers, "Accept": accept},
+            timeout=httpx.Timeout(10.0, read=60.0),
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise ServiceUnavailable(str(exc)) from exc
+        try:
+            if response.status_code >= 500:
+                raise ServiceUnavailable(f"{response.status_code} from {path}")
+            if response.status_code >= 400:
+                await response.aread()
+                raise problem_from(response)
+            yield response
+        finally:
+            await response.aclose()
 
     async def request(
         self,

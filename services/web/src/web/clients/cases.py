@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from web.clients.base import ServiceClient, ServiceUnavailable, problem_from
+from web.clients.base import ServiceClient
 
 JSON = dict[str, Any]
 
@@ -84,26 +84,10 @@ class CasesClient(ServiceClient):
         """The family's copy of its data (ADR 0016), opened as the service sends it; the caller
         streams the body on with its Content-Type and Content-Disposition."""
         accept = "application/pdf" if fmt == "pdf" else "application/json"
-        request = self._http.build_request(
-            "GET",
-            f"{self._base}/v1/cases/{case_id}/export",
-            params={"format": fmt},
-            headers={**self._headers, "Accept": accept},
-            timeout=httpx.Timeout(10.0, read=60.0),
-        )
-        try:
-            response = await self._http.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise ServiceUnavailable(str(exc)) from exc
-        try:
-            if response.status_code >= 500:
-                raise ServiceUnavailable(f"{response.status_code} from the family export")
-            if response.status_code >= 400:
-                await response.aread()
-                raise problem_from(response)
+        async with self.stream(
+            f"/v1/cases/{case_id}/export", accept=accept, params={"format": fmt}
+        ) as response:
             yield response
-        finally:
-            await response.aclose()
 
     # --- team -----------------------------------------------------------------------------------
 

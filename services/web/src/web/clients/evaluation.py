@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from web.clients.base import ServiceClient, ServiceUnavailable, problem_from
+from web.clients.base import ServiceClient
 
 JSON = dict[str, Any]
 
@@ -37,26 +37,10 @@ class EvaluationClient(ServiceClient):
         Content-Disposition."""
         path = "/v1/reports" if period else "/v1/monitoring"
         params = {k: v for k, v in {"period": period, "tenant": tenant}.items() if v}
-        request = self._http.build_request(
-            "GET",
-            f"{self._base}{path}/export.{fmt}",
-            params=params,
-            headers={**self._headers, "Accept": EXPORT_MEDIA[fmt]},
-            timeout=httpx.Timeout(10.0, read=60.0),
-        )
-        try:
-            response = await self._http.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise ServiceUnavailable(str(exc)) from exc
-        try:
-            if response.status_code >= 500:
-                raise ServiceUnavailable(f"{response.status_code} from {path}/export.{fmt}")
-            if response.status_code >= 400:
-                await response.aread()
-                raise problem_from(response)
+        async with self.stream(
+            f"{path}/export.{fmt}", accept=EXPORT_MEDIA[fmt], params=params
+        ) as response:
             yield response
-        finally:
-            await response.aclose()
 
     # --- surveys -------------------------------------------------------------------------------
 
