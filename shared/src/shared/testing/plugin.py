@@ -103,7 +103,7 @@ def _with_database(url: str, database: str) -> str:
     return make_url(url).set(database=database).render_as_string(hide_password=False)
 
 
-def test_password(role: str) -> str:
+def fixed_password(role: str) -> str:
     """The password of a role the tests make: fixed, so that test sessions sharing one server
     (DATABASE_URL) do not change each other's."""
     return f"{role}-test"
@@ -136,7 +136,7 @@ class Databases:
         return ServiceRoles.of(service, database)
 
     def role_url(self, database: str, role: str) -> str:
-        return role_url(self.admin_url, database, role, test_password(role))
+        return role_url(self.admin_url, database, role, fixed_password(role))
 
     def owner_url(self, app_url: str) -> str:
         """The URL of the database of `app_url` (one `create` handed out) as its owner role."""
@@ -153,7 +153,7 @@ class Databases:
             template = f"tpl_{service}_{run}"
             roles = self.roles(service, template)
             await bootstrap(
-                self.admin_url, roles, test_password(roles.owner), test_password(roles.app)
+                self.admin_url, roles, fixed_password(roles.owner), fixed_password(roles.app)
             )
             owner_url = self.role_url(template, roles.owner)
             await asyncio.to_thread(upgrade, service_dir(service), owner_url)
