@@ -16,7 +16,7 @@ from sqlalchemy.engine import make_url
 
 from shared.db.migrations import upgrade
 from shared.db.roles import ServiceRoles, bootstrap, password_variable, psql_script, role_url
-from shared.testing.plugin import Databases, service_dir, fixed_password
+from shared.testing.plugin import Databases, fixed_password, service_dir
 
 SERVICES = ["partners", "basket", "cases", "notifications", "evaluation"]
 
