@@ -24,6 +24,12 @@ T = TypeVar("T")
 Translator = Callable[[Any, Any, Any], Awaitable[list[CloudEvent]]]
 
 
+async def no_events(uow: Any, aggregate: Any, event: Any) -> list[CloudEvent]:
+    """The translator of a service whose aggregates record no domain events (what it publishes it
+    writes into the outbox itself, in the unit of work's transaction)."""
+    return []
+
+
 class Tracked(list[T], Generic[T]):
     """The aggregates a unit of work touched, in the order it first touched them (so their events
     reach the outbox in the order they happened)."""
