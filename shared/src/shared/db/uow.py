@@ -40,7 +40,9 @@ class Tracked(list[T], Generic[T]):
 
 
 class OutboxUnitOfWork:
-    outbox: Table  # the service's outbox table
+    outbox: Table | None = (
+        None  # the service's outbox table (None: a service that publishes nothing)
+    )
 
     def __init__(
         self,
@@ -91,7 +93,10 @@ class OutboxUnitOfWork:
     async def commit(self) -> None:
         await self.session.flush()
         events = await self.collect_events()
-        await add_to_outbox(self.session, self.outbox, events)
+        if events:
+            if self.outbox is None:
+                raise RuntimeError(f"{type(self).__name__} has events to publish but no outbox")
+            await add_to_outbox(self.session, self.outbox, events)
         if self._external is None:
             await self.session.commit()
         self.published.extend(events)
