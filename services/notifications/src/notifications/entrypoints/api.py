@@ -179,7 +179,7 @@ async def endpoint_deliveries(
         limit=paging.per_page,
         offset=paging.offset,
     )
-    return {"items": items, "total": total, "page": paging.page, "per_page": paging.per_page}
+    return paging.page_of(items, total).model_dump()
 
 
 @router.get(
@@ -219,7 +219,7 @@ async def dead_letters(
         limit=paging.per_page,
         offset=paging.offset,
     )
-    return {"items": items, "total": total, "page": paging.page, "per_page": paging.per_page}
+    return paging.page_of(items, total).model_dump()
 
 
 @router.post("/dead-letters/{delivery_id}/replay", tags=["webhooks"], response_model=ReplayOut)
@@ -278,7 +278,7 @@ async def feed(
     await session.commit()
     return {
         "items": [json.loads(body) for _, body in rows],
-        "next_cursor": str(rows[-1][0] if rows else cursor.after),
+        "next_cursor": cursor.next_cursor(rows[-1][0] if rows else None),
     }
 
 
