@@ -9,7 +9,14 @@ import httpx
 import jwt
 import pytest
 
-from shared.auth.jwks import DEFAULT_REFRESH_INTERVAL_S, JwksCache, JwksSettings, JwksUnavailable
+from shared.auth.jwks import (
+    DEFAULT_REFRESH_INTERVAL_S,
+    JwksCache,
+    JwksSettings,
+    JwksUnavailable,
+    decode,
+)
+from shared.auth.roles import API_AUDIENCE
 from shared.config import ServiceSettings
 
 
@@ -86,3 +93,18 @@ def test_one_setting_for_the_interval(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JWKS_REFRESH_INTERVAL_S", "15")
     assert JwksSettings().jwks_refresh_interval_s == 15
     assert ServiceSettings(database_url="postgresql://x/y").jwks_refresh_interval_s == 15
+
+
+async def test_decode_checks_signature_issuer_and_audience(issuer, tokens):
+    token = await tokens.user("coord-a")
+    async with httpx.AsyncClient() as http:
+        key = await JwksCache(certs(issuer.issuer_url), http=http).key(
+            jwt.get_unverified_header(token)["kid"]
+        )
+    assert key is not None
+    claims = decode(token, key, audience=API_AUDIENCE, issuer=issuer.issuer_url, leeway=30)
+    assert claims["preferred_username"] == "coord-a"
+    with pytest.raises(jwt.InvalidAudienceError):
+        decode(token, key, audience="someone-else", issuer=issuer.issuer_url, leeway=30)
+    with pytest.raises(jwt.InvalidIssuerError):
+        decode(token, key, audience=API_AUDIENCE, issuer="http://elsewhere/realms/x", leeway=30)

@@ -19,7 +19,13 @@ import httpx
 import jwt
 from jwt import PyJWK
 
-from shared.auth.jwks import ALGORITHM, DEFAULT_REFRESH_INTERVAL_S, JwksCache, JwksUnavailable
+from shared.auth.jwks import (
+    ALGORITHM,
+    DEFAULT_REFRESH_INTERVAL_S,
+    JwksCache,
+    JwksUnavailable,
+    decode,
+)
 from web.sessions import PendingLogin, Tokens, same
 
 log = logging.getLogger(__name__)
@@ -190,14 +196,8 @@ class OidcClient:
         key = await self._key(str(header["kid"]))
         meta = await self.metadata()
         try:
-            claims: dict[str, Any] = jwt.decode(
-                id_token,
-                key=key.key,
-                algorithms=[ALGORITHM],
-                audience=self.client_id,
-                issuer=meta.issuer,
-                leeway=LEEWAY_S,
-                options={"require": ["exp", "iat", "iss", "sub", "aud"]},
+            claims = decode(
+                id_token, key, audience=self.client_id, issuer=meta.issuer, leeway=LEEWAY_S
             )
         except jwt.PyJWTError as exc:
             raise OidcError(f"ID token rejected: {exc}") from exc

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import httpx
 import jwt
@@ -22,6 +23,7 @@ from pydantic_settings import BaseSettings
 
 ALGORITHM = "RS256"
 DEFAULT_REFRESH_INTERVAL_S = 60.0
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "sub", "aud"]
 
 
 class JwksSettings(BaseSettings):
@@ -83,3 +85,19 @@ class JwksCache:
             except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
                 raise JwksUnavailable(str(exc)) from exc
             self.fetch_count += 1
+
+
+def decode(token: str, key: PyJWK, *, audience: str, issuer: str, leeway: float) -> dict[str, Any]:
+    """The token's claims once its RS256 signature by `key`, issuer, audience, expiry and
+    not-before (with `leeway` seconds) are checked and the usual claims are there; raises
+    jwt.PyJWTError otherwise."""
+    claims: dict[str, Any] = jwt.decode(
+        token,
+        key=key.key,
+        algorithms=[ALGORITHM],
+        audience=audience,
+        issuer=issuer,
+        leeway=leeway,
+        options={"require": REQUIRED_CLAIMS},
+    )
+    return claims

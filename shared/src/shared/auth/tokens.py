@@ -15,7 +15,13 @@ import httpx
 import jwt
 from jwt import PyJWK
 
-from shared.auth.jwks import ALGORITHM, DEFAULT_REFRESH_INTERVAL_S, JwksCache, JwksUnavailable
+from shared.auth.jwks import (
+    ALGORITHM,
+    DEFAULT_REFRESH_INTERVAL_S,
+    JwksCache,
+    JwksUnavailable,
+    decode,
+)
 from shared.auth.principal import Principal
 
 log = logging.getLogger(__name__)
@@ -84,14 +90,8 @@ class TokenVerifier:
             raise InvalidToken("token has no key id")
         key = await self._key(str(kid))
         try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key=key.key,
-                algorithms=[ALGORITHM],
-                audience=self.audience,
-                issuer=self.issuer,
-                leeway=self.leeway,
-                options={"require": ["exp", "iat", "iss", "sub", "aud"]},
+            claims = decode(
+                token, key, audience=self.audience, issuer=self.issuer, leeway=self.leeway
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc
