@@ -166,7 +166,7 @@ async def endpoint_deliveries(
         limit=paging.per_page,
         offset=paging.offset,
     )
-    return {"items": items, "total": total, "page": paging.page, "per_page": paging.per_page}
+    return paging.page_of(items, total).model_dump()
 
 
 @router.get(
@@ -201,7 +201,7 @@ async def dead_letters(
         limit=paging.per_page,
         offset=paging.offset,
     )
-    return {"items": items, "total": total, "page": paging.page, "per_page": paging.per_page}
+    return paging.page_of(items, total).model_dump()
 
 
 @router.post("/dead-letters/{delivery_id}/replay", tags=["webhooks"], response_model=ReplayOut)
@@ -261,7 +261,7 @@ async def feed(
     rows = await handlers.feed_page(institution_id, principal.client_id, uow=uow, fetch=page)
     return {
         "items": [json.loads(body) for _, body in rows],
-        "next_cursor": str(rows[-1][0] if rows else cursor.after),
+        "next_cursor": cursor.next_cursor(rows[-1][0] if rows else None),
     }
 
 
