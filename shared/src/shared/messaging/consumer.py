@@ -35,7 +35,13 @@ from pydantic import ValidationError
 from sqlalchemy import Table, TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from shared.contracts.envelope import CloudEvent, EventData, UnknownEventType
+from shared.contracts.envelope import (
+    CloudEvent,
+    EventData,
+    UnknownEventType,
+    event_type_registry,
+)
+from shared.messaging.readmodel import ReadModel
 from shared.messaging.streams import DLQ, StreamSpec
 
 log = logging.getLogger(__name__)
@@ -94,6 +100,11 @@ class DurableConsumer:
     stats: ConsumerStats
     queue: asyncio.Queue[Msg] = field(default_factory=asyncio.Queue)
     worker: asyncio.Task[None] | None = None
+    # For the AsyncAPI document: its subscriber's title, the subjects it reads, and the contract
+    # models it takes in.
+    title: str = ""
+    subjects: tuple[str, ...] = ()
+    payloads: tuple[type[EventData], ...] = ()
 
     async def stop(self) -> None:
         if self.worker is not None:
@@ -304,6 +315,29 @@ async def run_worker(queue: asyncio.Queue[Msg], batch_size: int, applier: Messag
             log.exception("consumer could not apply messages", extra={"consumer": applier.durable})
 
 
+def subject_matches(pattern: str, subject: str) -> bool:
+    """Whether NATS `subject` falls under `pattern` (`*` one token, `>` the rest)."""
+    tokens, wanted = subject.split("."), pattern.split(".")
+    for i, token in enumerate(wanted):
+        if token == ">":
+            return len(tokens) > i
+        if i >= len(tokens) or token not in ("*", tokens[i]):
+            return False
+    return len(tokens) == len(wanted)
+
+
+def payloads_of(handler: Handler, subjects: Sequence[str]) -> tuple[type[EventData], ...]:
+    """The contract models a consumer takes in: a read model's own, else every registered one
+    on its subjects."""
+    if isinstance(handler, ReadModel):
+        return handler.models
+    return tuple(
+        model
+        for event_type, model in sorted(event_type_registry().items())
+        if any(subject_matches(pattern, event_type) for pattern in subjects)
+    )
+
+
 def consumer_config(
     durable: str, subjects: Sequence[str], retry: RetryPolicy, batch_size: int
 ) -> ConsumerConfig:
@@ -333,17 +367,26 @@ def register_consumer(
     batch_size: int = 256,
     stats: ConsumerStats | None = None,
     on_applied: Callable[[CloudEvent], None] | None = None,
+    payloads: Sequence[type[EventData]] | None = None,
 ) -> ConsumerStats:
     """Declare a durable consumer on `stream` that feeds `handler` exactly once per event.
 
     `handler` may only touch the database through the session it is given: its effect must
-    commit or roll back with the inbox record.
+    commit or roll back with the inbox record. `payloads` (by default those of a `ReadModel`
+    handler, else every contract on the subjects) are documented in the AsyncAPI document.
     """
     retry = retry or RetryPolicy()
     stats = stats or ConsumerStats()
-    consumer = DurableConsumer(durable, stats)
-    _CONSUMERS.setdefault(id(broker), []).append(consumer)
     subjects = list(filter_subjects or stream.subjects)
+    title = f"{durable}:{stream.name}"
+    consumer = DurableConsumer(
+        durable,
+        stats,
+        title=title,
+        subjects=tuple(subjects),
+        payloads=tuple(payloads) if payloads is not None else payloads_of(handler, subjects),
+    )
+    _CONSUMERS.setdefault(id(broker), []).append(consumer)
 
     async def park_message(raw: Msg, error: str) -> None:
         await park(broker, durable, raw, error)
@@ -366,7 +409,7 @@ def register_consumer(
         config=consumer_config(durable, subjects, retry, batch_size),
         pending_msgs_limit=batch_size * 8,
         ack_policy=AckPolicy.MANUAL,
-        title=f"{durable}:{stream.name}",
+        title=title,
         description=f"Durable consumer {durable} of {', '.join(subjects)}",
     )
     async def receive(msg: Message) -> None:
