@@ -199,6 +199,8 @@ institutions = Table(
     Column("regon", Text),
     Column("tenants_served", ARRAY(Text), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # The time of the partners event the row is as of: its version (ADR 0083).
+    Column("event_time", DateTime(timezone=True)),
 )
 
 memberships = Table(
@@ -210,6 +212,7 @@ memberships = Table(
     Column("state", Text, nullable=False),
     Column("effective_on", Date, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("event_time", DateTime(timezone=True)),
     Index("ix_memberships_institution_tenant", "institution_id", "tenant"),
 )
 

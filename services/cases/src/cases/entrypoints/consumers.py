@@ -5,11 +5,8 @@ shared.messaging)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from faststream.nats import NatsBroker
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cases.adapters import orm
@@ -18,68 +15,58 @@ from shared.contracts import basket as basket_events
 from shared.contracts import notifications as notifications_events
 from shared.contracts import partners as partners_events
 from shared.messaging import STREAMS, register_consumer
+from shared.messaging.readmodel import ReadModel, newer_update, newer_upsert
 
-INSTITUTION_SUBJECTS = ("partners.institution.registered", "partners.institution.updated")
 DISCLOSURE_SUBJECTS = (notifications_events.DisclosureRecorded.event_type,)
 CHANNEL_NAMES_PL = {"webhook": "webhook", "feed": "strumień zdarzeń"}
 
 
-async def on_partners_event(session: AsyncSession, event: CloudEvent, data: EventData) -> None:
-    if not isinstance(
-        data, partners_events.InstitutionRegistered | partners_events.InstitutionUpdated
-    ):
-        return
-    values = {
-        "name": data.name,
-        "sector": data.sector,
-        "tenants_served": list(data.tenants_served),
-        "updated_at": event.time,
-    }
-    statement = insert(orm.institutions).values(id=data.institution_id, **values)
+partners_read_model = ReadModel("cases-partners")
+basket_read_model = ReadModel("cases-basket")
+
+
+@partners_read_model.on(partners_events.InstitutionRegistered, partners_events.InstitutionUpdated)
+async def on_institution(
+    session: AsyncSession,
+    event: CloudEvent,
+    data: partners_events.InstitutionRegistered | partners_events.InstitutionUpdated,
+) -> None:
+    values = {"name": data.name, "sector": data.sector, "tenants_served": list(data.tenants_served)}
     await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[orm.institutions.c.id],
-            set_=values,
-            where=orm.institutions.c.updated_at <= event.time,
-        )
+        newer_upsert(orm.institutions, {"id": data.institution_id}, values, event.time)
     )
 
 
-async def on_basket_event(session: AsyncSession, event: CloudEvent, data: EventData) -> None:
-    if isinstance(data, basket_events.OfferingSnapshot):
-        values = {
-            "institution_id": data.institution_id,
-            "provider_sector": data.provider_sector,
-            "title": data.title,
-            "area": data.area,
-            "category": data.category,
-            "status": data.status,
-            "tenants_served": list(data.tenants_served),
-            "capacity_status": data.capacity_status,
-            "waiting_days": data.waiting_days,
-            "cost": data.cost,
-            "referral_required": data.referral_required,
-            "updated_at": event.time,
-        }
-        statement = insert(orm.offerings).values(service_id=data.service_id, **values)
-        await session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[orm.offerings.c.service_id],
-                set_=values,
-                where=orm.offerings.c.updated_at <= event.time,
-            )
-        )
-    elif isinstance(data, basket_events.CapacityChanged):
-        o = orm.offerings.c
-        await session.execute(
-            update(orm.offerings)
-            .where(o.service_id == data.service_id, o.updated_at <= event.time)
-            .values(
-                capacity_status=data.capacity_status,
-                waiting_days=data.waiting_days,
-                updated_at=event.time or datetime.now(UTC),
-            )
-        )
+@basket_read_model.on(basket_events.OfferingSnapshot)
+async def on_offering(
+    session: AsyncSession, event: CloudEvent, data: basket_events.OfferingSnapshot
+) -> None:
+    values = {
+        "institution_id": data.institution_id,
+        "provider_sector": data.provider_sector,
+        "title": data.title,
+        "area": data.area,
+        "category": data.category,
+        "status": data.status,
+        "tenants_served": list(data.tenants_served),
+        "capacity_status": data.capacity_status,
+        "waiting_days": data.waiting_days,
+        "cost": data.cost,
+        "referral_required": data.referral_required,
+    }
+    await session.execute(
+        newer_upsert(orm.offerings, {"service_id": data.service_id}, values, event.time)
+    )
+
+
+@basket_read_model.on(basket_events.CapacityChanged)
+async def on_capacity(
+    session: AsyncSession, event: CloudEvent, data: basket_events.CapacityChanged
+) -> None:
+    values = {"capacity_status": data.capacity_status, "waiting_days": data.waiting_days}
+    await session.execute(
+        newer_update(orm.offerings, {"service_id": data.service_id}, values, event.time)
+    )
 
 
 async def on_notifications_event(session: AsyncSession, event: CloudEvent, data: EventData) -> None:
@@ -122,8 +109,8 @@ def register_consumers(
         durable=f"{prefix}-partners",
         sessions=sessions,
         inbox=orm.inbox,
-        handler=on_partners_event,
-        filter_subjects=INSTITUTION_SUBJECTS,
+        handler=partners_read_model,
+        filter_subjects=partners_read_model.event_types,
     )
     register_consumer(
         broker,
@@ -131,7 +118,7 @@ def register_consumers(
         durable=f"{prefix}-basket",
         sessions=sessions,
         inbox=orm.inbox,
-        handler=on_basket_event,
+        handler=basket_read_model,
     )
     register_consumer(
         broker,
