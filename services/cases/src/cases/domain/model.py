@@ -10,7 +10,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from cases.domain import events as ev
 from shared import consent as shared_consent
@@ -800,6 +800,21 @@ REFERRAL_TRANSITIONS: dict[ReferralState, dict[ReferralState, frozenset[Party]]]
 REASON_REQUIRED = frozenset(
     {RS.REJECTED, RS.CANCELLED, RS.ON_HOLD, RS.FAILED, RS.WITHDRAWN_CONSENT}
 )
+
+
+def referral_moves(state: ReferralState, party: Party | None) -> list[ReferralState]:
+    """The states `party` may move a referral to from `state`, in the table's order (what a page
+    offers; `move` decides)."""
+    if party is None:
+        return []
+    return [to for to, parties in REFERRAL_TRANSITIONS[state].items() if party in parties]
+
+
+def referral_move_needs(to: ReferralState) -> Literal["reason", "outcome"] | None:
+    """What a move to `to` must be given: a reason code, an outcome code, or nothing."""
+    if to in REASON_REQUIRED:
+        return "reason"
+    return "outcome" if to == RS.COMPLETED else None
 
 
 @dataclass(eq=False)

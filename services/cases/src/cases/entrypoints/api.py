@@ -671,9 +671,9 @@ async def create_referral(
 async def incoming_referrals(
     actor: CurrentActor, uow: UoW, purpose: Purpose
 ) -> list[s.ReferralOut]:
-    async def fetch(u: UnitOfWork, case_ids: list[uuid.UUID]) -> list[s.ReferralOut]:
+    async def fetch(u: UnitOfWork, cases: list[Authorized]) -> list[s.ReferralOut]:
         assert actor.institution_id is not None
-        return await views.incoming(u.session, case_ids, actor.institution_id)
+        return await views.incoming(u.session, cases, actor.institution_id)
 
     found = await handlers.incoming_referrals(uow=uow, actor=actor, purpose=purpose, fetch=fetch)
     return found or []

@@ -209,6 +209,14 @@ class TransitionOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
+class ReferralMoveOut(BaseModel):
+    to: model.ReferralState
+    needs: Literal["reason", "outcome"] | None = Field(
+        description="Czego wymaga ta zmiana: kodu powodu (reason_code), rezultatu (outcome_code)"
+        " albo niczego"
+    )
+
+
 class ReferralOut(BaseModel):
     id: uuid.UUID
     case_id: uuid.UUID
@@ -229,6 +237,11 @@ class ReferralOut(BaseModel):
     outcome_code: str | None
     outcome: str | None
     history: list[TransitionOut]
+    moves: list[ReferralMoveOut] = Field(
+        default_factory=list,
+        description="Zmiany stanu, których wywołujący może teraz dokonać (stan docelowy i czego"
+        " wymaga); reguły zostają w usłudze",
+    )
 
 
 class CaseOut(BaseModel):

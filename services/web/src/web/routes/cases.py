@@ -72,43 +72,6 @@ REASSIGN_REASONS = (
     "other",
 )
 GOAL_PROGRESS = ("progressed", "reached", "not_reached")
-REASON_REQUIRED = frozenset({"rejected", "cancelled", "on-hold", "failed"})
-
-# Who may move a referral where (DOMAIN.md, ADR 0022); the service enforces it, the pages only
-# offer what the viewer may do. "sender" is the case manager, "receiver" the partner's staff.
-SENDER, RECEIVER = "sender", "receiver"
-REFERRAL_MOVES: dict[str, dict[str, frozenset[str]]] = {
-    "draft": {"requested": frozenset({SENDER}), "cancelled": frozenset({SENDER})},
-    "requested": {
-        "accepted": frozenset({RECEIVER}),
-        "rejected": frozenset({RECEIVER}),
-        "cancelled": frozenset({SENDER, RECEIVER}),
-    },
-    "accepted": {
-        "in-progress": frozenset({RECEIVER}),
-        "on-hold": frozenset({RECEIVER}),
-        "completed": frozenset({RECEIVER}),
-        "failed": frozenset({RECEIVER}),
-        "cancelled": frozenset({SENDER, RECEIVER}),
-    },
-    "in-progress": {
-        "on-hold": frozenset({RECEIVER}),
-        "completed": frozenset({RECEIVER}),
-        "failed": frozenset({RECEIVER}),
-        "cancelled": frozenset({SENDER, RECEIVER}),
-    },
-    "on-hold": {
-        "in-progress": frozenset({RECEIVER}),
-        "completed": frozenset({RECEIVER}),
-        "failed": frozenset({RECEIVER}),
-        "cancelled": frozenset({SENDER, RECEIVER}),
-    },
-}
-
-
-def moves_for(state: str, party: str) -> list[str]:
-    """The states a party may move a referral to from `state`, in the table's order."""
-    return [to for to, parties in REFERRAL_MOVES.get(state, {}).items() if party in parties]
 
 
 # Sections of a case's workspace: (slug, message key, kind of data the consent must grant or
@@ -552,8 +515,6 @@ async def section_context(
             context["provider_names"] = {k: i["name"] for k, i in institutions.items()}
         context["reasons"] = REASON_CODES
         context["outcomes"] = OUTCOME_CODES
-        context["party"] = SENDER if manager else RECEIVER
-        context["moves_for"] = moves_for
     elif section.slug == "meetings":
         meetings, context["denied"] = await guarded(lambda: client.meetings(case_id))
         meetings = sorted(meetings or [], key=lambda m: str(m["starts_at"]), reverse=True)
@@ -1331,21 +1292,19 @@ async def incoming_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     referrals = await user.cases().incoming() if is_partner_staff(user) else []
-    open_states = ("requested", "accepted", "in-progress", "on-hold")
     referrals.sort(key=lambda r: str(r.get("requested_at") or r["created_at"]), reverse=True)
     member_cases = {str(c["id"]) for c in await user.cases().my_cases()}
     return page(
         request,
         "cases/incoming.html",
         {
+            # open or closed as the service says: a final referral offers no move to anyone
             "to_answer": [r for r in referrals if r["state"] == "requested"],
-            "ongoing": [r for r in referrals if r["state"] in open_states[1:]],
-            "closed": [r for r in referrals if r["state"] not in open_states],
+            "ongoing": [r for r in referrals if r["state"] != "requested" and r["moves"]],
+            "closed": [r for r in referrals if r["state"] != "requested" and not r["moves"]],
             "member_cases": member_cases,
             "reasons": REASON_CODES,
             "outcomes": OUTCOME_CODES,
-            "party": RECEIVER,
-            "moves_for": moves_for,
             "form": form,
             "values": values or {},
             "errors": errors or {},
