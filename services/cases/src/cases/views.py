@@ -21,6 +21,7 @@ from cases.domain.policy import Access, Relation
 from cases.entrypoints import schemas as s
 from cases.service.handlers import Authorized
 from cases.service.ports import UnitOfWork, Vault
+from shared import consent as shared_consent
 
 CAPACITY_NAMES_PL = {
     "available": "dostępna",
@@ -401,6 +402,30 @@ def consents(auth: Authorized, now: datetime) -> list[s.ConsentOut]:
         )
         for x in sorted(auth.consents, key=lambda x: x.recorded_at)
     ]
+
+
+async def coverage(session: AsyncSession, auth: Authorized, now: datetime) -> s.ConsentCoverageOut:
+    """The institutions of the registry the valid consents cover now, by id or by sector, with
+    the kinds they share (the rule `policy.may_join` applies when one is invited)."""
+    valid = [x for x in auth.consents if shared_consent.valid_at(x, now)]
+    ids = {i for x in valid for i in x.institution_ids}
+    sectors = {sector for x in valid for sector in x.sectors}
+    out = []
+    if valid:
+        rows = await session.execute(
+            select(i_.id, i_.name, i_.sector)
+            .where(i_.id.in_(ids) | i_.sector.in_(sectors))
+            .order_by(i_.name, i_.id)
+        )
+        for id_, name, sector in rows:
+            kinds = policy.granted_kinds(id_, sector, valid, now)
+            if kinds:
+                out.append(
+                    s.CoveredInstitutionOut(
+                        id=id_, name=name, sector=sector, data_kinds=sorted(kinds)
+                    )
+                )
+    return s.ConsentCoverageOut(has_valid_consent=bool(valid), institutions=out)
 
 
 async def diagnosis(uow: UnitOfWork, auth: Authorized) -> list[s.DiagnosisAreaOut]:

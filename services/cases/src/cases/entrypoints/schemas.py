@@ -238,7 +238,6 @@ class ReferralOut(BaseModel):
     outcome: str | None
     history: list[TransitionOut]
     moves: list[ReferralMoveOut] = Field(
-        default_factory=list,
         description="Zmiany stanu, których wywołujący może teraz dokonać (stan docelowy i czego"
         " wymaga); reguły zostają w usłudze",
     )
@@ -302,6 +301,23 @@ class ConsentOut(BaseModel):
     withdrawn_at: datetime | None
     recorded_by: str
     status: Literal["valid", "expired", "withdrawn", "not_yet_valid"]
+
+
+class CoveredInstitutionOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    sector: str
+    data_kinds: list[model.DataKind] = Field(description="Co ważne zgody udostępniają instytucji")
+
+
+class ConsentCoverageOut(BaseModel):
+    """What the family's consents cover now: the page offers these, the service still decides."""
+
+    has_valid_consent: bool
+    institutions: list[CoveredInstitutionOut] = Field(
+        description="Instytucje rejestru objęte ważną zgodą (wprost lub przez sektor): te można"
+        " zaprosić do zespołu"
+    )
 
 
 # --- team -------------------------------------------------------------------------------------

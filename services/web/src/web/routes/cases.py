@@ -26,7 +26,7 @@ from web.clients.base import ApiProblem, ServiceUnavailable
 from web.clients.cases import CasesClient
 from web.deps import SignedIn, T, User, redirect, render, safe_return_path, translator
 from web.directory import DirectoryUnavailable, subject_of
-from web.i18n import SECTORS, TIMEZONE, Translator
+from web.i18n import SECTORS, TIMEZONE, Translator, polish_sort_key
 from web.routes.partners import parse_time
 
 router = APIRouter(tags=["cases"])
@@ -390,20 +390,6 @@ def person_name(person: JSON) -> str:
     return f"{person['first_name']} {person['last_name']}"
 
 
-def valid_consents(consents: list[JSON]) -> list[JSON]:
-    return [c for c in consents if c["status"] == "valid"]
-
-
-def covered_institutions(consents: list[JSON], institutions: dict[str, JSON]) -> list[JSON]:
-    """Institutions a valid consent covers, by id or by sector (who may be invited)."""
-    ids: set[str] = set()
-    sectors: set[str] = set()
-    for consent in valid_consents(consents):
-        ids.update(str(i) for i in consent["institution_ids"])
-        sectors.update(consent["sectors"])
-    return [i for key, i in institutions.items() if key in ids or i.get("sector") in sectors]
-
-
 def members_by_id(case: JSON) -> dict[str, JSON]:
     return {str(m["id"]): m for m in case.get("team", []) if m.get("id")}
 
@@ -455,12 +441,11 @@ async def section_context(
         context["today"] = clock.today().isoformat()
     elif section.slug == "team":
         if manager:
-            consents = await client.consents(case_id)
-            institutions = await institutions_by_id(user)
-            invitable = t.sorted_by(covered_institutions(consents, institutions), "name")
+            coverage = await client.coverage(case_id)  # the service's rule, not ours
+            invitable = sorted(coverage.institutions, key=lambda i: polish_sort_key(i.name))
             context["invitable"] = invitable
-            context["institution_options"] = [(str(i["id"]), str(i["name"])) for i in invitable]
-            context["has_valid_consent"] = bool(valid_consents(consents))
+            context["institution_options"] = [(str(i.id), i.name) for i in invitable]
+            context["has_valid_consent"] = coverage.has_valid_consent
     elif section.slug == "diagnosis":
         context["areas"], context["denied"] = await guarded(lambda: client.diagnosis(case_id))
         context["area_codes"] = DIAGNOSIS_AREAS
@@ -1292,16 +1277,16 @@ async def incoming_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     referrals = await user.cases().incoming() if is_partner_staff(user) else []
-    referrals.sort(key=lambda r: str(r.get("requested_at") or r["created_at"]), reverse=True)
+    referrals.sort(key=lambda r: r.requested_at or r.created_at, reverse=True)
     member_cases = {str(c["id"]) for c in await user.cases().my_cases()}
     return page(
         request,
         "cases/incoming.html",
         {
             # open or closed as the service says: a final referral offers no move to anyone
-            "to_answer": [r for r in referrals if r["state"] == "requested"],
-            "ongoing": [r for r in referrals if r["state"] != "requested" and r["moves"]],
-            "closed": [r for r in referrals if r["state"] != "requested" and not r["moves"]],
+            "to_answer": [r for r in referrals if r.state == "requested"],
+            "ongoing": [r for r in referrals if r.state != "requested" and r.moves],
+            "closed": [r for r in referrals if r.state != "requested" and not r.moves],
             "member_cases": member_cases,
             "reasons": REASON_CODES,
             "outcomes": OUTCOME_CODES,
@@ -1424,7 +1409,7 @@ async def _home_summary(user: User) -> JSON:
     client = user.cases()
     if is_partner_staff(user):
         incoming = await client.incoming()
-        out["referrals_to_answer"] = [r for r in incoming if r["state"] == "requested"]
+        out["referrals_to_answer"] = [r for r in incoming if r.state == "requested"]
         out["team_invitations"] = await client.invitations()
     if is_case_manager(user):
         cases = await client.my_cases()
