@@ -153,3 +153,26 @@ def test_a_drift_is_found(cases_openapi: Schema) -> None:
         "CaseOut.family: the service sends null, the web takes {'array[any]'}",
     ]
 
+
+def test_the_reference_lists_are_defined_once_in_the_contracts() -> None:
+    """Sectors and target groups: one definition each, with both languages' names, which the
+    services and the web import (ADR 0082)."""
+    from basket.domain import model as basket_model
+    from partners.domain import model as partners_model
+    from shared.contracts import basket as basket_contract
+    from shared.contracts import partners as partners_contract
+    from web import i18n
+    from web.routes import basket as basket_pages
+
+    assert set(partners_contract.SECTORS) == set(partners_contract.Sector.__args__)  # type: ignore[attr-defined]
+    assert set(partners_contract.SECTORS) == {s.value for s in partners_model.Sector}
+    for names in (partners_contract.SECTOR_NAMES, basket_contract.TARGET_GROUP_NAMES):
+        assert list(names["pl"]) == list(names["en"])
+    assert i18n.SECTORS is partners_contract.SECTORS
+    assert basket_model.TARGET_GROUPS is basket_contract.TARGET_GROUP_NAMES["pl"]
+    assert basket_pages.TARGET_GROUPS is basket_contract.TARGET_GROUPS
+    for lang in ("pl", "en"):
+        t = i18n.Translator(lang)
+        for code, name in basket_contract.TARGET_GROUP_NAMES[lang].items():
+            assert t(f"basket.group.{code}") == name
+        assert t.sector("education") == partners_contract.SECTOR_NAMES[lang]["education"]

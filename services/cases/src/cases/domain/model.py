@@ -15,6 +15,7 @@ from typing import Any, Literal
 from cases.domain import events as ev
 from shared import consent as shared_consent
 from shared.clock import WARSAW
+from shared.contracts.partners import SECTOR_NAMES
 from shared.errors import Conflict, FieldError, Forbidden, InvalidInput
 
 
@@ -108,20 +109,9 @@ CONSENT_METHOD_NAMES_PL = {
 }
 
 
-# Sectors as the partners registry names them (consent scopes may name whole sectors).
-SECTOR_NAMES_PL: dict[str, str] = {
-    "education": "edukacja",
-    "health": "ochrona zdrowia",
-    "justice": "wymiar sprawiedliwości",
-    "police": "policja",
-    "ngo": "organizacje pozarządowe",
-    "social_economy": "ekonomia społeczna",
-    "labour_market": "rynek pracy",
-    "family_support": "wspieranie rodziny i piecza zastępcza",
-    "business": "biznes lokalny",
-    "local_government": "samorząd",
-    "social_assistance": "pomoc społeczna",
-}
+# Sectors as the partners registry names them (consent scopes may name whole sectors), in lower
+# case for the middle of a sentence; named once, in the contract (ADR 0082).
+SECTOR_NAMES_PL: dict[str, str] = {k: v.lower() for k, v in SECTOR_NAMES["pl"].items()}
 
 
 class DiagnosisArea(StrEnum):
