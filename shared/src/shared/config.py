@@ -7,11 +7,12 @@ from datetime import datetime
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.auth.jwks import JwksSettings
 from shared.auth.roles import API_AUDIENCE
 from shared.messaging.streams import DEFAULT_MAX_AGE_DAYS
 
 
-class ServiceSettings(BaseSettings):
+class ServiceSettings(JwksSettings, BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
     database_url: str = Field(description="PostgreSQL URL of this service's own database")

@@ -1,7 +1,11 @@
-"""The one way lists are paged (ADR 0009): `?page=&per_page=` in, `{items, total, page,
-per_page}` out — the HSDS routes take the same two parameters and only name their answer's
-fields HSDS's way; the notifications feed, a stream read after a cursor, takes `after` and
-`limit` (`FeedCursor`).
+"""The one way lists are paged (ADR 0009, ADR 0081): `?page=&per_page=` in (`Paging`),
+`{items, total, page, per_page}` out (`Page`, built by `PageParams.page_of`). New routes use
+this and nothing else.
+
+Two existing answers keep their public shapes on top of the same parameters and arithmetic: the
+HSDS routes take `page` and `per_page` too and only name their answer's fields HSDS's way
+(`page_count` gives their `total_pages`); the notifications feed, a stream read after a cursor,
+takes `after` and `limit` (`FeedCursor`) and answers `next_cursor` (`CursorParams.next_cursor`).
 
 Every bound is checked before a statement runs: `page` ≤ MAX_PAGE and `per_page` ≤ MAX_PER_PAGE,
 so OFFSET stays ≤ 1,999,800 — far inside PostgreSQL's bigint (a `page` of 2^63 made asyncpg
@@ -28,13 +32,31 @@ MAX_CURSOR = MAX_BIGINT = 2**63 - 1
 MAX_FEED_LIMIT = 500
 
 
+def page_count(total: int, per_page: int) -> int:
+    """How many pages `total` items fill, at least one (an empty list is one empty page)."""
+    return max(1, -(-total // max(per_page, 1)))
+
+
 class PageParams(BaseModel):
     page: int
     per_page: int
 
+    @classmethod
+    def from_offset(cls, offset: int, limit: int) -> PageParams:
+        """The page an offset falls on, for code that holds a LIMIT and an OFFSET."""
+        return cls(page=offset // max(limit, 1) + 1, per_page=limit)
+
     @property
     def offset(self) -> int:
         return (self.page - 1) * self.per_page
+
+    @property
+    def limit(self) -> int:
+        return self.per_page
+
+    def page_of(self, items: list[T], total: int) -> Page[T]:
+        """This page's answer: its items and the total over all pages."""
+        return Page(items=items, total=total, page=self.page, per_page=self.per_page)
 
 
 def _page_params(
@@ -62,6 +84,11 @@ class Page(BaseModel, Generic[T]):
 class CursorParams(BaseModel):
     after: int
     limit: int
+
+    def next_cursor(self, last: int | None) -> str:
+        """The cursor after a page whose last item has key `last` (None: an empty page, so the
+        same cursor again)."""
+        return str(self.after if last is None else last)
 
 
 def _cursor_params(

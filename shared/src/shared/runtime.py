@@ -100,7 +100,12 @@ def build_runtime(
         relay=OutboxRelay(engine, lambda: None),
         tracer_provider=provider,
         http=http,
-        verifier=TokenVerifier(settings.oidc_issuer, settings.oidc_audience, http=http),
+        verifier=TokenVerifier(
+            settings.oidc_issuer,
+            settings.oidc_audience,
+            http=http,
+            refresh_interval=settings.jwks_refresh_interval_s,
+        ),
         publishes=publishes,
         requires_nats=requires_nats,
         clock=clock_starting_at(settings.clock_start),

@@ -18,7 +18,7 @@ from basket.entrypoints import schemas as s
 from basket.service.handlers import PARTICIPATING
 from basket.service.ports import Provider
 from shared.contracts.basket import AREA_NAMES_PL, AREAS
-from shared.paging import Page
+from shared.paging import Page, PageParams
 
 o_ = orm.offerings.c
 i_ = orm.institutions.c
@@ -103,8 +103,7 @@ async def search(
                 score=round(float(r["score"]), 4) if filters.q else None,
             )
         )
-    page = filters.offset // max(filters.limit, 1) + 1
-    return Page(items=items, total=total, page=page, per_page=filters.limit)
+    return PageParams.from_offset(filters.offset, filters.limit).page_of(items, total)
 
 
 async def category_names(session: AsyncSession) -> dict[str, str]:

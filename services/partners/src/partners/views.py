@@ -92,7 +92,7 @@ async def list_institutions(
         )
     ).all()
     items = [_institution_out(r, r if membership_join is not None else None) for r in rows]
-    return Page(items=items, total=total, page=paging.page, per_page=paging.per_page)
+    return paging.page_of(items, total)
 
 
 async def get_institution(
@@ -258,12 +258,7 @@ async def list_memberships(
             query.order_by(i_.name, m_.id).limit(paging.per_page).offset(paging.offset)
         )
     ).all()
-    return Page(
-        items=[_membership_out(r[0], r) for r in rows],
-        total=total,
-        page=paging.page,
-        per_page=paging.per_page,
-    )
+    return paging.page_of([_membership_out(r[0], r) for r in rows], total)
 
 
 async def get_membership(
@@ -362,12 +357,7 @@ async def list_meetings(
             query.order_by(mt.starts_at.desc()).limit(paging.per_page).offset(paging.offset)
         )
     ).all()
-    return Page(
-        items=[s.MeetingOut.model_validate(dict(r._mapping)) for r in rows],
-        total=total,
-        page=paging.page,
-        per_page=paging.per_page,
-    )
+    return paging.page_of([s.MeetingOut.model_validate(dict(r._mapping)) for r in rows], total)
 
 
 async def get_meeting(

@@ -204,8 +204,14 @@ def create_app(
             f"{settings.base}/auth/callback",
             http=client,
             scope=settings.oidc_scope,
+            jwks_refresh_interval=settings.jwks_refresh_interval_s,
         ),
-        verifier=TokenVerifier(settings.oidc_issuer, API_AUDIENCE, http=client),
+        verifier=TokenVerifier(
+            settings.oidc_issuer,
+            API_AUDIENCE,
+            http=client,
+            refresh_interval=settings.jwks_refresh_interval_s,
+        ),
         http=client,
         templates=templates(),
     )

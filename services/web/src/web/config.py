@@ -8,8 +8,10 @@ from datetime import datetime
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.auth.jwks import JwksSettings
 
-class WebSettings(BaseSettings):
+
+class WebSettings(JwksSettings, BaseSettings):
     model_config = SettingsConfigDict(env_file=None, extra="ignore")
 
     port: int = 8100

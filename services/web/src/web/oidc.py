@@ -6,7 +6,6 @@ here keeps the tokens in our server-side session rather than in a framework's co
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import hashlib
 import logging
@@ -20,11 +19,17 @@ import httpx
 import jwt
 from jwt import PyJWK
 
+from shared.auth.jwks import (
+    ALGORITHM,
+    DEFAULT_REFRESH_INTERVAL_S,
+    JwksCache,
+    JwksUnavailable,
+    decode,
+)
 from web.sessions import PendingLogin, Tokens, same
 
 log = logging.getLogger(__name__)
 
-ALGORITHM = "RS256"
 LEEWAY_S = 30
 
 
@@ -56,6 +61,7 @@ class OidcClient:
         *,
         http: httpx.AsyncClient,
         scope: str = "openid",
+        jwks_refresh_interval: float = DEFAULT_REFRESH_INTERVAL_S,
     ) -> None:
         self.issuer = issuer.rstrip("/")
         self.client_id = client_id
@@ -64,9 +70,10 @@ class OidcClient:
         self.scope = scope
         self._http = http
         self._metadata: Metadata | None = None
-        self._keys: dict[str, PyJWK] = {}
-        self._keys_fetched_at = float("-inf")
-        self._lock = asyncio.Lock()
+        self._jwks = JwksCache(self._jwks_uri, http=http, refresh_interval=jwks_refresh_interval)
+
+    async def _jwks_uri(self) -> str:
+        return (await self.metadata()).jwks_uri
 
     async def metadata(self) -> Metadata:
         if self._metadata is None:
@@ -168,22 +175,10 @@ class OidcClient:
     # --- ID token --------------------------------------------------------------------------------
 
     async def _key(self, kid: str) -> PyJWK:
-        if kid not in self._keys:
-            async with self._lock:
-                if kid not in self._keys and time.monotonic() - self._keys_fetched_at > 10:
-                    self._keys_fetched_at = time.monotonic()
-                    meta = await self.metadata()
-                    try:
-                        response = await self._http.get(meta.jwks_uri, timeout=5.0)
-                        response.raise_for_status()
-                        self._keys = {
-                            k["kid"]: PyJWK(k, algorithm=ALGORITHM)
-                            for k in response.json().get("keys", [])
-                            if k.get("kty") == "RSA" and k.get("use", "sig") == "sig" and "kid" in k
-                        }
-                    except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
-                        raise OidcError(f"could not fetch the issuer's keys: {exc}") from exc
-        key = self._keys.get(kid)
+        try:
+            key = await self._jwks.key(kid)
+        except JwksUnavailable as exc:
+            raise OidcError(f"could not fetch the issuer's keys: {exc}") from exc
         if key is None:
             raise OidcError(f"unknown key id {kid!r}")
         return key
@@ -201,14 +196,8 @@ class OidcClient:
         key = await self._key(str(header["kid"]))
         meta = await self.metadata()
         try:
-            claims: dict[str, Any] = jwt.decode(
-                id_token,
-                key=key.key,
-                algorithms=[ALGORITHM],
-                audience=self.client_id,
-                issuer=meta.issuer,
-                leeway=LEEWAY_S,
-                options={"require": ["exp", "iat", "iss", "sub", "aud"]},
+            claims = decode(
+                id_token, key, audience=self.client_id, issuer=meta.issuer, leeway=LEEWAY_S
             )
         except jwt.PyJWTError as exc:
             raise OidcError(f"ID token rejected: {exc}") from exc

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from cases.domain.model import CONSENT_REASONS, REFERRAL_STATE_NAMES_PL, LeftReason, ReferralState
 from web.clients.base import ApiProblem
 from web.i18n import MESSAGES, Translator
 from web.messages.cases import MESSAGES as CASES_MESSAGES
@@ -301,3 +302,51 @@ def test_the_access_report_names_refusals_disclosures_and_log_reads_in_both_lang
     assert pages.what_label(Translator("pl"), "cases.referral.requested") == (
         "zdarzenie referral.requested"
     )
+
+
+def test_only_a_member_who_left_with_the_consent_and_has_no_newer_invitation_is_reinvitable():
+    school, clinic = "inst-school", "inst-clinic"
+    team = [
+        {"id": None, "state": "case_manager", "institution_id": None, "username": "manager-a"},
+        {"id": "m1", "state": "left", "left_reason": "consent_ended", "institution_id": school,
+         "username": "partner-a"},
+        {"id": "m2", "state": "left", "left_reason": None, "institution_id": school,
+         "username": "pedagog-2"},  # removed by the case manager: not this button
+        {"id": "m3", "state": "left", "left_reason": "case_closed", "institution_id": clinic,
+         "username": None},
+        {"id": "m4", "state": "left", "left_reason": "consent_ended", "institution_id": clinic,
+         "username": None},
+        {"id": "m5", "state": "declined", "left_reason": None, "institution_id": clinic,
+         "username": "x"},
+    ]  # fmt: skip
+    assert pages.reinvitable(team) == {"m1", "m4"}
+    # once invited again (or back in the team), the member who left is not offered a second time
+    again = [*team, {"id": "m6", "state": "invited", "institution_id": school,
+                     "username": "partner-a"}]  # fmt: skip
+    assert pages.reinvitable(again) == {"m4"}
+    back = [*team, {"id": "m7", "state": "active", "institution_id": clinic, "username": None}]
+    assert pages.reinvitable(back) == {"m1"}
+
+
+def test_every_reason_for_leaving_and_every_end_of_a_referral_with_the_consent_has_a_label():
+    for language in ("pl", "en"):
+        t = Translator(language)
+        for reason in [*LeftReason, "other"]:
+            key = f"team.left.{reason}"
+            assert key in MESSAGES[language], (language, key)
+            shown = t(key, date="1 maja 2026")
+            assert "1 maja 2026" in shown, (language, key)
+            assert key not in shown
+        for state in ReferralState:
+            assert f"referral.state.{state}" in MESSAGES[language], (language, state)
+        for code in CONSENT_REASONS:
+            assert f"referral.reason.{code}" in MESSAGES[language], (language, code)
+        for key in ("team.reinvite", "team.reinvite.hint", "team.reinvited"):
+            assert key in MESSAGES[language], (language, key)
+    pl = Translator("pl")
+    assert pl("team.left.consent_ended", date="1 maja 2026") == (
+        "Odszedł(a) 1 maja 2026 — zgoda rodziny przestała obowiązywać."
+    )
+    # the web's Polish label of each state is the service's own name of it
+    for state, name in REFERRAL_STATE_NAMES_PL.items():
+        assert pl(f"referral.state.{state}") == name, state

@@ -23,6 +23,7 @@ class Principal:
     client_id: str | None = None
     service_account: bool = False
     display_name: str | None = None
+    email: str | None = None  # the token's `email` claim, when it has one
 
     def has_role(self, *roles: Role) -> bool:
         return any(r in self.roles for r in roles)
@@ -71,4 +72,5 @@ class Principal:
             client_id=claims.get("azp"),
             service_account=username.startswith("service-account-") or "client_id" in claims,
             display_name=claims.get("name"),
+            email=str(claims["email"]) if claims.get("email") else None,
         )

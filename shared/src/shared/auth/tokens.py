@@ -1,27 +1,32 @@
 """Validation of Keycloak access tokens.
 
 RS256 only; issuer and audience checked; exp/nbf with a bounded leeway; ID tokens refused. The
-issuer's keys are cached and fetched again only for an unknown `kid`, at most once a minute
-(python-keycloak's decode_token would fetch them on every call and check neither issuer nor
-audience unless told).
+issuer's keys are cached (`shared.auth.jwks`) and fetched again only for an unknown `kid`, at most
+once per refresh interval, a minute by default (python-keycloak's decode_token would fetch them on
+every call and check neither issuer nor audience unless told).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import time
 from typing import Any
 
 import httpx
 import jwt
 from jwt import PyJWK
 
+from shared.auth.jwks import (
+    ALGORITHM,
+    DEFAULT_REFRESH_INTERVAL_S,
+    JwksCache,
+    JwksUnavailable,
+    decode,
+)
 from shared.auth.principal import Principal
 
 log = logging.getLogger(__name__)
 
-ALGORITHM = "RS256"
+__all__ = ["ALGORITHM", "InvalidToken", "TokenVerifier"]
 
 
 class InvalidToken(Exception):
@@ -36,7 +41,7 @@ class TokenVerifier:
         *,
         http: httpx.AsyncClient,
         leeway: float = 30.0,
-        refresh_interval: float = 60.0,
+        refresh_interval: float = DEFAULT_REFRESH_INTERVAL_S,
         jwks_url: str | None = None,
     ) -> None:
         if leeway > 30:
@@ -44,35 +49,31 @@ class TokenVerifier:
         self.issuer = issuer.rstrip("/")
         self.audience = audience
         self.leeway = leeway
-        self.refresh_interval = refresh_interval
         self.jwks_url = jwks_url or f"{self.issuer}/protocol/openid-connect/certs"
-        self._http = http
-        self._keys: dict[str, PyJWK] = {}
-        self._fetched_at = float("-inf")
-        self._lock = asyncio.Lock()
-        self.fetch_count = 0
+        self.keys = JwksCache(self.jwks_url, http=http, refresh_interval=refresh_interval)
 
-    async def _refresh(self) -> None:
-        async with self._lock:
-            if time.monotonic() - self._fetched_at < self.refresh_interval:
-                return
-            self._fetched_at = time.monotonic()
-            try:
-                response = await self._http.get(self.jwks_url, timeout=5.0)
-                response.raise_for_status()
-                keys: dict[str, PyJWK] = {}
-                for jwk in response.json().get("keys", []):
-                    if jwk.get("use", "sig") == "sig" and jwk.get("kty") == "RSA" and "kid" in jwk:
-                        keys[jwk["kid"]] = PyJWK(jwk, algorithm=ALGORITHM)
-                self._keys = keys
-                self.fetch_count += 1
-            except (httpx.HTTPError, ValueError, jwt.PyJWTError) as exc:
-                log.warning("could not fetch the issuer's keys", extra={"error": str(exc)})
+    @property
+    def refresh_interval(self) -> float:
+        return self.keys.refresh_interval
+
+    @property
+    def fetch_count(self) -> int:
+        return self.keys.fetch_count
+
+    @property
+    def _fetched_at(self) -> float:
+        return self.keys.fetched_at
+
+    @_fetched_at.setter
+    def _fetched_at(self, value: float) -> None:
+        self.keys.fetched_at = value
 
     async def _key(self, kid: str) -> PyJWK:
-        if kid not in self._keys:
-            await self._refresh()
-        key = self._keys.get(kid)
+        try:
+            key = await self.keys.key(kid)
+        except JwksUnavailable as exc:
+            log.warning("could not fetch the issuer's keys", extra={"error": str(exc)})
+            key = None
         if key is None:
             raise InvalidToken(f"unknown key id {kid!r}")
         return key
@@ -89,14 +90,8 @@ class TokenVerifier:
             raise InvalidToken("token has no key id")
         key = await self._key(str(kid))
         try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key=key.key,
-                algorithms=[ALGORITHM],
-                audience=self.audience,
-                issuer=self.issuer,
-                leeway=self.leeway,
-                options={"require": ["exp", "iat", "iss", "sub", "aud"]},
+            claims = decode(
+                token, key, audience=self.audience, issuer=self.issuer, leeway=self.leeway
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from exc

@@ -3,28 +3,22 @@ and category)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 from collections.abc import Sequence
 from datetime import date
 from itertools import groupby
-from pathlib import Path
 
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 from openpyxl import Workbook  # type: ignore[import-untyped]
-from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 
 from basket.domain import model
 from basket.service.ports import Provider
 from shared.contracts.basket import AREA_NAMES_PL, AREAS
+from shared.exports.csv import csv_bytes
+from shared.exports.pdf import BasePDF, new_pdf, pdf_bytes
+from shared.exports.pdf import line as _line
+from shared.exports.xlsx import header_row, workbook_bytes
 
 Entry = tuple[model.Offering, Provider | None]
-
-FONT_DIR_ENV = "CUS_FONT_DIR"
-DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
-_FONT = "DejaVuSans"
 
 COLUMNS = (
     "Identyfikator",
@@ -126,12 +120,7 @@ def row(o: model.Offering, provider: Provider | None, categories: dict[str, str]
 
 def to_csv(entries: Sequence[Entry], categories: dict[str, str]) -> bytes:
     """CSV with a BOM and semicolons, as spreadsheets in Polish locales expect."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    for o, provider in entries:
-        writer.writerow(row(o, provider, categories))
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return csv_bytes([COLUMNS, *(row(o, provider, categories) for o, provider in entries)])
 
 
 def to_xlsx(entries: Sequence[Entry], categories: dict[str, str], title: str) -> bytes:
@@ -139,9 +128,7 @@ def to_xlsx(entries: Sequence[Entry], categories: dict[str, str], title: str) ->
     sheet = workbook.active
     sheet.title = "Koszyk usług"
     sheet.append(list(COLUMNS))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    header_row(sheet)
     for o, provider in entries:
         sheet.append(row(o, provider, categories))
     widths = {"D": 40, "E": 60, "F": 35, "H": 40, "N": 40, "P": 30}
@@ -149,40 +136,7 @@ def to_xlsx(entries: Sequence[Entry], categories: dict[str, str], title: str) ->
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
     sheet.auto_filter.ref = sheet.dimensions
-    workbook.properties.title = title
-    workbook.properties.language = "pl-PL"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def _fonts() -> tuple[Path, Path]:
-    font_dir = Path(os.environ.get(FONT_DIR_ENV) or DEFAULT_FONT_DIR)
-    paths = (font_dir / "DejaVuSans.ttf", font_dir / "DejaVuSans-Bold.ttf")
-    for path in paths:
-        if not path.is_file():
-            raise RuntimeError(
-                f"Brak czcionki {path} (zainstaluj fonts-dejavu albo ustaw {FONT_DIR_ENV})"
-            )
-    return paths
-
-
-class _BasketPDF(FPDF):
-    footer_text = ""
-
-    def footer(self) -> None:
-        self.set_y(-15)
-        self.set_font(_FONT, "", 8)
-        self.set_text_color(90, 90, 90)
-        self.cell(0, 5, self.footer_text, align="L")
-        self.set_x(self.l_margin)
-        self.cell(0, 5, f"Strona {self.page_no()} z {{nb}}", align="R")
-        self.set_text_color(0, 0, 0)
-
-
-def _line(pdf: FPDF, text: str, size: float = 9.5, style: str = "", height: float = 4.8) -> None:
-    pdf.set_font(_FONT, style, size)
-    pdf.multi_cell(0, height, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    return workbook_bytes(workbook, title=title)
 
 
 def _field(pdf: FPDF, label: str, value: str) -> None:
@@ -193,7 +147,6 @@ def _field(pdf: FPDF, label: str, value: str) -> None:
 def to_pdf(
     entries: Sequence[Entry], categories: dict[str, str], *, municipality: str, today: date
 ) -> bytes:
-    regular, bold = _fonts()
     # The areas in the order of the act (art. 2), then categories and titles.
     entries = sorted(
         entries,
@@ -203,17 +156,14 @@ def to_pdf(
             e[0].title,
         ),
     )
-    pdf = _BasketPDF(orientation="portrait", unit="mm", format="A4")
     title = f"Lokalny Koszyk Usług – gmina {municipality}"
-    pdf.footer_text = f"{title}, stan na {today:%d.%m.%Y}"
-    pdf.add_font(_FONT, "", str(regular))
-    pdf.add_font(_FONT, "B", str(bold))
-    pdf.set_title(title)
-    pdf.set_lang("pl-PL")
-    pdf.set_creator("Platforma CUS – koszyk usług")
-    pdf.set_margins(left=18, top=16, right=18)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_page()
+    pdf = new_pdf(
+        BasePDF,
+        title=title,
+        creator="Platforma CUS – koszyk usług",
+        footer=f"{title}, stan na {today:%d.%m.%Y}",
+        margins=(18, 16, 18),
+    )
     _line(pdf, title, 17, "B", 8)
     _line(
         pdf,
@@ -278,4 +228,4 @@ def to_pdf(
                 wait = f", zwykle ok. {o.waiting_days} dni oczekiwania" if o.waiting_days else ""
                 _field(pdf, "Dostępność miejsc", model.CAPACITY_NAMES_PL[o.capacity_status] + wait)
                 pdf.ln(1.5)
-    return bytes(pdf.output())
+    return pdf_bytes(pdf)

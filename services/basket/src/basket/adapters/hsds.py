@@ -13,6 +13,7 @@ from typing import Any
 from basket.domain import model
 from basket.service.ports import Provider
 from shared.contracts.basket import AREA_NAMES_PL
+from shared.paging import page_count
 
 HSDS_VERSION = "3.0"
 TAXONOMY = "CUS-2019"
@@ -304,7 +305,7 @@ def service_list_item(full: dict[str, Any]) -> dict[str, Any]:
 
 
 def page(contents: list[dict[str, Any]], *, total: int, page: int, per_page: int) -> dict[str, Any]:
-    pages = max(1, -(-total // per_page))
+    pages = page_count(total, per_page)
     return {
         "total_items": total,
         "total_pages": pages,

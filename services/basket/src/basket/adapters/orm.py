@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from datetime import time
-from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
@@ -16,7 +15,6 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
-    Enum,
     Float,
     Identity,
     Index,
@@ -26,33 +24,21 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    event,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR
-from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
 from basket.domain import model
-from shared.db import make_metadata
+from shared.db.mapping import metadata_and_registry, once, reset_events_on_load, string_enum
 from shared.messaging import inbox_table, outbox_table
 
-metadata = make_metadata()
-mapper_registry = registry(metadata=metadata)
+metadata, mapper_registry = metadata_and_registry()
 
 T = TypeVar("T")
 
 
-def _enum(enum: type[StrEnum], name: str) -> Enum:
-    return Enum(
-        enum,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
+_enum = string_enum
 
 
 def _to_json(value: Any) -> Any:
@@ -258,17 +244,9 @@ offering_changes = Table(
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
-_mapped = False
 
-
+@once
 def start_mappers() -> None:
     """Map the offering onto its table (once per process; called from bootstrap)."""
-    global _mapped
-    if _mapped:
-        return
-    _mapped = True
     mapper_registry.map_imperatively(model.Offering, offerings, exclude_properties=["search_doc"])
-
-    @event.listens_for(model.Offering, "load")
-    def _init_events(target: model.Offering, _context: Any) -> None:
-        target.events = []
+    reset_events_on_load([model.Offering])

@@ -35,7 +35,7 @@ def _wrap(data: EventData, o: model.Offering) -> CloudEvent:
     return CloudEvent.wrap(data, source=SOURCE, tenant=o.tenant, subject=str(o.id))
 
 
-async def translate(o: model.Offering, event: ev.DomainEvent) -> list[CloudEvent]:
+async def translate(uow: Any, o: model.Offering, event: ev.DomainEvent) -> list[CloudEvent]:
     data: EventData
     match event:
         case ev.OfferingAdded():

@@ -1,28 +1,22 @@
 """Documents for the family, in Polish: the consent form to print and sign (from the consent's
 scope) and the record of who saw the family's data (the right of access). One simple document
-model feeds both renderers: HTML (escaped) and PDF (fpdf2 with DejaVu Sans for Polish letters).
+model feeds both renderers: HTML (escaped) and PDF (shared.exports.pdf, ADR 0081).
 """
 
 from __future__ import annotations
 
 import html
-import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
-from typing import cast
 from zoneinfo import ZoneInfo
 
-from fpdf import FPDF
-from fpdf.enums import MethodReturnValue, XPos, YPos
-from fpdf.prefs import ViewerPreferences
+from fpdf.enums import XPos, YPos
 
 from shared import clock
+from shared.exports.fonts import FONT as _FONT
+from shared.exports.pdf import BasePDF, TaggedPDF, new_pdf, pdf_bytes
 
-FONT_DIR_ENV = "CUS_PDF_FONT_DIR"
-DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
-_FONT = "DejaVuSans"
+CREATOR = "Platforma CUS – sprawy rodzin"
 WARSAW = ZoneInfo("Europe/Warsaw")
 
 
@@ -286,32 +280,12 @@ def _walk(sections: list[Section], level: int = 2) -> list[tuple[Section, int]]:
     return out
 
 
-def _font_dir() -> Path:
-    return Path(os.environ.get(FONT_DIR_ENV, DEFAULT_FONT_DIR))
-
-
-class _PDF(FPDF):
-    footer_text = ""
-
-    def footer(self) -> None:
-        self.set_y(-15)
-        self.set_font(_FONT, "", 8)
-        self.cell(0, 5, self.footer_text, align="L")
-        self.set_x(self.l_margin)
-        self.cell(0, 5, f"Strona {self.page_no()} z {{nb}}", align="R")
+class _PDF(BasePDF):
+    footer_grey = False
 
 
 def render_pdf(doc: Document) -> bytes:
-    pdf = _PDF(orientation="portrait", unit="mm", format="A4")
-    pdf.footer_text = doc.footer
-    pdf.add_font(_FONT, "", str(_font_dir() / "DejaVuSans.ttf"))
-    pdf.add_font(_FONT, "B", str(_font_dir() / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(doc.title)
-    pdf.set_lang("pl-PL")
-    pdf.set_creator("Platforma CUS – sprawy rodzin")
-    pdf.set_margins(left=18, top=18, right=18)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_page()
+    pdf = new_pdf(_PDF, title=doc.title, creator=CREATOR, footer=doc.footer, margins=(18, 18, 18))
     pdf.set_font(_FONT, "B", 16)
     pdf.multi_cell(0, 8, doc.title, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.set_font(_FONT, "", 11)
@@ -346,62 +320,14 @@ def render_pdf(doc: Document) -> bytes:
             pdf.ln(14)
             pdf.cell(80, 5, "." * 60, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             pdf.cell(80, 5, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    return bytes(pdf.output())
+    return pdf_bytes(pdf)
 
 
 # --- the tagged PDF (the family's data export, ADR 0016) -----------------------------------------
 
 
-class _TaggedPDF(_PDF):
-    """A PDF whose text is all in the structure tree (headings H1–H3 and paragraphs P, in
-    reading order) and whose running footer is marked as an artifact, outside it."""
-
-    def footer(self) -> None:
-        self._out("/Artifact BMC")
-        super().footer()
-        self._out("EMC")
-
-    def tagged(self, tag: str, write: Callable[[], object]) -> None:
-        """`write` (which must not break the page) as one structure element `tag`."""
-        mcid = self.struct_builder.next_mcid_for_page(self.page)
-        self._add_marked_content(struct_type=f"/{tag}", mcid=mcid)
-        self._out(f"/{tag} <</MCID {mcid}>> BDC")
-        write()
-        self._out("EMC")
-
-    def block(
-        self, tag: str, text: str, *, size: float, height: float, style: str = "",
-        indent: float = 0, keep: int = 1,
-    ) -> None:  # fmt: skip
-        """A paragraph or heading, wrapped, each page's part of it one element (a marked
-        sequence may not cross a page); `keep` lines must fit before the page is turned."""
-        self.set_font(_FONT, style, size)
-        width = self.epw - indent
-        wrapped = self.multi_cell(
-            width, height, text or "—", dry_run=True, output=MethodReturnValue.LINES
-        )
-        lines = [str(line) for line in cast(list[str], wrapped)]
-        first = True
-        while lines:
-            room = int((self.page_break_trigger - self.y - 0.01) // height)
-            if room < (min(keep, len(lines)) if first else 1):
-                self.add_page()
-                continue
-            chunk, lines = lines[:room], lines[room:]
-            first = False
-
-            def write(chunk: list[str] = chunk, last: bool = not lines) -> None:
-                # Line by line, each but the paragraph's last with its space kept at the end,
-                # so that text taken from the structure has a space between the lines' words.
-                for i, line in enumerate(chunk):
-                    end = last and i == len(chunk) - 1
-                    self.set_x(self.l_margin + indent)
-                    self.cell(
-                        width, height, line if end else line + " ",
-                        new_x=XPos.LMARGIN, new_y=YPos.NEXT,
-                    )  # fmt: skip
-
-            self.tagged(tag, write)
+class _TaggedPDF(TaggedPDF):
+    footer_grey = False
 
 
 def render_tagged_pdf(doc: Document) -> bytes:
@@ -410,19 +336,16 @@ def render_tagged_pdf(doc: Document) -> bytes:
     reading order, real text in DejaVu Sans (embedded, with its Unicode map). Tables are not
     drawn: a table's rows come out as paragraphs (fpdf2 builds a flat tree: no Table/TR/TD,
     L/LI nor Lbl; ADR 0016 says what that leaves out)."""
-    pdf = _TaggedPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.footer_text = doc.footer
-    pdf.add_font(_FONT, "", str(_font_dir() / "DejaVuSans.ttf"))
-    pdf.add_font(_FONT, "B", str(_font_dir() / "DejaVuSans-Bold.ttf"))
-    pdf.set_title(doc.title)
-    pdf.set_subject(doc.subtitle)
-    pdf.set_author("Centrum Usług Społecznych")
-    pdf.set_lang("pl-PL")
-    pdf.set_creator("Platforma CUS – sprawy rodzin")
-    pdf.viewer_preferences = ViewerPreferences(display_doc_title=True)
-    pdf.set_margins(left=18, top=18, right=18)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_page()
+    pdf = new_pdf(
+        _TaggedPDF,
+        title=doc.title,
+        creator=CREATOR,
+        footer=doc.footer,
+        margins=(18, 18, 18),
+        subject=doc.subtitle,
+        author="Centrum Usług Społecznych",
+        show_title=True,
+    )
     pdf.block("H1", doc.title, size=16, height=8, style="B")
     pdf.block("P", doc.subtitle, size=11, height=6)
     sizes = {2: 13.0, 3: 11.5, 4: 10.5, 5: 10.0, 6: 10.0}
@@ -446,4 +369,4 @@ def render_tagged_pdf(doc: Document) -> bytes:
                 pdf.block("P", text, size=9.5, height=5)
         for paragraph in section.closing:
             pdf.block("P", paragraph, size=10, height=5)
-    return bytes(pdf.output())
+    return pdf_bytes(pdf)

@@ -3,7 +3,6 @@ log, and the read models fed by other services' events (institutions, basket off
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -11,8 +10,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     Date,
-    DateTime,
-    Enum,
     FetchedValue,
     ForeignKey,
     Identity,
@@ -23,39 +20,32 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
-    event,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import registry
 
 from cases.adapters import sealing
 from cases.domain import model
-from shared.db import make_metadata
+from shared.db.mapping import (
+    metadata_and_registry,
+    once,
+    reset_events_on_load,
+    string_enum,
+    timestamp,
+)
 from shared.messaging import inbox_table, outbox_table
 
-metadata = make_metadata()
-mapper_registry = registry(metadata=metadata)
+metadata, mapper_registry = metadata_and_registry()
 
 
-def _enum(enum: type[StrEnum], name: str) -> Enum:
-    return Enum(
-        enum,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
+_enum = string_enum
 
 
 # Free text sealed at rest (ADR 0017): the plain value lives on the domain object's attribute.
 SEALED_COMMENT = "AES-256-GCM, adapters.sealing: version || key id || nonce || ciphertext+tag"
 
 
-def _ts(name: str, nullable: bool = True) -> Column[Any]:
-    return Column(name, DateTime(timezone=True), nullable=nullable)
+_ts = timestamp
 
 
 cases = Table(
@@ -356,15 +346,10 @@ offerings = Table(
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
-_mapped = False
 
-
+@once
 def start_mappers() -> None:
     """Map the domain classes onto the tables (once per process; called from bootstrap)."""
-    global _mapped
-    if _mapped:
-        return
-    _mapped = True
     classes: dict[type[Any], Table] = {
         model.Case: cases,
         model.CaseReassignment: case_reassignments,
@@ -383,16 +368,14 @@ def start_mappers() -> None:
         )
     sealing.install({cls: table.name for cls, table in classes.items()})
 
-    for cls in (
-        model.Case,
-        model.Consent,
-        model.TeamMember,
-        model.PlanVersion,
-        model.MonitoringReview,
-        model.Referral,
-        model.Meeting,
-    ):
-
-        @event.listens_for(cls, "load")
-        def _init_events(target: model.Aggregate, _context: Any) -> None:
-            target.events = []
+    reset_events_on_load(
+        [
+            model.Case,
+            model.Consent,
+            model.TeamMember,
+            model.PlanVersion,
+            model.MonitoringReview,
+            model.Referral,
+            model.Meeting,
+        ]
+    )

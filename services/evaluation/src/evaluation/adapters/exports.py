@@ -8,13 +8,7 @@ for those who can't see the chart.
 
 from __future__ import annotations
 
-import csv
-import io
-import os
-from pathlib import Path
-
 from fpdf import FPDF
-from fpdf.enums import XPos, YPos
 from openpyxl import Workbook  # type: ignore[import-untyped]
 from openpyxl.chart import BarChart, LineChart, Reference  # type: ignore[import-untyped]
 from openpyxl.styles import Font  # type: ignore[import-untyped]
@@ -22,10 +16,11 @@ from openpyxl.styles import Font  # type: ignore[import-untyped]
 from evaluation.domain.disclosure import Value
 from evaluation.domain.report import SUPPRESSION_NOTE, DisclosedReport, DisclosedTable
 from shared.clock import WARSAW
-
-FONT_DIR_ENV = "CUS_FONT_DIR"
-DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
-_FONT = "DejaVuSans"
+from shared.exports.csv import csv_bytes
+from shared.exports.fonts import FONT as _FONT
+from shared.exports.pdf import BasePDF, new_pdf, pdf_bytes
+from shared.exports.pdf import line as _line
+from shared.exports.xlsx import workbook_bytes
 
 NOTE = f"{SUPPRESSION_NOTE} Dzięki temu nie da się rozpoznać rodziny."
 
@@ -55,17 +50,11 @@ def _tables(report: DisclosedReport) -> list[tuple[str, DisclosedTable]]:
 
 def to_csv(report: DisclosedReport) -> bytes:
     """Semicolon-separated, UTF-8 with BOM (opens correctly in a Polish spreadsheet)."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for line in _header(report):
-        writer.writerow([line])
+    rows: list[list[str]] = [[line] for line in _header(report)]
     for section_title, table in _tables(report):
-        writer.writerow([])
-        writer.writerow([f"{section_title} – {table.title}"])
-        writer.writerow(table.columns)
-        for row in table.rows:
-            writer.writerow([text_value(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+        rows += [[], [f"{section_title} – {table.title}"], list(table.columns)]
+        rows += [[text_value(v) for v in row] for row in table.rows]
+    return csv_bytes(rows)
 
 
 SHEETS = {
@@ -112,11 +101,7 @@ def to_xlsx(report: DisclosedReport) -> bytes:
                     sheet.cell(row=row, column=col, value=value)
             _xlsx_chart(sheet, table, head, row)
             row += max(3, 18 - len(table.rows)) if _chart_column(table) else 3
-    workbook.properties.title = report.title
-    workbook.properties.language = "pl-PL"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook_bytes(workbook, title=report.title)
 
 
 def _chart_column(table: DisclosedTable) -> int | None:
@@ -141,35 +126,6 @@ def _xlsx_chart(sheet: object, table: DisclosedTable, head: int, last: int) -> N
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(labels)
     sheet.add_chart(chart, f"{chr(ord('A') + len(table.columns) + 1)}{head}")  # type: ignore[attr-defined]
-
-
-def _fonts() -> tuple[Path, Path]:
-    font_dir = Path(os.environ.get(FONT_DIR_ENV) or DEFAULT_FONT_DIR)
-    paths = (font_dir / "DejaVuSans.ttf", font_dir / "DejaVuSans-Bold.ttf")
-    for path in paths:
-        if not path.is_file():
-            raise RuntimeError(
-                f"Brak czcionki {path} (zainstaluj fonts-dejavu albo ustaw {FONT_DIR_ENV})"
-            )
-    return paths
-
-
-class _ReportPDF(FPDF):
-    footer_text = ""
-
-    def footer(self) -> None:
-        self.set_y(-15)
-        self.set_font(_FONT, "", 8)
-        self.set_text_color(90, 90, 90)
-        self.cell(0, 5, self.footer_text, align="L")
-        self.set_x(self.l_margin)
-        self.cell(0, 5, f"Strona {self.page_no()} z {{nb}}", align="R")
-        self.set_text_color(0, 0, 0)
-
-
-def _line(pdf: FPDF, text: str, size: float = 9.5, style: str = "", height: float = 4.8) -> None:
-    pdf.set_font(_FONT, style, size)
-    pdf.multi_cell(0, height, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
 
 def _pdf_table(pdf: FPDF, table: DisclosedTable) -> None:
@@ -216,17 +172,13 @@ def _pdf_chart(pdf: FPDF, table: DisclosedTable) -> None:
 
 
 def to_pdf(report: DisclosedReport) -> bytes:
-    regular, bold = _fonts()
-    pdf = _ReportPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.footer_text = f"{report.title} – {report.scope_label}"
-    pdf.add_font(_FONT, "", str(regular))
-    pdf.add_font(_FONT, "B", str(bold))
-    pdf.set_title(report.title)
-    pdf.set_lang("pl-PL")
-    pdf.set_creator("Platforma CUS – monitoring i ewaluacja")
-    pdf.set_margins(left=16, top=16, right=16)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_page()
+    pdf = new_pdf(
+        BasePDF,
+        title=report.title,
+        creator="Platforma CUS – monitoring i ewaluacja",
+        footer=f"{report.title} – {report.scope_label}",
+        margins=(16, 16, 16),
+    )
     _line(pdf, report.title, 16, "B", 8)
     for line in _header(report)[1:]:
         _line(pdf, line, 9.5)
@@ -247,4 +199,4 @@ def to_pdf(report: DisclosedReport) -> bytes:
             else:
                 _line(pdf, "Brak danych.", 8.5)
             pdf.ln(2)
-    return bytes(pdf.output())
+    return pdf_bytes(pdf)

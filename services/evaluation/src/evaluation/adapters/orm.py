@@ -30,14 +30,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from shared.db import make_metadata
+from shared.db.mapping import timestamp
 from shared.messaging import inbox_table
 
 metadata = make_metadata()
 inbox = inbox_table(metadata)
 
 
-def _ts(name: str, nullable: bool = True) -> Column[object]:
-    return Column(name, DateTime(timezone=True), nullable=nullable)
+_ts = timestamp
 
 
 # --- partnership (from partners.*) ---------------------------------------------------------------

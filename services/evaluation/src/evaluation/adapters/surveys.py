@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,22 +12,11 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from evaluation.adapters.orm import survey_answers, survey_links, surveys
-from evaluation.domain.surveys import Question
+from evaluation.domain.surveys import Question, SurveyRow
 
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class SurveyRow:
-    id: uuid.UUID
-    tenant: str
-    title: str
-    kind: str
-    questions: list[Question]
-    created_at: datetime
-    closes_at: datetime | None
 
 
 def _row(r: Any) -> SurveyRow:
@@ -139,3 +127,45 @@ async def answers_of(session: AsyncSession, survey_id: uuid.UUID) -> list[dict[s
         select(survey_answers.c.answers).where(survey_answers.c.survey_id == survey_id)
     )
     return [dict(r) for r in rows.scalars().all()]
+
+
+class SqlSurveys:
+    """The surveys port of the unit of work (the commands'); reads call the functions above."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(
+        self,
+        *,
+        tenant: str,
+        title: str,
+        kind: str,
+        questions: list[Question],
+        created_by: str,
+        closes_at: datetime | None,
+    ) -> uuid.UUID:
+        return await add(
+            self.session,
+            tenant=tenant,
+            title=title,
+            kind=kind,
+            questions=questions,
+            created_by=created_by,
+            closes_at=closes_at,
+        )
+
+    async def get(self, survey_id: uuid.UUID) -> SurveyRow | None:
+        return await get(self.session, survey_id)
+
+    async def issue_links(self, survey_id: uuid.UUID, count: int) -> list[str]:
+        return await issue_links(self.session, survey_id, count)
+
+    async def survey_of_token(self, token: str) -> tuple[SurveyRow, bool] | None:
+        return await survey_of_token(self.session, token)
+
+    async def use_token(self, token: str) -> uuid.UUID | None:
+        return await use_token(self.session, token)
+
+    async def add_answer(self, survey_id: uuid.UUID, answers: dict[str, Any]) -> None:
+        await add_answer(self.session, survey_id, answers)

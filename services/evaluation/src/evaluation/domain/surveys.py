@@ -6,8 +6,10 @@ single partner's answer can't be read off them.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from shared.errors import FieldError, InvalidInput
@@ -33,6 +35,19 @@ class Question:
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> Question:
         return cls(raw["id"], raw["text"], raw["kind"], tuple(raw.get("options") or ()))
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    """A survey as stored: whose (`tenant`), its questions, until when it takes answers."""
+
+    id: uuid.UUID
+    tenant: str
+    title: str
+    kind: str
+    questions: list[Question]
+    created_at: datetime
+    closes_at: datetime | None
 
 
 def check_questions(questions: list[Question]) -> None:

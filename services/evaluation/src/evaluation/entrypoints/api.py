@@ -19,12 +19,21 @@ from evaluation.adapters.snapshots import Snapshot, list_snapshots, take_snapsho
 from evaluation.config import EvaluationSettings
 from evaluation.domain.periods import MAX_YEAR, MIN_YEAR, Period
 from evaluation.domain.report import Report
-from evaluation.domain.surveys import MIN_ANSWERS, Question, check_answers, check_questions
+from evaluation.domain.surveys import MIN_ANSWERS, Question, SurveyRow
 from evaluation.domain.surveys import results as survey_results
 from evaluation.entrypoints import schemas as s
-from evaluation.entrypoints.deps import Admin, Reader, Session, SurveyAuthor, runtime_of, scope_for
+from evaluation.entrypoints.deps import (
+    Admin,
+    Reader,
+    Session,
+    SurveyAuthor,
+    UoW,
+    runtime_of,
+    scope_for,
+)
+from evaluation.service import handlers
 from shared import clock
-from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound
 from shared.errors.problems import PROBLEM_RESPONSES
 
 router = APIRouter(prefix="/v1", responses=PROBLEM_RESPONSES)
@@ -228,7 +237,7 @@ async def list_read_model_snapshots(principal: Admin, session: Session) -> list[
 # --- surveys -------------------------------------------------------------------------------------
 
 
-def _survey_out(row: store.SurveyRow, answers: int) -> s.SurveyOut:
+def _survey_out(row: SurveyRow, answers: int) -> s.SurveyOut:
     return s.SurveyOut(
         id=row.id,
         tenant=row.tenant,
@@ -242,26 +251,19 @@ def _survey_out(row: store.SurveyRow, answers: int) -> s.SurveyOut:
 
 
 @router.post("/surveys", status_code=201, tags=["surveys"], summary="Zdefiniuj ankietę")
-async def create_survey(body: s.SurveyIn, principal: SurveyAuthor, session: Session) -> s.SurveyOut:
+async def create_survey(body: s.SurveyIn, principal: SurveyAuthor, uow: UoW) -> s.SurveyOut:
     tenant = scope_for(principal, body.tenant)
     if tenant is None:
         raise InvalidInput.field("tenant", "Ankietę definiuje się dla gminy: wskaż kod TERYT.")
-    if not principal.can_write_tenant(tenant):
-        raise Forbidden("Nie możesz tworzyć ankiet tej gminy.")
-    questions = [Question(q.id, q.text, q.kind, tuple(q.options)) for q in body.questions]
-    check_questions(questions)
-    survey_id = await store.add(
-        session,
+    row = await handlers.create_survey(
+        uow=uow,
+        actor=principal,
         tenant=tenant,
         title=body.title,
         kind=body.kind,
-        questions=questions,
-        created_by=principal.username,
+        questions=[Question(q.id, q.text, q.kind, tuple(q.options)) for q in body.questions],
         closes_at=body.closes_at,
     )
-    await session.commit()
-    row = await store.get(session, survey_id)
-    assert row is not None
     return _survey_out(row, 0)
 
 
@@ -271,9 +273,7 @@ async def list_surveys(principal: Reader, session: Session) -> list[s.SurveyOut]
     return [_survey_out(row, n) for row, n in rows]
 
 
-async def _readable_survey(
-    session: Session, principal: Reader, survey_id: uuid.UUID
-) -> store.SurveyRow:
+async def _readable_survey(session: Session, principal: Reader, survey_id: uuid.UUID) -> SurveyRow:
     row = await store.get(session, survey_id)
     if row is None or not principal.can_read_tenant(row.tenant):
         raise NotFound("Nie ma takiej ankiety.")
@@ -290,15 +290,12 @@ async def issue_links(
     survey_id: uuid.UUID,
     body: s.LinksIn,
     principal: SurveyAuthor,
-    session: Session,
+    uow: UoW,
     request: Request,
 ) -> s.LinksOut:
-    row = await _readable_survey(session, principal, survey_id)
-    if not principal.can_write_tenant(row.tenant):
-        raise Forbidden("Nie możesz wysyłać ankiet tej gminy.")
-    people = list(dict.fromkeys(body.contact_person_ids))
-    tokens = await store.issue_links(session, survey_id, len(people))
-    await session.commit()
+    issued = await handlers.issue_links(
+        survey_id, body.contact_person_ids, uow=uow, actor=principal
+    )
     base = runtime_of(request).settings.public_base_url or str(request.base_url).rstrip("/")
     return s.LinksOut(
         survey_id=survey_id,
@@ -308,7 +305,7 @@ async def issue_links(
                 token=token,
                 url=f"{base}/v1/public/surveys/answer/{token}",
             )
-            for person, token in zip(people, tokens, strict=True)
+            for person, token in issued
         ],
         note="Linki przekazuje osobom do kontaktu serwis powiadomień; serwis ewaluacji nie "
         "zapisuje, komu który link wydano, więc odpowiedzi są anonimowe.",
@@ -330,12 +327,7 @@ async def survey_results_view(
     "/surveys/answer/{token}", tags=["surveys"], summary="Ankieta do wypełnienia (bez logowania)"
 )
 async def public_survey(token: str, session: Session) -> s.PublicSurveyOut:
-    found = await store.survey_of_token(session, token)
-    if found is None or found[1]:
-        raise NotFound("Link jest nieważny albo został już wykorzystany.")
-    row = found[0]
-    if row.closes_at and row.closes_at <= _now():
-        raise Conflict("Ankieta jest już zamknięta.")
+    row = handlers.open_survey(await store.survey_of_token(session, token), _now())
     return s.PublicSurveyOut(
         title=row.title, kind=row.kind, questions=[q.as_json() for q in row.questions]
     )
@@ -347,17 +339,6 @@ async def public_survey(token: str, session: Session) -> s.PublicSurveyOut:
     tags=["surveys"],
     summary="Odpowiedz na ankietę (link działa raz; odpowiedź jest anonimowa)",
 )
-async def answer_survey(token: str, body: s.AnswerIn, session: Session) -> dict[str, str]:
-    found = await store.survey_of_token(session, token)
-    if found is None or found[1]:
-        raise NotFound("Link jest nieważny albo został już wykorzystany.")
-    row = found[0]
-    if row.closes_at and row.closes_at <= _now():
-        raise Conflict("Ankieta jest już zamknięta.")
-    kept = check_answers(row.questions, body.answers)
-    # Spending the token and storing the answer commit together, or not at all.
-    if await store.use_token(session, token) is None:
-        raise NotFound("Link jest nieważny albo został już wykorzystany.")
-    await store.add_answer(session, row.id, kept)
-    await session.commit()
+async def answer_survey(token: str, body: s.AnswerIn, uow: UoW) -> dict[str, str]:
+    await handlers.answer_survey(token, body.answers, uow=uow, now=_now())
     return {"status": "Dziękujemy, odpowiedź zapisano anonimowo."}

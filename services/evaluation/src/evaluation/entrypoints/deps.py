@@ -1,4 +1,5 @@
-"""Dependencies of the evaluation API: the session, and whose figures a caller may see."""
+"""Dependencies of the evaluation API: the session (reads), the unit of work (the survey
+commands), and whose figures a caller may see."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from evaluation.adapters.uow import SqlUnitOfWork
 from shared.auth import Principal, Role
 from shared.auth.deps import require_role
+from shared.db.uow import no_events
 from shared.errors import Forbidden, InvalidInput
 from shared.runtime import Runtime
 
@@ -27,7 +30,12 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def _uow(request: Request) -> SqlUnitOfWork:
+    return SqlUnitOfWork(runtime_of(request).sessions, no_events)
+
+
 Session = Annotated[AsyncSession, Depends(_session)]
+UoW = Annotated[SqlUnitOfWork, Depends(_uow)]
 Reader = Annotated[Principal, require_role(*READER_ROLES)]
 SurveyAuthor = Annotated[Principal, require_role(Role.COORDINATOR, Role.REGIONAL_ADMIN)]
 Admin = Annotated[Principal, require_role(Role.REGIONAL_ADMIN)]

@@ -97,3 +97,16 @@ async def record_feed(
     params = {"seqs": list(seqs), "institution": institution_id, "client": client_id}
     rows = (await session.execute(_FEED, params)).all()
     return await _publish(session, rows)
+
+
+class SqlDisclosures:
+    """The disclosures port of the unit of work (the feed's; the delivery worker calls
+    `record_webhooks` in its own transaction)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record_feed(
+        self, institution_id: uuid.UUID, client_id: str | None, seqs: Sequence[int]
+    ) -> int:
+        return await record_feed(self.session, institution_id, client_id, seqs)

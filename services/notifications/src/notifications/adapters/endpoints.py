@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.adapters.orm import endpoints
+from notifications.adapters.orm import deliveries, endpoints
 
 
 class SqlEndpointRepository:
@@ -43,3 +43,14 @@ class SqlEndpointRepository:
             {"ids": delivery_ids, "endpoint": endpoint_id},
         )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def delete(self, endpoint_id: uuid.UUID) -> None:
+        await self.session.execute(delete(endpoints).where(endpoints.c.id == endpoint_id))
+
+    async def endpoint_of_delivery(self, delivery_id: int) -> uuid.UUID | None:
+        endpoint_id: uuid.UUID | None = (
+            await self.session.execute(
+                select(deliveries.c.endpoint_id).where(deliveries.c.id == delivery_id)
+            )
+        ).scalar()
+        return endpoint_id

@@ -11,16 +11,13 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from sqlalchemy import text
 from sse_starlette.sse import EventSourceResponse
 
 from notifications import views
-from notifications.adapters import disclosures
 from notifications.adapters.endpoints import SqlEndpointRepository
 from notifications.adapters.network import allowed_addresses
-from notifications.adapters.people import mark_read, set_preferences
 from notifications.entrypoints.asyncapi import document
-from notifications.entrypoints.deps import Ctx, Me, Session, SignedIn, institution_scope
+from notifications.entrypoints.deps import Ctx, Me, Session, SignedIn, UoW, institution_scope
 from notifications.entrypoints.schemas import (
     AttemptOut,
     DeliveryOut,
@@ -38,10 +35,10 @@ from notifications.entrypoints.schemas import (
     SecretOut,
     UnreadOut,
 )
-from notifications.service import webhooks
+from notifications.service import handlers, webhooks
 from notifications.service.webhooks import check_event_types
 from shared.auth.deps import CurrentPrincipal
-from shared.errors import Forbidden, InvalidInput, NotFound
+from shared.errors import Forbidden, InvalidInput
 from shared.errors.problems import PROBLEM_RESPONSES
 from shared.paging import BigintId, FeedCursor, Page, Paging
 
@@ -60,7 +57,7 @@ def _checker(ctx: Ctx) -> webhooks.CheckUrl:
 
 @router.post("/endpoints", status_code=201, tags=["webhooks"], response_model=EndpointCreated)
 async def register_endpoint(
-    body: EndpointIn, principal: CurrentPrincipal, session: Session, ctx: Ctx
+    body: EndpointIn, principal: CurrentPrincipal, uow: UoW, ctx: Ctx
 ) -> dict[str, Any]:
     """Register a webhook endpoint of the caller's institution, for its municipalities; a
     regional administrator registers one for a partner institution it names, with its
@@ -72,20 +69,15 @@ async def register_endpoint(
         if body.institution_id is not None or body.tenants is not None:
             raise Forbidden("Instytucję i gminy punktu odbioru wskazuje administrator regionalny.")
         owner = webhooks.require_owner(scope, principal.tenants, principal.client_id)
-    repo = SqlEndpointRepository(session)
-    values = await webhooks.register(
-        repo,
+    return await handlers.register_endpoint(
         owner,
+        uow=uow,
         url=body.url,
         description=body.description,
         event_types=body.event_types,
         secret=body.secret,
         check=_checker(ctx),
     )
-    await session.commit()
-    endpoint = await repo.get(values["id"])
-    assert endpoint is not None
-    return endpoint
 
 
 @router.get("/endpoints", tags=["webhooks"], response_model=list[EndpointOut])
@@ -112,27 +104,26 @@ async def change_endpoint(
     endpoint_id: uuid.UUID,
     body: EndpointPatch,
     principal: CurrentPrincipal,
-    session: Session,
+    uow: UoW,
     ctx: Ctx,
 ) -> dict[str, Any]:
     """Change the URL, filter or description; `active: true` re-enables a disabled endpoint."""
-    endpoint = await _owned(session, principal, endpoint_id)
-    repo = SqlEndpointRepository(session)
-    await webhooks.change(repo, endpoint, body.model_dump(exclude_unset=True), _checker(ctx))
-    await session.commit()
+    changed = await handlers.change_endpoint(
+        endpoint_id,
+        body.model_dump(exclude_unset=True),
+        uow=uow,
+        scope=institution_scope(principal),
+        check=_checker(ctx),
+    )
     ctx.wake()
-    changed = await repo.get(endpoint_id)
-    assert changed is not None
     return changed
 
 
 @router.delete("/endpoints/{endpoint_id}", status_code=204, tags=["webhooks"])
 async def delete_endpoint(
-    endpoint_id: uuid.UUID, principal: CurrentPrincipal, session: Session
+    endpoint_id: uuid.UUID, principal: CurrentPrincipal, uow: UoW
 ) -> Response:
-    await _owned(session, principal, endpoint_id)
-    await session.execute(text("DELETE FROM endpoints WHERE id = :id"), {"id": endpoint_id})
-    await session.commit()
+    await handlers.delete_endpoint(endpoint_id, uow=uow, scope=institution_scope(principal))
     return Response(status_code=204)
 
 
@@ -140,22 +131,18 @@ async def delete_endpoint(
 async def rotate_secret(
     endpoint_id: uuid.UUID,
     principal: CurrentPrincipal,
-    session: Session,
+    uow: UoW,
     ctx: Ctx,
     body: RotateIn | None = None,
 ) -> dict[str, Any]:
     """A new signing secret; the previous one stays valid (both signatures are sent) for a while."""
-    endpoint = await _owned(session, principal, endpoint_id)
-    repo = SqlEndpointRepository(session)
-    secret = await webhooks.rotate(
-        repo,
-        endpoint,
+    secret, changed = await handlers.rotate_secret(
+        endpoint_id,
         body.secret if body else None,
-        timedelta(hours=ctx.settings.previous_secret_valid_h),
+        uow=uow,
+        scope=institution_scope(principal),
+        previous_valid=timedelta(hours=ctx.settings.previous_secret_valid_h),
     )
-    await session.commit()
-    changed = await repo.get(endpoint_id)
-    assert changed is not None
     return {"secret": secret, "previous_secret_expires_at": changed["previous_secret_expires_at"]}
 
 
@@ -179,7 +166,7 @@ async def endpoint_deliveries(
         limit=paging.per_page,
         offset=paging.offset,
     )
-    return {"items": items, "total": total, "page": paging.page, "per_page": paging.per_page}
+    return paging.page_of(items, total).model_dump()
 
 
 @router.get(
@@ -193,14 +180,9 @@ async def delivery_attempts(
 
 
 async def _owned_delivery(session: Session, principal: CurrentPrincipal, delivery_id: int) -> None:
-    endpoint_id = (
-        await session.execute(
-            text("SELECT endpoint_id FROM deliveries WHERE id = :id"), {"id": delivery_id}
-        )
-    ).scalar()
-    if endpoint_id is None:
-        raise NotFound("Nie ma takiej dostawy.")
-    await _owned(session, principal, endpoint_id)
+    await webhooks.owned_delivery(
+        SqlEndpointRepository(session), delivery_id, institution_scope(principal)
+    )
 
 
 @router.get("/dead-letters", tags=["webhooks"], response_model=Page[DeliveryOut])
@@ -219,28 +201,28 @@ async def dead_letters(
         limit=paging.per_page,
         offset=paging.offset,
     )
-    return {"items": items, "total": total, "page": paging.page, "per_page": paging.per_page}
+    return paging.page_of(items, total).model_dump()
 
 
 @router.post("/dead-letters/{delivery_id}/replay", tags=["webhooks"], response_model=ReplayOut)
 async def replay_one(
-    delivery_id: BigintId, principal: CurrentPrincipal, session: Session, ctx: Ctx
+    delivery_id: BigintId, principal: CurrentPrincipal, uow: UoW, ctx: Ctx
 ) -> dict[str, int]:
-    await _owned_delivery(session, principal, delivery_id)
-    count = await SqlEndpointRepository(session).replay([delivery_id], None)
-    await session.commit()
+    count = await handlers.replay_dead_letter(
+        delivery_id, uow=uow, scope=institution_scope(principal)
+    )
     ctx.wake()
     return {"replayed": count}
 
 
 @router.post("/dead-letters/replay", tags=["webhooks"], response_model=ReplayOut)
 async def replay_all(
-    principal: CurrentPrincipal, session: Session, ctx: Ctx, endpoint_id: uuid.UUID
+    principal: CurrentPrincipal, uow: UoW, ctx: Ctx, endpoint_id: uuid.UUID
 ) -> dict[str, int]:
     """Replay every dead letter of an endpoint (re-enable it first if it was disabled)."""
-    await _owned(session, principal, endpoint_id)
-    count = await SqlEndpointRepository(session).replay(None, endpoint_id)
-    await session.commit()
+    count = await handlers.replay_dead_letters(
+        endpoint_id, uow=uow, scope=institution_scope(principal)
+    )
     ctx.wake()
     return {"replayed": count}
 
@@ -251,7 +233,7 @@ async def replay_all(
 @router.get("/feed", tags=["feed"], response_model=FeedOut)
 async def feed(
     principal: CurrentPrincipal,
-    session: Session,
+    uow: UoW,
     cursor: FeedCursor,
     types: Annotated[list[str] | None, Query(description="Only these event types")] = None,
 ) -> dict[str, Any]:
@@ -263,22 +245,23 @@ async def feed(
         wanted = check_event_types(types or [])
     except ValueError as exc:
         raise InvalidInput.field("types", str(exc), "unknown_event_type") from exc
-    rows = await views.feed(
-        session,
-        after=cursor.after,
-        limit=cursor.limit,
-        tenants=sorted(principal.tenants),
-        institution_id=principal.institution_id,
-        types=wanted,
-    )
+    institution_id = principal.institution_id
+
+    async def page(_: object) -> list[tuple[int, bytes]]:
+        return await views.feed(
+            uow.session,
+            after=cursor.after,
+            limit=cursor.limit,
+            tenants=sorted(principal.tenants),
+            institution_id=institution_id,
+            types=wanted,
+        )
+
     # The case events on this page are disclosed to the caller's institution (ADR 0029).
-    await disclosures.record_feed(
-        session, principal.institution_id, principal.client_id, [seq for seq, _ in rows]
-    )
-    await session.commit()
+    rows = await handlers.feed_page(institution_id, principal.client_id, uow=uow, fetch=page)
     return {
         "items": [json.loads(body) for _, body in rows],
-        "next_cursor": str(rows[-1][0] if rows else cursor.after),
+        "next_cursor": cursor.next_cursor(rows[-1][0] if rows else None),
     }
 
 
@@ -355,22 +338,18 @@ async def unread_stream(me: SignedIn, request: Request, ctx: Ctx) -> EventSource
 
 
 @router.post("/inbox/{notice_id}/read", tags=["inbox"], response_model=NoticeOut)
-async def read_notice(notice_id: BigintId, me: SignedIn, session: Session) -> dict[str, Any]:
+async def read_notice(notice_id: BigintId, me: SignedIn, uow: UoW) -> dict[str, Any]:
     viewer = _viewer(me)
-    if await views.notice(session, viewer, notice_id) is None:
-        raise NotFound("Nie ma takiego powiadomienia.")
-    await mark_read(session, me.user_id, notice_id)
-    await session.commit()
-    row = await views.notice(session, viewer, notice_id)
-    if row is None:
-        raise NotFound("Nie ma takiego powiadomienia.")
-    return row
+
+    async def notice(_: object) -> dict[str, Any] | None:
+        return await views.notice(uow.session, viewer, notice_id)
+
+    return await handlers.read_notice(notice_id, uow=uow, user_id=me.user_id, fetch=notice)
 
 
 @router.post("/inbox/read-all", tags=["inbox"], response_model=UnreadOut)
-async def read_all(me: SignedIn, session: Session) -> dict[str, int]:
-    await mark_read(session, me.user_id, None)
-    await session.commit()
+async def read_all(me: SignedIn, uow: UoW) -> dict[str, int]:
+    await handlers.read_all(uow=uow, user_id=me.user_id)
     return {"unread": 0}
 
 
@@ -380,15 +359,17 @@ async def get_preferences(me: SignedIn, session: Session) -> dict[str, Any]:
 
 
 @router.put("/preferences", tags=["inbox"], response_model=PreferencesOut)
-async def put_preferences(body: PreferencesIn, me: SignedIn, session: Session) -> dict[str, Any]:
+async def put_preferences(body: PreferencesIn, me: SignedIn, uow: UoW) -> dict[str, Any]:
     """Which kinds of events reach the person in the app and by e-mail; daily digest or not."""
-    if body.daily_digest and not me.email:
-        raise InvalidInput.field("daily_digest", "Brak adresu e-mail w profilu użytkownika.")
-    await set_preferences(
-        session,
-        me.user_id,
+
+    async def preferences(_: object) -> dict[str, Any]:
+        return await views.preferences(uow.session, me.user_id)
+
+    return await handlers.set_preferences(
         [(c.kind, c.channel, c.enabled) for c in body.channels],
         body.daily_digest,
+        uow=uow,
+        user_id=me.user_id,
+        email=me.email,
+        fetch=preferences,
     )
-    await session.commit()
-    return await views.preferences(session, me.user_id)

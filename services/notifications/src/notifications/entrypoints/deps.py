@@ -1,4 +1,5 @@
-"""Dependencies of the notifications API: the session, the service's workers, who is calling."""
+"""Dependencies of the notifications API: the session (reads), the unit of work (changes), the
+service's workers, who is calling."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.adapters.people import remember_user
+from notifications.adapters.uow import SqlUnitOfWork
 from notifications.context import Context
+from notifications.service import handlers
+from notifications.service.ports import Profile
 from shared.auth import Principal, Role
 from shared.auth.deps import CurrentPrincipal
+from shared.db.uow import no_events
 from shared.errors import Forbidden
 from shared.runtime import Runtime
-
-_bearer = HTTPBearer(auto_error=False)
 
 
 def _runtime(request: Request) -> Runtime:
@@ -40,6 +41,13 @@ Session = Annotated[AsyncSession, Depends(_session)]
 Ctx = Annotated[Context, Depends(_context)]
 
 
+def _uow(request: Request) -> SqlUnitOfWork:
+    return SqlUnitOfWork(_runtime(request).sessions, no_events)
+
+
+UoW = Annotated[SqlUnitOfWork, Depends(_uow)]
+
+
 @dataclass(frozen=True)
 class Me:
     principal: Principal
@@ -50,29 +58,23 @@ class Me:
         return self.principal.subject
 
 
-async def _me(
-    request: Request,
-    principal: CurrentPrincipal,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Me:
+async def _me(request: Request, principal: CurrentPrincipal) -> Me:
     """The signed-in person, remembered with their roles, municipalities and e-mail, so that
-    notices about their municipality or institution can reach them."""
-    email: str | None = None
-    if credentials is not None:
-        claims = await request.app.state.token_verifier.verify(credentials.credentials)
-        raw = claims.get("email")
-        email = str(raw) if raw else None
-    async with _runtime(request).sessions() as session, session.begin():
-        await remember_user(
-            session,
-            user_id=principal.subject,
-            username=principal.username,
-            email=email,
-            roles=sorted(principal.roles),
-            tenants=sorted(principal.tenants),
-            institution_id=principal.institution_id,
-        )
-    return Me(principal, email)
+    notices about their municipality or institution can reach them. The token was verified once,
+    for the principal; the profile is written only when new or changed (ADR 0080), as one
+    statement on the read engine (it is its own transaction)."""
+    profile = Profile(
+        user_id=principal.subject,
+        username=principal.username,
+        email=principal.email,
+        roles=tuple(sorted(principal.roles)),
+        tenants=tuple(sorted(principal.tenants)),
+        institution_id=principal.institution_id,
+    )
+    runtime = _runtime(request)
+    sessions = runtime.read_sessions or runtime.sessions
+    await handlers.remember(profile, uow=SqlUnitOfWork(sessions, no_events))
+    return Me(principal, principal.email)
 
 
 SignedIn = Annotated[Me, Depends(_me)]

@@ -114,8 +114,15 @@ async def tell_people(
             if member is not None and p.user_id == member
         ]
     if rule.case_manager or rule.team:
+        # Members as of the withdrawal's own time (ADR 0034): the cases service lets them go at
+        # that very time, and their departure may be taken in first.
+        members_at = data.withdrawn_at if isinstance(data, c.ConsentWithdrawn) else at
         staff = await store.case_staff(
-            facts.case_id, manager=rule.case_manager, team=rule.team, institutions=None, at=at
+            facts.case_id,
+            manager=rule.case_manager,
+            team=rule.team,
+            institutions=None,
+            at=members_at,
         )
         people = merged(staff, people)
     target = notice_target(event.type, data, facts.case_id)
@@ -139,13 +146,27 @@ async def tell_people(
             is None
         ):
             continue
-        if may_open(facts, person, target, at):
+        if ends_their_share(data):
+            # Told that their share (the referral, their membership) ended with the consent, with
+            # nothing to open: the cases service decided they may open it no more (ADR 0037),
+            # whatever this read model still holds. Taken in before the withdrawal that caused it
+            # (a redelivery), the event would otherwise seem to leave them access, get a link,
+            # and vanish from their inbox once the withdrawal is taken in.
+            told.append((person, None))
+        elif may_open(facts, person, target, at):
             told.append((person, link))
-        elif isinstance(data, c.ConsentWithdrawn | c.ReferralWithdrawnConsent | c.TeamMemberLeft):
-            # Told that their share (the referral, their membership) ended with the consent,
-            # with nothing to open any more.
+        elif isinstance(data, c.ConsentWithdrawn):
+            # Told of the withdrawal with nothing to open when it took their access.
             told.append((person, None))
     await notify_each(store, told, str(event.id), rule.kind, rule.title, target, web_base_url)
+
+
+def ends_their_share(data: EventData) -> bool:
+    """An event by which the consent's end took a partner's share of the case (ADR 0037): a
+    referral ended in `withdrawn-consent`, a member who left because no consent covers them."""
+    return isinstance(data, c.ReferralWithdrawnConsent) or (
+        isinstance(data, c.TeamMemberLeft) and data.reason_code == entitlement.CONSENT_ENDED
+    )
 
 
 def notice_target(event_type: str, data: EventData, case_id: uuid.UUID) -> NoticeTarget:

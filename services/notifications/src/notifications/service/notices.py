@@ -113,6 +113,8 @@ RULES: dict[str, NoticeRule] = {
         _sending,
         case_manager=True,
     ),
+    # The receiving institution is told without the link (it may open the referral no more:
+    # `intake.ends_their_share`); the case manager with it.
     c.ReferralWithdrawnConsent.event_type: NoticeRule(
         "referral",
         "Skierowanie zostało zakończone, bo zgoda rodziny przestała obowiązywać",
@@ -179,7 +181,7 @@ RULES: dict[str, NoticeRule] = {
 
 
 # A member who left the team because the consent ended (ADR 0037): told, without a link (there
-# is nothing they may open any more) and without the family's name.
+# is nothing they may open any more: `intake.ends_their_share`) and without the family's name.
 ACCESS_ENDED = NoticeRule(
     "team",
     "Twój dostęp do sprawy zakończył się, bo zgoda rodziny przestała obowiązywać",

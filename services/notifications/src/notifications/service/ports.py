@@ -1,14 +1,19 @@
-"""What the service layer needs from storage while taking in an event (implemented in adapters)."""
+"""What the service layer needs from storage (implemented in adapters): while taking in an event,
+and — through a unit of work — for the API's commands."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, Self
 
 from notifications.domain.entitlement import CaseFacts, Scope
 from shared.contracts import CloudEvent, EventData
+
+if TYPE_CHECKING:
+    from notifications.service.webhooks import EndpointRepository
 
 
 @dataclass(frozen=True)
@@ -113,3 +118,49 @@ class Store(Protocol):
     async def queue_email(
         self, dedupe_key: str, recipient: str, subject: str, body: str
     ) -> None: ...
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A signed-in person as their token describes them: what notices about their municipality or
+    institution, and e-mails, need to reach them."""
+
+    user_id: str
+    username: str
+    email: str | None
+    roles: tuple[str, ...]
+    tenants: tuple[str, ...]
+    institution_id: uuid.UUID | None
+
+
+class People(Protocol):
+    async def remember(self, profile: Profile) -> bool: ...
+
+    async def set_preferences(
+        self, user_id: str, channels: list[tuple[str, str, bool]], daily_digest: bool | None
+    ) -> None: ...
+
+    async def mark_read(self, user_id: str, notice_id: int | None) -> int: ...
+
+
+class Disclosures(Protocol):
+    async def record_feed(
+        self, institution_id: uuid.UUID, client_id: str | None, seqs: Sequence[int]
+    ) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    @property
+    def endpoints(self) -> EndpointRepository: ...
+
+    @property
+    def people(self) -> People: ...
+
+    @property
+    def disclosures(self) -> Disclosures: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *args: object) -> None: ...
+
+    async def commit(self) -> None: ...

@@ -73,6 +73,10 @@ class EndpointRepository(Protocol):
         self, delivery_ids: list[int] | None, endpoint_id: uuid.UUID | None
     ) -> int: ...
 
+    async def delete(self, endpoint_id: uuid.UUID) -> None: ...
+
+    async def endpoint_of_delivery(self, delivery_id: int) -> uuid.UUID | None: ...
+
 
 async def register(
     repo: EndpointRepository,
@@ -146,6 +150,16 @@ async def rotate(
         },
     )
     return fresh
+
+
+async def owned_delivery(
+    repo: EndpointRepository, delivery_id: int, institution_id: uuid.UUID | None
+) -> dict[str, Any]:
+    """The endpoint of a delivery, if the caller's institution owns it."""
+    endpoint_id = await repo.endpoint_of_delivery(delivery_id)
+    if endpoint_id is None:
+        raise NotFound("Nie ma takiej dostawy.")
+    return await owned(repo, endpoint_id, institution_id)
 
 
 def require_owner(

@@ -8,12 +8,10 @@ through a Jinja2 template (``templates/invitation.html.j2``) and PDF through fpd
 from __future__ import annotations
 
 import datetime
-import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Literal
 
 from fpdf import FPDF
@@ -21,12 +19,9 @@ from fpdf.enums import XPos, YPos
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from partners.domain.benefit_cards import FAMILY_KEY, BenefitCard
-
-FONT_DIR_ENV = "CUS_PDF_FONT_DIR"
-DEFAULT_FONT_DIR = "/usr/share/fonts/truetype/dejavu"
-FONT_REGULAR = "DejaVuSans.ttf"
-FONT_BOLD = "DejaVuSans-Bold.ttf"
-_FONT = "DejaVuSans"
+from shared.exports.fonts import FONT as _FONT
+from shared.exports.fonts import FONT_DIR_ENV as FONT_DIR_ENV
+from shared.exports.pdf import BasePDF, new_pdf, pdf_bytes
 
 _MONTHS_GENITIVE = (
     "stycznia",
@@ -304,29 +299,7 @@ def render_invitation_html(ctx: InvitationContext, card: BenefitCard, family: Be
 # --- PDF --------------------------------------------------------------------------------------
 
 
-def _font_paths() -> tuple[Path, Path]:
-    font_dir = Path(os.environ.get(FONT_DIR_ENV) or DEFAULT_FONT_DIR)
-    paths = (font_dir / FONT_REGULAR, font_dir / FONT_BOLD)
-    for path in paths:
-        if not path.is_file():
-            raise RuntimeError(
-                f"Brak pliku czcionki potrzebnego do utworzenia PDF: {path} "
-                f"(zainstaluj pakiet fonts-dejavu albo wskaż katalog zmienną {FONT_DIR_ENV})"
-            )
-    return paths
-
-
-class _InvitationPDF(FPDF):
-    footer_text = ""
-
-    def footer(self) -> None:
-        self.set_y(-15)
-        self.set_font(_FONT, "", 8)
-        self.set_text_color(90, 90, 90)
-        self.cell(0, 5, self.footer_text, align="L")
-        self.set_x(self.l_margin)
-        self.cell(0, 5, f"Strona {self.page_no()} z {{nb}}", align="R")
-        self.set_text_color(0, 0, 0)
+_InvitationPDF = BasePDF
 
 
 _BODY = 10.0  # pt
@@ -400,20 +373,16 @@ def _block(pdf: _InvitationPDF, block: Block) -> None:
 def _build_pdf(ctx: InvitationContext, card: BenefitCard, family: BenefitCard) -> FPDF:
     """Lay the invitation out on an FPDF object (not yet serialised)."""
     doc = build_document(ctx, card, family)
-    regular, bold = _font_paths()
-    pdf = _InvitationPDF(orientation="portrait", unit="mm", format="A4")
-    pdf.footer_text = doc.title
-    pdf.add_font(_FONT, "", str(regular))
-    pdf.add_font(_FONT, "B", str(bold))
-    pdf.set_title(doc.subject)
-    pdf.set_lang("pl-PL")
-    pdf.set_subject(doc.title)
-    pdf.set_author(ctx.leader_name)
-    pdf.set_creator("Platforma CUS – rejestr partnerów")
-    pdf.set_keywords(["zaproszenie", "partnerstwo", "karta korzyści", ctx.sector_name_pl])
-    pdf.set_margins(left=20, top=18, right=20)
-    pdf.set_auto_page_break(auto=True, margin=20)
-    pdf.add_page()
+    pdf = new_pdf(
+        _InvitationPDF,
+        title=doc.subject,
+        creator="Platforma CUS – rejestr partnerów",
+        footer=doc.title,
+        margins=(20, 18, 20),
+        subject=doc.title,
+        author=ctx.leader_name,
+        keywords=["zaproszenie", "partnerstwo", "karta korzyści", ctx.sector_name_pl],
+    )
 
     _heading(pdf, doc.title, 0)
     pdf.set_font(_FONT, "", 11.5)
@@ -461,4 +430,4 @@ def _closing(pdf: _InvitationPDF, doc: InvitationDocument) -> None:
 
 def render_invitation_pdf(ctx: InvitationContext, card: BenefitCard, family: BenefitCard) -> bytes:
     """The invitation as an A4 PDF (DejaVu Sans, Polish metadata, "Strona X z Y" footers)."""
-    return bytes(_build_pdf(ctx, card, family).output())
+    return pdf_bytes(_build_pdf(ctx, card, family))

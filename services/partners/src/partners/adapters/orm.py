@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -13,38 +12,25 @@ from sqlalchemy import (
     Date,
     DateTime,
     Dialect,
-    Enum,
     ForeignKey,
     Index,
     Table,
     Text,
     UniqueConstraint,
     Uuid,
-    event,
     func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.orm import registry
 from sqlalchemy.types import TypeDecorator
 
 from partners.domain import model
-from shared.db import make_metadata
+from shared.db.mapping import metadata_and_registry, once, reset_events_on_load, string_enum
 from shared.messaging import inbox_table, outbox_table
 
-metadata = make_metadata()
-mapper_registry = registry(metadata=metadata)
+metadata, mapper_registry = metadata_and_registry()
 
 
-def _enum(enum: type[StrEnum], name: str) -> Enum:
-    return Enum(
-        enum,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=32,
-        values_callable=lambda e: [m.value for m in e],
-        validate_strings=True,
-    )
+_enum = string_enum
 
 
 class MembershipHistory(TypeDecorator[list[model.MembershipChange]]):
@@ -222,15 +208,10 @@ meetings = Table(
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 
-_mapped = False
 
-
+@once
 def start_mappers() -> None:
     """Map the domain classes onto the tables (once per process; called from bootstrap)."""
-    global _mapped
-    if _mapped:
-        return
-    _mapped = True
     mapper_registry.map_imperatively(model.Institution, institutions)
     mapper_registry.map_imperatively(model.Partnership, partnerships)
     mapper_registry.map_imperatively(model.Membership, memberships)
@@ -238,17 +219,9 @@ def start_mappers() -> None:
     mapper_registry.map_imperatively(model.Coordinator, coordinators)
     mapper_registry.map_imperatively(model.Meeting, meetings)
 
-    for cls in (
-        model.Institution,
-        model.Partnership,
-        model.Membership,
-        model.ContactPerson,
-        model.Meeting,
-    ):
-
-        @event.listens_for(cls, "load")
-        def _init_events(target: model.Aggregate, _context: Any) -> None:
-            target.events = []
+    reset_events_on_load(
+        [model.Institution, model.Partnership, model.Membership, model.ContactPerson, model.Meeting]
+    )
 
 
 def new_id() -> uuid.UUID:

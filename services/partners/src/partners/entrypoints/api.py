@@ -63,7 +63,7 @@ async def list_institutions(
     q: Search = None,
 ) -> Page[s.InstitutionOut]:
     if tenant and not principal.can_read_tenant(tenant):
-        return Page(items=[], total=0, page=paging.page, per_page=paging.per_page)
+        return paging.page_of([], 0)
     return await views.list_institutions(
         session,
         principal,

@@ -106,6 +106,11 @@ class CasesClient(ServiceClient):
         created: JSON = await self.post(f"/v1/cases/{case_id}/team", body)
         return str(created["id"])
 
+    async def reinvite(self, case_id: str, member_id: str) -> str:
+        """A new invitation for a member who left when the family's consent ended."""
+        created: JSON = await self.post(f"/v1/cases/{case_id}/team/{member_id}/reinvite", {})
+        return str(created["id"])
+
     async def remove_member(self, case_id: str, member_id: str) -> None:
         await self.request("DELETE", f"/v1/cases/{case_id}/team/{member_id}")
 

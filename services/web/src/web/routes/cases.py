@@ -390,6 +390,24 @@ def person_name(person: JSON) -> str:
     return f"{person['first_name']} {person['last_name']}"
 
 
+def reinvitable(team: list[JSON]) -> set[str]:
+    """Members the case manager may invite again: they left because the family's consent ended,
+    and no newer invitation or membership of the same institution and person stands."""
+    current = {
+        (str(m.get("institution_id")), m.get("username") or None)
+        for m in team
+        if m.get("id") and m["state"] in ("invited", "active")
+    }
+    return {
+        str(m["id"])
+        for m in team
+        if m.get("id")
+        and m["state"] == "left"
+        and m.get("left_reason") == "consent_ended"
+        and (str(m.get("institution_id")), m.get("username") or None) not in current
+    }
+
+
 def members_by_id(case: JSON) -> dict[str, JSON]:
     return {str(m["id"]): m for m in case.get("team", []) if m.get("id")}
 
@@ -446,6 +464,7 @@ async def section_context(
             context["invitable"] = invitable
             context["institution_options"] = [(str(i.id), i.name) for i in invitable]
             context["has_valid_consent"] = coverage.has_valid_consent
+            context["reinvitable"] = reinvitable(case.get("team", []))
     elif section.slug == "diagnosis":
         context["areas"], context["denied"] = await guarded(lambda: client.diagnosis(case_id))
         context["area_codes"] = DIAGNOSIS_AREAS
@@ -947,6 +966,19 @@ async def remove_member(user: SignedIn, t: T, case_id: str, member_id: str) -> R
     await user.cases().remove_member(case_id, member_id)
     user.session.flash.append(t("team.removed"))
     return back_to(case_id, "team")
+
+
+@router.post("/cases/{case_id}/team/{member_id}/reinvite")
+async def reinvite(
+    request: Request, user: SignedIn, t: T, case_id: str, member_id: str
+) -> Response:
+    """The case manager invites again a member who left when the family's consent ended; the
+    service checks that a valid consent covers the institution now, and its refusal is shown."""
+    return await submit(
+        request, user, t, case_id, "team",
+        lambda: user.cases().reinvite(case_id, member_id),
+        form=f"reinvite-{member_id}", fields=(), done=t("team.reinvited"),
+    )  # fmt: skip
 
 
 @router.post("/team-invitations/{member_id}/{answer}")

@@ -1,0 +1,1 @@
+"""The evaluation service's commands (surveys), each in one unit of work it commits."""
