@@ -166,6 +166,7 @@ def test_the_reference_lists_are_defined_once_in_the_contracts() -> None:
 
     assert set(partners_contract.SECTORS) == set(partners_contract.Sector.__args__)  # type: ignore[attr-defined]
     assert set(partners_contract.SECTORS) == {s.value for s in partners_model.Sector}
+    assert list(basket_contract.TARGET_GROUP_NAMES["pl"]) == list(basket_contract.TARGET_GROUPS)
     for names in (partners_contract.SECTOR_NAMES, basket_contract.TARGET_GROUP_NAMES):
         assert list(names["pl"]) == list(names["en"])
     assert i18n.SECTORS is partners_contract.SECTORS

@@ -36,6 +36,25 @@ Area = Literal[
 ]
 AREAS: tuple[str, ...] = Area.__args__  # type: ignore[attr-defined]
 
+# The codes of the groups an offering is for (the basket API validates them).
+TargetGroup = Literal[
+    "children",
+    "youth",
+    "families",
+    "parents",
+    "seniors",
+    "disabled",
+    "unemployed",
+    "crisis",
+    "violence",
+    "addiction",
+    "homeless",
+    "migrants",
+    "foster_families",
+    "carers",
+    "adults",
+]
+
 # The groups an offering is for, defined once with their Polish and English names: the basket
 # service accepts these codes, the web labels them (issue 14 §1, ADR 0082).
 TARGET_GROUP_NAMES: dict[str, dict[str, str]] = {
@@ -74,7 +93,7 @@ TARGET_GROUP_NAMES: dict[str, dict[str, str]] = {
         "adults": "Adults",
     },
 }
-TARGET_GROUPS: tuple[str, ...] = tuple(TARGET_GROUP_NAMES["pl"])
+TARGET_GROUPS: tuple[str, ...] = TargetGroup.__args__  # type: ignore[attr-defined]
 
 AREA_NAMES_PL: dict[str, str] = {
     "family_policy": "Polityka prorodzinna",
