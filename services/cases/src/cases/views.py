@@ -16,11 +16,12 @@ from cases.adapters import orm
 from cases.adapters.reads import CaseReadUnitOfWork
 from cases.adapters.sealing import TextVault, open_row, open_value, vault_of
 from cases.domain import access_report as access_report_model
-from cases.domain import model
-from cases.domain.policy import Relation
+from cases.domain import model, policy
+from cases.domain.policy import Access, Relation
 from cases.entrypoints import schemas as s
 from cases.service.handlers import Authorized
 from cases.service.ports import UnitOfWork, Vault
+from shared import consent as shared_consent
 
 CAPACITY_NAMES_PL = {
     "available": "dostępna",
@@ -187,8 +188,22 @@ async def reviews(uow: UnitOfWork, auth: Authorized) -> list[s.ReviewOut]:
     ]
 
 
+def referral_moves(
+    access: Access, institution_id: uuid.UUID, state: model.ReferralState
+) -> list[s.ReferralMoveOut]:
+    """The moves the caller may make on a referral now, from the domain's table."""
+    party = policy.referral_party(access, institution_id, state)
+    return [
+        s.ReferralMoveOut(to=to, needs=model.referral_move_needs(to))
+        for to in model.referral_moves(state, party)
+    ]
+
+
 async def referrals(
-    session: AsyncSession, case_id: uuid.UUID, only_institution: uuid.UUID | None = None
+    session: AsyncSession,
+    case_id: uuid.UUID,
+    access: Access,
+    only_institution: uuid.UUID | None = None,
 ) -> list[s.ReferralOut]:
     query = (
         select(orm.referrals, o_.title)
@@ -223,17 +238,18 @@ async def referrals(
             outcome_code=row["outcome_code"],
             outcome=row["outcome"],
             history=row["history"],
+            moves=referral_moves(access, row["institution_id"], model.ReferralState(row["state"])),
         )
         for row in rows
     ]
 
 
 async def incoming(
-    session: AsyncSession, case_ids: list[uuid.UUID], institution: uuid.UUID
+    session: AsyncSession, cases: list[Authorized], institution: uuid.UUID
 ) -> list[s.ReferralOut]:
     out: list[s.ReferralOut] = []
-    for case_id in case_ids:
-        out += await referrals(session, case_id, institution)
+    for auth in cases:
+        out += await referrals(session, auth.case.id, auth.access, institution)
     return out
 
 
@@ -288,12 +304,13 @@ def _family_from_json(row: dict[str, Any], vault: Vault | None) -> s.FamilyMembe
     )
 
 
-def _referral_from_json(row: dict[str, Any], vault: TextVault) -> s.ReferralOut:
+def _referral_from_json(row: dict[str, Any], vault: TextVault, access: Access) -> s.ReferralOut:
     row = open_row(vault, "referrals", row)
     state = model.ReferralState(row["state"])
+    moves = referral_moves(access, uuid.UUID(str(row["institution_id"])), state)
     return s.ReferralOut.model_validate(
         {**row, "service_title": row.get("title"), "state": state,
-         "state_name": model.REFERRAL_STATE_NAMES_PL[state]}
+         "state_name": model.REFERRAL_STATE_NAMES_PL[state], "moves": moves}
     )  # fmt: skip
 
 
@@ -330,14 +347,14 @@ async def case_view(uow: CaseReadUnitOfWork, auth: Authorized, vault: Vault | No
         else None,
         team=_team_out(auth, names),
         plan=s.PlanOut.model_validate(open_row(uow.vault, "plan_versions", plan)) if plan else None,
-        referrals=[_referral_from_json(r, uow.vault) for r in referrals]
+        referrals=[_referral_from_json(r, uow.vault, access) for r in referrals]
         if referrals is not None
         else None,
     )
 
 
 async def referral_list(uow: UnitOfWork, auth: Authorized) -> list[s.ReferralOut]:
-    return await referrals(uow.session, auth.case.id, _referral_scope(auth))
+    return await referrals(uow.session, auth.case.id, auth.access, _referral_scope(auth))
 
 
 async def reassignments(uow: UnitOfWork, auth: Authorized) -> list[s.ReassignmentOut]:
@@ -385,6 +402,30 @@ def consents(auth: Authorized, now: datetime) -> list[s.ConsentOut]:
         )
         for x in sorted(auth.consents, key=lambda x: x.recorded_at)
     ]
+
+
+async def coverage(session: AsyncSession, auth: Authorized, now: datetime) -> s.ConsentCoverageOut:
+    """The institutions of the registry the valid consents cover now, by id or by sector, with
+    the kinds they share (the rule `policy.may_join` applies when one is invited)."""
+    valid = [x for x in auth.consents if shared_consent.valid_at(x, now)]
+    ids = {i for x in valid for i in x.institution_ids}
+    sectors = {sector for x in valid for sector in x.sectors}
+    out = []
+    if valid:
+        rows = await session.execute(
+            select(i_.id, i_.name, i_.sector)
+            .where(i_.id.in_(ids) | i_.sector.in_(sectors))
+            .order_by(i_.name, i_.id)
+        )
+        for id_, name, sector in rows:
+            kinds = policy.granted_kinds(id_, sector, valid, now)
+            if kinds:
+                out.append(
+                    s.CoveredInstitutionOut(
+                        id=id_, name=name, sector=sector, data_kinds=sorted(kinds)
+                    )
+                )
+    return s.ConsentCoverageOut(has_valid_consent=bool(valid), institutions=out)
 
 
 async def diagnosis(uow: UnitOfWork, auth: Authorized) -> list[s.DiagnosisAreaOut]:

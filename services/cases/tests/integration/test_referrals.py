@@ -184,3 +184,32 @@ async def test_timestamps_reason_codes_and_no_free_text_in_events(cases):
     assert on_hold.data["reason_code"] == "family_declined"
     assert on_hold.data["previous_state"] == "accepted"
     assert c.FREE_REASON not in on_hold.model_dump_json()
+
+
+async def test_each_answer_offers_the_moves_its_caller_may_make_now(cases):
+    """The referral, wherever it is served, carries the moves its caller may make (what the web
+    offers instead of a copy of the table): the sender's and the receiver's, by the table above,
+    each with what it needs."""
+    c = cases
+    m = await _machine(c)
+    for frm in STATES:
+        referral = await m.referral_in(frm)
+        for party, user in ((S, USERS[S]), (R, USERS[R])):
+            want = [to for (f, to), parties in ALLOWED.items() if f == frm and party in parties]
+            answers = [
+                (await c.get(user, f"/v1/cases/{m.case_id}/referrals")).json(),
+                (await c.get(user, f"/v1/cases/{m.case_id}")).json()["referrals"],
+            ]
+            if party == R:
+                answers.append((await c.get(user, "/v1/referrals/incoming")).json())
+            for answer in answers:
+                found = [r for r in answer if r["id"] == referral]
+                if party == R and frm == "draft":
+                    # not sent yet: hidden from the incoming list, shown to the team, never moved
+                    assert all(r["moves"] == [] for r in found)
+                    continue
+                [shown] = found
+                assert [x["to"] for x in shown["moves"]] == want, (frm, party, shown["moves"])
+                for move in shown["moves"]:
+                    needs = "reason" if move["to"] in NEEDS_REASON else None
+                    assert move["needs"] == ("outcome" if move["to"] == "completed" else needs)

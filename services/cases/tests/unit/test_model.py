@@ -184,3 +184,32 @@ def test_the_consent_s_end_keeps_what_another_valid_consent_still_covers():
         reason=model.ReasonCode.CONSENT_EXPIRED,
     )  # fmt: skip
     assert again == ([], [])
+
+
+def test_each_party_is_offered_only_its_own_moves():
+    """What a page offers (moved here from the web, which had its own copy of the table)."""
+    assert model.referral_moves(RS.REQUESTED, P.RECEIVER) == [
+        RS.ACCEPTED, RS.REJECTED, RS.CANCELLED,
+    ]  # fmt: skip
+    assert model.referral_moves(RS.REQUESTED, P.SENDER) == [RS.CANCELLED]
+    assert model.referral_moves(RS.DRAFT, P.SENDER) == [RS.REQUESTED, RS.CANCELLED]
+    assert model.referral_moves(RS.DRAFT, P.RECEIVER) == []
+    assert model.referral_moves(RS.ON_HOLD, P.RECEIVER) == [
+        RS.IN_PROGRESS, RS.COMPLETED, RS.FAILED, RS.CANCELLED,
+    ]  # fmt: skip
+    assert model.referral_moves(RS.ACCEPTED, None) == []
+    for final in (RS.REJECTED, RS.CANCELLED, RS.COMPLETED, RS.FAILED, RS.WITHDRAWN_CONSENT):
+        assert model.referral_moves(final, P.SENDER) == model.referral_moves(final, P.RECEIVER)
+        assert model.referral_moves(final, P.SENDER) == []
+    # every move a person may make that needs a reason offers the reason form (all but send,
+    # accept and start; completing asks for the outcome)
+    offered = {
+        to for state in RS for party in (P.SENDER, P.RECEIVER)
+        for to in model.referral_moves(state, party)
+    }  # fmt: skip
+    needs = {to: model.referral_move_needs(to) for to in offered}
+    assert {to for to, need in needs.items() if need == "reason"} == {
+        RS.REJECTED, RS.CANCELLED, RS.ON_HOLD, RS.FAILED,
+    }  # fmt: skip
+    assert needs[RS.COMPLETED] == "outcome"
+    assert needs[RS.ACCEPTED] is needs[RS.IN_PROGRESS] is needs[RS.REQUESTED] is None

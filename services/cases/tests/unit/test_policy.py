@@ -115,3 +115,20 @@ def test_a_closed_case_is_seen_by_its_case_manager_only():
               "sectors": {SCHOOL: "education"}, "now": NOW}  # fmt: skip
     assert policy.decide(manager, closed, **common) is not None
     assert policy.decide(staff(), closed, **common) is None
+
+
+def test_the_side_of_a_referral_is_the_manager_or_the_receiving_institution():
+    school, clinic = uuid.uuid4(), uuid.uuid4()
+    RS, P = model.ReferralState, model.Party
+
+    def access(relation: Relation, institution: uuid.UUID | None, *kinds: model.DataKind):
+        return policy.Access(relation, frozenset(kinds), institution)
+
+    manager = access(Relation.CASE_MANAGER, None, *model.DataKind)
+    receiver = access(Relation.TEAM_MEMBER, school, model.DataKind.REFERRALS)
+    assert policy.referral_party(manager, school, RS.DRAFT) == P.SENDER
+    assert policy.referral_party(receiver, school, RS.REQUESTED) == P.RECEIVER
+    assert policy.referral_party(receiver, school, RS.DRAFT) is None  # not sent yet
+    assert policy.referral_party(receiver, clinic, RS.REQUESTED) is None  # another's
+    without = access(Relation.TEAM_MEMBER, school, model.DataKind.PLAN)
+    assert policy.referral_party(without, school, RS.REQUESTED) is None  # consent lacks it

@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
+from shared.contracts.partners import SECTOR_NAMES as _SECTOR_NAMES
+from shared.contracts.partners import SECTORS as _SECTORS
 from web.messages import basket as basket_messages
 from web.messages import cases as cases_messages
 from web.messages import evaluation as evaluation_messages
@@ -27,19 +29,7 @@ DEFAULT_LANGUAGE: Final = "pl"
 LOCALES: Final = {"pl": "pl_PL", "en": "en_GB"}
 TIMEZONE: Final = ZoneInfo("Europe/Warsaw")
 
-SECTORS: Final = (
-    "social_assistance",
-    "education",
-    "health",
-    "justice",
-    "police",
-    "ngo",
-    "social_economy",
-    "labour_market",
-    "family_support",
-    "business",
-    "local_government",
-)
+SECTORS: Final = _SECTORS  # defined once, in shared.contracts.partners
 MEMBERSHIP_STATES: Final = ("invited", "informal", "declared", "suspended", "left")
 
 MESSAGES: Final[dict[str, dict[str, str]]] = {
@@ -372,34 +362,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
 }
 
-SECTOR_NAMES: Final = {
-    "pl": {
-        "social_assistance": "Pomoc społeczna",
-        "education": "Edukacja",
-        "health": "Ochrona zdrowia",
-        "justice": "Wymiar sprawiedliwości",
-        "police": "Policja",
-        "ngo": "Organizacje pozarządowe",
-        "social_economy": "Ekonomia społeczna",
-        "labour_market": "Rynek pracy",
-        "family_support": "Wspieranie rodziny i piecza zastępcza",
-        "business": "Biznes lokalny",
-        "local_government": "Samorząd",
-    },
-    "en": {
-        "social_assistance": "Social assistance",
-        "education": "Education",
-        "health": "Health care",
-        "justice": "Justice",
-        "police": "Police",
-        "ngo": "Non-governmental organisations",
-        "social_economy": "Social economy",
-        "labour_market": "Labour market",
-        "family_support": "Family support and foster care",
-        "business": "Local business",
-        "local_government": "Local government",
-    },
-}
+SECTOR_NAMES: Final = _SECTOR_NAMES  # shared.contracts.partners
 
 STATE_NAMES: Final = {
     "pl": {

@@ -137,29 +137,6 @@ def test_the_error_summary_names_the_field_and_its_row(
     assert pages.field_label(Translator("en"), name) == english
 
 
-def test_each_party_is_offered_only_its_own_moves() -> None:
-    assert pages.moves_for("requested", pages.RECEIVER) == ["accepted", "rejected", "cancelled"]
-    assert pages.moves_for("requested", pages.SENDER) == ["cancelled"]
-    assert pages.moves_for("draft", pages.SENDER) == ["requested", "cancelled"]
-    assert pages.moves_for("draft", pages.RECEIVER) == []
-    assert pages.moves_for("on-hold", pages.RECEIVER) == [
-        "in-progress",
-        "completed",
-        "failed",
-        "cancelled",
-    ]
-    for final in ("rejected", "cancelled", "completed", "failed"):
-        assert pages.moves_for(final, pages.SENDER) == pages.moves_for(final, pages.RECEIVER) == []
-    # every move that needs a reason offers the reason form (all but accept, start, send)
-    needing = {to for table in pages.REFERRAL_MOVES.values() for to in table} - {
-        "accepted",
-        "in-progress",
-        "requested",
-        "completed",
-    }
-    assert needing == pages.REASON_REQUIRED
-
-
 def test_the_access_log_names_every_kind_of_entry_in_both_languages() -> None:
     whats = [
         "case", "family", "consents", "consent-form", "team", "diagnosis", "plan",

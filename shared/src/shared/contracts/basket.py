@@ -36,6 +36,65 @@ Area = Literal[
 ]
 AREAS: tuple[str, ...] = Area.__args__  # type: ignore[attr-defined]
 
+# The codes of the groups an offering is for (the basket API validates them).
+TargetGroup = Literal[
+    "children",
+    "youth",
+    "families",
+    "parents",
+    "seniors",
+    "disabled",
+    "unemployed",
+    "crisis",
+    "violence",
+    "addiction",
+    "homeless",
+    "migrants",
+    "foster_families",
+    "carers",
+    "adults",
+]
+
+# The groups an offering is for, defined once with their Polish and English names: the basket
+# service accepts these codes, the web labels them (issue 14 §1, ADR 0082).
+TARGET_GROUP_NAMES: dict[str, dict[str, str]] = {
+    "pl": {
+        "children": "Dzieci",
+        "youth": "Młodzież",
+        "families": "Rodziny",
+        "parents": "Rodzice",
+        "seniors": "Seniorzy",
+        "disabled": "Osoby z niepełnosprawnościami",
+        "unemployed": "Osoby bezrobotne",
+        "crisis": "Osoby w kryzysie",
+        "violence": "Osoby doznające przemocy",
+        "addiction": "Osoby z problemem uzależnień",
+        "homeless": "Osoby w kryzysie bezdomności",
+        "migrants": "Migranci i uchodźcy",
+        "foster_families": "Rodziny zastępcze",
+        "carers": "Opiekunowie osób zależnych",
+        "adults": "Dorośli",
+    },
+    "en": {
+        "children": "Children",
+        "youth": "Young people",
+        "families": "Families",
+        "parents": "Parents",
+        "seniors": "Older people",
+        "disabled": "People with disabilities",
+        "unemployed": "Unemployed people",
+        "crisis": "People in crisis",
+        "violence": "People experiencing violence",
+        "addiction": "People with addictions",
+        "homeless": "People experiencing homelessness",
+        "migrants": "Migrants and refugees",
+        "foster_families": "Foster families",
+        "carers": "Carers of dependent people",
+        "adults": "Adults",
+    },
+}
+TARGET_GROUPS: tuple[str, ...] = TargetGroup.__args__  # type: ignore[attr-defined]
+
 AREA_NAMES_PL: dict[str, str] = {
     "family_policy": "Polityka prorodzinna",
     "family_support": "Wspieranie rodziny",

@@ -25,6 +25,38 @@ Sector = Literal[
     "local_government",
     "social_assistance",
 ]
+# The sectors' names, defined once (issue 14 §1, ADR 0082): the partners registry, the cases
+# service's documents (in lower case, mid-sentence) and the web's pages read them from here. The
+# order is the one forms list them in.
+SECTOR_NAMES: dict[str, dict[str, str]] = {
+    "pl": {
+        "social_assistance": "Pomoc społeczna",
+        "education": "Edukacja",
+        "health": "Ochrona zdrowia",
+        "justice": "Wymiar sprawiedliwości",
+        "police": "Policja",
+        "ngo": "Organizacje pozarządowe",
+        "social_economy": "Ekonomia społeczna",
+        "labour_market": "Rynek pracy",
+        "family_support": "Wspieranie rodziny i piecza zastępcza",
+        "business": "Biznes lokalny",
+        "local_government": "Samorząd",
+    },
+    "en": {
+        "social_assistance": "Social assistance",
+        "education": "Education",
+        "health": "Health care",
+        "justice": "Justice",
+        "police": "Police",
+        "ngo": "Non-governmental organisations",
+        "social_economy": "Social economy",
+        "labour_market": "Labour market",
+        "family_support": "Family support and foster care",
+        "business": "Local business",
+        "local_government": "Local government",
+    },
+}
+SECTORS: tuple[str, ...] = tuple(SECTOR_NAMES["pl"])
 MembershipState = Literal["invited", "informal", "declared", "suspended", "left"]
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from basket.domain import events as ev
 from basket.domain import polish
+from shared.contracts.basket import TARGET_GROUP_NAMES
 from shared.errors import Conflict, FieldError, InvalidInput
 
 
@@ -65,23 +66,8 @@ COST_NAMES_PL = {
     CostKind.PAID: "odpłatna",
 }
 
-TARGET_GROUPS: dict[str, str] = {
-    "children": "Dzieci",
-    "youth": "Młodzież",
-    "families": "Rodziny",
-    "parents": "Rodzice",
-    "seniors": "Seniorzy",
-    "disabled": "Osoby z niepełnosprawnościami",
-    "unemployed": "Osoby bezrobotne",
-    "crisis": "Osoby w kryzysie",
-    "violence": "Osoby doznające przemocy",
-    "addiction": "Osoby z problemem uzależnień",
-    "homeless": "Osoby w kryzysie bezdomności",
-    "migrants": "Migranci i uchodźcy",
-    "foster_families": "Rodziny zastępcze",
-    "carers": "Opiekunowie osób zależnych",
-    "adults": "Dorośli",
-}
+# Defined once in the contract, with the English names (ADR 0082); the Polish ones here.
+TARGET_GROUPS: dict[str, str] = TARGET_GROUP_NAMES["pl"]
 
 WEEKDAYS_PL = ("", "poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
 

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from basket.domain import model
+from shared.contracts.basket import TargetGroup as TargetGroup  # defined once there (ADR 0082)
 
 Teryt = Annotated[str, Field(pattern=r"^\d{4}(\d{3})?$", description="Kod TERYT gminy")]
 ShortText = Annotated[str, Field(min_length=1, max_length=500)]
 LongText = Annotated[str, Field(max_length=20000)]
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}$", description="Kod języka ISO 639")]
-TargetGroup = Literal[
-    "children",
-    "youth",
-    "families",
-    "parents",
-    "seniors",
-    "disabled",
-    "unemployed",
-    "crisis",
-    "violence",
-    "addiction",
-    "homeless",
-    "migrants",
-    "foster_families",
-    "carers",
-    "adults",
-]
 
 
 def in_utc(value: datetime | None) -> datetime | None:

@@ -10,11 +10,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from cases.domain import events as ev
 from shared import consent as shared_consent
 from shared.clock import WARSAW
+from shared.contracts.partners import SECTOR_NAMES
 from shared.errors import Conflict, FieldError, Forbidden, InvalidInput
 
 
@@ -108,20 +109,9 @@ CONSENT_METHOD_NAMES_PL = {
 }
 
 
-# Sectors as the partners registry names them (consent scopes may name whole sectors).
-SECTOR_NAMES_PL: dict[str, str] = {
-    "education": "edukacja",
-    "health": "ochrona zdrowia",
-    "justice": "wymiar sprawiedliwości",
-    "police": "policja",
-    "ngo": "organizacje pozarządowe",
-    "social_economy": "ekonomia społeczna",
-    "labour_market": "rynek pracy",
-    "family_support": "wspieranie rodziny i piecza zastępcza",
-    "business": "biznes lokalny",
-    "local_government": "samorząd",
-    "social_assistance": "pomoc społeczna",
-}
+# Sectors as the partners registry names them (consent scopes may name whole sectors), in lower
+# case for the middle of a sentence; named once, in the contract (ADR 0082).
+SECTOR_NAMES_PL: dict[str, str] = {k: v.lower() for k, v in SECTOR_NAMES["pl"].items()}
 
 
 class DiagnosisArea(StrEnum):
@@ -800,6 +790,21 @@ REFERRAL_TRANSITIONS: dict[ReferralState, dict[ReferralState, frozenset[Party]]]
 REASON_REQUIRED = frozenset(
     {RS.REJECTED, RS.CANCELLED, RS.ON_HOLD, RS.FAILED, RS.WITHDRAWN_CONSENT}
 )
+
+
+def referral_moves(state: ReferralState, party: Party | None) -> list[ReferralState]:
+    """The states `party` may move a referral to from `state`, in the table's order (what a page
+    offers; `move` decides)."""
+    if party is None:
+        return []
+    return [to for to, parties in REFERRAL_TRANSITIONS[state].items() if party in parties]
+
+
+def referral_move_needs(to: ReferralState) -> Literal["reason", "outcome"] | None:
+    """What a move to `to` must be given: a reason code, an outcome code, or nothing."""
+    if to in REASON_REQUIRED:
+        return "reason"
+    return "outcome" if to == RS.COMPLETED else None
 
 
 @dataclass(eq=False)

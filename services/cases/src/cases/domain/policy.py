@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from cases.domain.model import Case, CaseState, Consent, DataKind, MemberState, TeamMember
+from cases.domain.model import (
+    Case,
+    CaseState,
+    Consent,
+    DataKind,
+    MemberState,
+    Party,
+    ReferralState,
+    TeamMember,
+)
 from shared import consent as shared_consent
 
 CASE_MANAGER_ROLE = "case-manager"
@@ -133,3 +142,18 @@ def may_join(
 ) -> bool:
     """An institution may be invited into the team only within a valid consent's scope."""
     return bool(granted_kinds(institution_id, sector, consents, now))
+
+
+def referral_party(access: Access, institution_id: uuid.UUID, state: ReferralState) -> Party | None:
+    """Whose side of a referral the caller is on: the case manager sends, the staff of the
+    receiving institution (whose consent grants the referrals) receive — a draft only once sent;
+    anyone else is neither and may not move it."""
+    if access.relation == Relation.CASE_MANAGER:
+        return Party.SENDER
+    if (
+        access.institution_id == institution_id
+        and access.allows(DataKind.REFERRALS)
+        and state != ReferralState.DRAFT
+    ):
+        return Party.RECEIVER
+    return None

@@ -356,6 +356,23 @@ async def list_consents(
     return out
 
 
+@router.get(
+    "/cases/{case_id}/consents/coverage",
+    tags=["consents"],
+    summary="Zasięg ważnych zgód: kogo można zaprosić do zespołu",
+)
+async def consent_coverage(
+    case_id: CaseId, actor: CurrentActor, uow: UoW, purpose: Purpose
+) -> s.ConsentCoverageOut:
+    async def fetch(u: UnitOfWork, auth: Authorized) -> s.ConsentCoverageOut:
+        return await views.coverage(u.session, auth, handlers.now())
+
+    out: s.ConsentCoverageOut = await _read(
+        uow, actor, case_id, "consents", None, purpose, fetch, manager_only=True
+    )
+    return out
+
+
 @router.post("/cases/{case_id}/consents/{consent_id}/withdraw", tags=["consents"])
 async def withdraw_consent(
     case_id: CaseId,
@@ -671,9 +688,9 @@ async def create_referral(
 async def incoming_referrals(
     actor: CurrentActor, uow: UoW, purpose: Purpose
 ) -> list[s.ReferralOut]:
-    async def fetch(u: UnitOfWork, case_ids: list[uuid.UUID]) -> list[s.ReferralOut]:
+    async def fetch(u: UnitOfWork, cases: list[Authorized]) -> list[s.ReferralOut]:
         assert actor.institution_id is not None
-        return await views.incoming(u.session, case_ids, actor.institution_id)
+        return await views.incoming(u.session, cases, actor.institution_id)
 
     found = await handlers.incoming_referrals(uow=uow, actor=actor, purpose=purpose, fetch=fetch)
     return found or []

@@ -209,6 +209,14 @@ class TransitionOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
 
+class ReferralMoveOut(BaseModel):
+    to: model.ReferralState
+    needs: Literal["reason", "outcome"] | None = Field(
+        description="Czego wymaga ta zmiana: kodu powodu (reason_code), rezultatu (outcome_code)"
+        " albo niczego"
+    )
+
+
 class ReferralOut(BaseModel):
     id: uuid.UUID
     case_id: uuid.UUID
@@ -229,6 +237,10 @@ class ReferralOut(BaseModel):
     outcome_code: str | None
     outcome: str | None
     history: list[TransitionOut]
+    moves: list[ReferralMoveOut] = Field(
+        description="Zmiany stanu, których wywołujący może teraz dokonać (stan docelowy i czego"
+        " wymaga); reguły zostają w usłudze",
+    )
 
 
 class CaseOut(BaseModel):
@@ -289,6 +301,23 @@ class ConsentOut(BaseModel):
     withdrawn_at: datetime | None
     recorded_by: str
     status: Literal["valid", "expired", "withdrawn", "not_yet_valid"]
+
+
+class CoveredInstitutionOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    sector: str
+    data_kinds: list[model.DataKind] = Field(description="Co ważne zgody udostępniają instytucji")
+
+
+class ConsentCoverageOut(BaseModel):
+    """What the family's consents cover now: the page offers these, the service still decides."""
+
+    has_valid_consent: bool
+    institutions: list[CoveredInstitutionOut] = Field(
+        description="Instytucje rejestru objęte ważną zgodą (wprost lub przez sektor): te można"
+        " zaprosić do zespołu"
+    )
 
 
 # --- team -------------------------------------------------------------------------------------

@@ -371,7 +371,7 @@ async def incoming_referrals(
     uow: UnitOfWork,
     actor: Actor,
     purpose: str,
-    fetch: Callable[[UnitOfWork, list[uuid.UUID]], Awaitable[T]],
+    fetch: Callable[[UnitOfWork, list[Authorized]], Awaitable[T]],
 ) -> T | None:
     """The referrals sent to the caller's institution, from the cases whose valid consent grants
     that institution the referrals; one access-log entry per case shown."""
@@ -379,14 +379,14 @@ async def incoming_referrals(
         return None
     at = now()
     async with uow:
-        visible: list[uuid.UUID] = []
+        visible: list[Authorized] = []
         for case_id in await uow.referrals.cases_sent_to(actor.institution_id):
             try:
                 auth = await authorize(uow, actor, case_id, at, for_change=False)
             except NotFound:
                 continue
             if auth.access.allows(model.DataKind.REFERRALS):
-                visible.append(case_id)
+                visible.append(auth)
                 await _log(
                     uow, actor, auth, action="read", what="referrals.incoming", purpose=purpose,
                     at=at,
@@ -1002,15 +1002,8 @@ async def move_referral(
             raise NotFound("Nie znaleziono skierowania.")
         auth = await authorize(uow, actor, referral.case_id, at, for_change=False)
         relation = auth.access.relation
-        if relation == Relation.CASE_MANAGER:
-            party = model.Party.SENDER
-        elif (
-            auth.access.institution_id == referral.institution_id
-            and auth.access.allows(model.DataKind.REFERRALS)
-            and referral.state != model.ReferralState.DRAFT
-        ):
-            party = model.Party.RECEIVER
-        else:
+        party = policy.referral_party(auth.access, referral.institution_id, referral.state)
+        if party is None:
             raise NotFound("Nie znaleziono skierowania.")
         referral.move(
             cmd.state,

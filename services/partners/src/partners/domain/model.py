@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from partners.domain import events as ev
+from shared.contracts.partners import SECTOR_NAMES
 from shared.errors import Conflict, FieldError, InvalidInput
 
 
@@ -30,19 +31,8 @@ class Sector(StrEnum):
     SOCIAL_ASSISTANCE = "social_assistance"
 
 
-SECTOR_NAMES_PL: dict[Sector, str] = {
-    Sector.EDUCATION: "Edukacja",
-    Sector.HEALTH: "Ochrona zdrowia",
-    Sector.JUSTICE: "Wymiar sprawiedliwości",
-    Sector.POLICE: "Policja",
-    Sector.NGO: "Organizacje pozarządowe",
-    Sector.SOCIAL_ECONOMY: "Ekonomia społeczna",
-    Sector.LABOUR_MARKET: "Rynek pracy",
-    Sector.FAMILY_SUPPORT: "Wspieranie rodziny i piecza zastępcza",
-    Sector.BUSINESS: "Biznes lokalny",
-    Sector.LOCAL_GOVERNMENT: "Samorząd",
-    Sector.SOCIAL_ASSISTANCE: "Pomoc społeczna",
-}
+# Named once, in the contract (ADR 0082).
+SECTOR_NAMES_PL: dict[Sector, str] = {Sector(k): v for k, v in SECTOR_NAMES["pl"].items()}
 
 # The sectors the seeds ask every partnership to reach.
 RECOMMENDED_SECTORS: tuple[Sector, ...] = (

@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from web.clients.base import ServiceClient
+from web.clients.cases_models import ConsentCoverage, Referral
 
 JSON = dict[str, Any]
 
@@ -65,6 +66,12 @@ class CasesClient(ServiceClient):
     async def consents(self, case_id: str) -> list[JSON]:
         result: list[JSON] = await self.get(f"/v1/cases/{case_id}/consents")
         return result
+
+    async def coverage(self, case_id: str) -> ConsentCoverage:
+        """What the valid consents cover now: the institutions that may be invited."""
+        return ConsentCoverage.model_validate(
+            await self.get(f"/v1/cases/{case_id}/consents/coverage")
+        )
 
     async def give_consent(self, case_id: str, body: JSON) -> str:
         created: JSON = await self.post(f"/v1/cases/{case_id}/consents", body)
@@ -150,17 +157,18 @@ class CasesClient(ServiceClient):
         result: JSON = await self.get(f"/v1/offerings/{service_id}")
         return result
 
-    async def referrals(self, case_id: str) -> list[JSON]:
-        result: list[JSON] = await self.get(f"/v1/cases/{case_id}/referrals")
-        return result
+    async def referrals(self, case_id: str) -> list[Referral]:
+        """The case's referrals, each with the moves the user may make on it now."""
+        return [
+            Referral.model_validate(r) for r in await self.get(f"/v1/cases/{case_id}/referrals")
+        ]
 
     async def refer(self, case_id: str, body: JSON) -> str:
         created: JSON = await self.post(f"/v1/cases/{case_id}/referrals", body)
         return str(created["id"])
 
-    async def incoming(self) -> list[JSON]:
-        result: list[JSON] = await self.get("/v1/referrals/incoming")
-        return result
+    async def incoming(self) -> list[Referral]:
+        return [Referral.model_validate(r) for r in await self.get("/v1/referrals/incoming")]
 
     async def move_referral(self, referral_id: str, body: JSON) -> str:
         result: JSON = await self.post(f"/v1/referrals/{referral_id}/transitions", body)

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from shared.auth import Principal, Role
+from shared.contracts.basket import TARGET_GROUPS
 from web.clients.base import ApiProblem, ServiceUnavailable
 from web.deps import SignedIn, T, User, redirect, render, safe_return_path
 from web.i18n import SECTORS, Translator, polish_sort_key
@@ -26,23 +27,6 @@ log = logging.getLogger(__name__)
 router = APIRouter(tags=["basket"])
 PER_PAGE = 20
 
-TARGET_GROUPS = (
-    "children",
-    "youth",
-    "families",
-    "parents",
-    "seniors",
-    "disabled",
-    "unemployed",
-    "crisis",
-    "violence",
-    "addiction",
-    "homeless",
-    "migrants",
-    "foster_families",
-    "carers",
-    "adults",
-)
 STATUSES = ("draft", "published", "suspended", "withdrawn")
 CAPACITIES = ("available", "waitlist", "no_capacity")
 COST_KINDS = ("free", "co_paid", "paid")

@@ -26,7 +26,7 @@ from web.clients.base import ApiProblem, ServiceUnavailable
 from web.clients.cases import CasesClient
 from web.deps import SignedIn, T, User, redirect, render, safe_return_path, translator
 from web.directory import DirectoryUnavailable, subject_of
-from web.i18n import SECTORS, TIMEZONE, Translator
+from web.i18n import SECTORS, TIMEZONE, Translator, polish_sort_key
 from web.routes.partners import parse_time
 
 router = APIRouter(tags=["cases"])
@@ -72,43 +72,6 @@ REASSIGN_REASONS = (
     "other",
 )
 GOAL_PROGRESS = ("progressed", "reached", "not_reached")
-REASON_REQUIRED = frozenset({"rejected", "cancelled", "on-hold", "failed"})
-
-# Who may move a referral where (DOMAIN.md, ADR 0022); the service enforces it, the pages only
-# offer what the viewer may do. "sender" is the case manager, "receiver" the partner's staff.
-SENDER, RECEIVER = "sender", "receiver"
-REFERRAL_MOVES: dict[str, dict[str, frozenset[str]]] = {
-    "draft": {"requested": frozenset({SENDER}), "cancelled": frozenset({SENDER})},
-    "requested": {
-        "accepted": frozenset({RECEIVER}),
-        "rejected": frozenset({RECEIVER}),
-        "cancelled": frozenset({SENDER, RECEIVER}),
-    },
-    "accepted": {
-        "in-progress": frozenset({RECEIVER}),
-        "on-hold": frozenset({RECEIVER}),
-        "completed": frozenset({RECEIVER}),
-        "failed": frozenset({RECEIVER}),
-        "cancelled": frozenset({SENDER, RECEIVER}),
-    },
-    "in-progress": {
-        "on-hold": frozenset({RECEIVER}),
-        "completed": frozenset({RECEIVER}),
-        "failed": frozenset({RECEIVER}),
-        "cancelled": frozenset({SENDER, RECEIVER}),
-    },
-    "on-hold": {
-        "in-progress": frozenset({RECEIVER}),
-        "completed": frozenset({RECEIVER}),
-        "failed": frozenset({RECEIVER}),
-        "cancelled": frozenset({SENDER, RECEIVER}),
-    },
-}
-
-
-def moves_for(state: str, party: str) -> list[str]:
-    """The states a party may move a referral to from `state`, in the table's order."""
-    return [to for to, parties in REFERRAL_MOVES.get(state, {}).items() if party in parties]
 
 
 # Sections of a case's workspace: (slug, message key, kind of data the consent must grant or
@@ -427,20 +390,6 @@ def person_name(person: JSON) -> str:
     return f"{person['first_name']} {person['last_name']}"
 
 
-def valid_consents(consents: list[JSON]) -> list[JSON]:
-    return [c for c in consents if c["status"] == "valid"]
-
-
-def covered_institutions(consents: list[JSON], institutions: dict[str, JSON]) -> list[JSON]:
-    """Institutions a valid consent covers, by id or by sector (who may be invited)."""
-    ids: set[str] = set()
-    sectors: set[str] = set()
-    for consent in valid_consents(consents):
-        ids.update(str(i) for i in consent["institution_ids"])
-        sectors.update(consent["sectors"])
-    return [i for key, i in institutions.items() if key in ids or i.get("sector") in sectors]
-
-
 def reinvitable(team: list[JSON]) -> set[str]:
     """Members the case manager may invite again: they left because the family's consent ended,
     and no newer invitation or membership of the same institution and person stands."""
@@ -510,12 +459,11 @@ async def section_context(
         context["today"] = clock.today().isoformat()
     elif section.slug == "team":
         if manager:
-            consents = await client.consents(case_id)
-            institutions = await institutions_by_id(user)
-            invitable = t.sorted_by(covered_institutions(consents, institutions), "name")
+            coverage = await client.coverage(case_id)  # the service's rule, not ours
+            invitable = sorted(coverage.institutions, key=lambda i: polish_sort_key(i.name))
             context["invitable"] = invitable
-            context["institution_options"] = [(str(i["id"]), str(i["name"])) for i in invitable]
-            context["has_valid_consent"] = bool(valid_consents(consents))
+            context["institution_options"] = [(str(i.id), i.name) for i in invitable]
+            context["has_valid_consent"] = coverage.has_valid_consent
             context["reinvitable"] = reinvitable(case.get("team", []))
     elif section.slug == "diagnosis":
         context["areas"], context["denied"] = await guarded(lambda: client.diagnosis(case_id))
@@ -571,8 +519,6 @@ async def section_context(
             context["provider_names"] = {k: i["name"] for k, i in institutions.items()}
         context["reasons"] = REASON_CODES
         context["outcomes"] = OUTCOME_CODES
-        context["party"] = SENDER if manager else RECEIVER
-        context["moves_for"] = moves_for
     elif section.slug == "meetings":
         meetings, context["denied"] = await guarded(lambda: client.meetings(case_id))
         meetings = sorted(meetings or [], key=lambda m: str(m["starts_at"]), reverse=True)
@@ -1363,21 +1309,19 @@ async def incoming_page(
     errors: dict[str, str] | None = None,
 ) -> Response:
     referrals = await user.cases().incoming() if is_partner_staff(user) else []
-    open_states = ("requested", "accepted", "in-progress", "on-hold")
-    referrals.sort(key=lambda r: str(r.get("requested_at") or r["created_at"]), reverse=True)
+    referrals.sort(key=lambda r: r.requested_at or r.created_at, reverse=True)
     member_cases = {str(c["id"]) for c in await user.cases().my_cases()}
     return page(
         request,
         "cases/incoming.html",
         {
-            "to_answer": [r for r in referrals if r["state"] == "requested"],
-            "ongoing": [r for r in referrals if r["state"] in open_states[1:]],
-            "closed": [r for r in referrals if r["state"] not in open_states],
+            # open or closed as the service says: a final referral offers no move to anyone
+            "to_answer": [r for r in referrals if r.state == "requested"],
+            "ongoing": [r for r in referrals if r.state != "requested" and r.moves],
+            "closed": [r for r in referrals if r.state != "requested" and not r.moves],
             "member_cases": member_cases,
             "reasons": REASON_CODES,
             "outcomes": OUTCOME_CODES,
-            "party": RECEIVER,
-            "moves_for": moves_for,
             "form": form,
             "values": values or {},
             "errors": errors or {},
@@ -1497,7 +1441,7 @@ async def _home_summary(user: User) -> JSON:
     client = user.cases()
     if is_partner_staff(user):
         incoming = await client.incoming()
-        out["referrals_to_answer"] = [r for r in incoming if r["state"] == "requested"]
+        out["referrals_to_answer"] = [r for r in incoming if r.state == "requested"]
         out["team_invitations"] = await client.invitations()
     if is_case_manager(user):
         cases = await client.my_cases()

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from shared import clock
+from shared.contracts.basket import TARGET_GROUPS
 from web.clients.base import ApiProblem, ServiceUnavailable
 from web.clients.basket import BasketClient
 from web.clients.partners import PartnersClient
@@ -21,7 +22,6 @@ from web.deps import T, WebApp, redirect, render
 from web.i18n import SECTORS, Translator, polish_sort_key
 from web.routes.basket import (
     CAPACITIES,
-    TARGET_GROUPS,
     WEEKDAYS,
     category_options,
     page_number,
