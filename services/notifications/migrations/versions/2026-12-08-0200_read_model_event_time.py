@@ -1,7 +1,7 @@
 """The read models' version: the time of the other service's event each institution, contact
-person, offering and referral row is as of, so that an older event arriving late (two consumer
-replicas, a redelivery) no longer overwrites a newer one (ADR 0083). NULL for rows written
-before: the next event about them overwrites them.
+person, offering, referral and meeting row is as of, so that an older event arriving late (two
+consumer replicas, a redelivery) no longer overwrites a newer one (ADR 0083). NULL for rows
+written before: the next event about them overwrites them.
 
 And the consents' withdrawals as taken in, so that a withdrawal is final whatever the order: a
 consent taken in after its withdrawal (a late, older event) is withdrawn as it is inserted, and
@@ -23,7 +23,7 @@ down_revision: str | None = "c14f1a2b3d04"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-TABLES = ("institutions", "contact_persons", "offerings", "referrals")
+TABLES = ("institutions", "contact_persons", "offerings", "referrals", "meetings")
 
 
 def upgrade() -> None:

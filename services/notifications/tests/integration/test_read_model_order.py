@@ -284,6 +284,14 @@ async def test_a_late_older_event_does_not_overwrite_a_newer_one(sessions) -> No
         offerings_scenario(ids[:3]),
         cases_scenario(ids),
     )
+    pship, meeting = uuid.uuid5(uuid.NAMESPACE_URL, A), ids[4]
+    meetings = [
+        at(s, p.MeetingScheduled(meeting_id=meeting, partnership_id=pship,
+                                 starts_at=T0 + timedelta(days=d), host_institution_id=None,
+                                 chair_institution_id=None, online=False))
+        for s, d in ((0, 7), (1, 14))
+    ]  # fmt: skip
+    meetings.append(at(2, p.MeetingCancelled(meeting_id=meeting, partnership_id=pship, reason="x")))
     applier = InboxApplier("late", orm.inbox, take)
     await apply_deliveries(
         sessions,
@@ -293,6 +301,7 @@ async def test_a_late_older_event_does_not_overwrite_a_newer_one(sessions) -> No
             *(partners[n] for n in (8, 3, 9, 5, 2)),
             *(offerings[n] for n in (6, 3, 0)),
             *(cases[n] for n in (9, 11, 10, 1, 2, 6, 4)),
+            *(meetings[n] for n in (1, 2, 0)),  # rescheduled, cancelled, the first late
         ],
     )
     async with sessions() as session:
@@ -316,9 +325,17 @@ async def test_a_late_older_event_does_not_overwrite_a_newer_one(sessions) -> No
                 orm.consent_scopes.c.withdrawn_at.is_(None),
             )
         )
+        cancelled, starts_at = (
+            await session.execute(
+                select(orm.meetings.c.cancelled, orm.meetings.c.starts_at).where(
+                    orm.meetings.c.meeting_id == meeting
+                )
+            )
+        ).one()
     assert name == "Szkoła Podstawowa nr 7"
     assert (email, active) == (None, False)
     assert (title, status) == ("Poradnictwo dla rodzin", "published")
     assert state == "withdrawn-consent"
     assert left == T0 + timedelta(seconds=12)  # a late `joined` does not bring the member back
     assert in_force is None  # the consent, taken in after its withdrawal, is withdrawn
+    assert (cancelled, starts_at) == (True, T0 + timedelta(days=14))

@@ -195,6 +195,8 @@ meetings = Table(
     Column("starts_at", DateTime(timezone=True), nullable=False),
     Column("institution_ids", ARRAY(Uuid), nullable=False, server_default=text("'{}'")),
     Column("cancelled", Boolean, nullable=False, server_default=text("false")),
+    # The time of the event the row is as of (ADR 0083: an older one arriving late is refused).
+    Column("event_time", DateTime(timezone=True), nullable=True),
 )
 
 offerings = Table(

@@ -19,7 +19,7 @@ from shared.contracts import CloudEvent, EventData
 from shared.contracts import basket as b
 from shared.contracts import cases as c
 from shared.contracts import partners as p
-from shared.messaging.readmodel import newer_upsert
+from shared.messaging.readmodel import newer_update, newer_upsert
 
 _UPSERT_CASE = text(
     "INSERT INTO cases (case_id, tenant) VALUES (:id, :tenant) ON CONFLICT (case_id) DO NOTHING"
@@ -74,13 +74,6 @@ _REFERRAL_KNOWN = text(
     "UPDATE referrals SET requested_at = coalesce(:req, requested_at), "
     "sending_institution_id = coalesce(:sender, sending_institution_id) WHERE referral_id = :id"
 )
-_UPSERT_MEETING = text(
-    "INSERT INTO meetings (meeting_id, tenant, case_id, partnership_id, starts_at, "
-    "institution_ids) VALUES (:id, :tenant, :case, :pship, :starts, :insts) "
-    "ON CONFLICT (meeting_id) DO UPDATE SET starts_at = :starts, institution_ids = :insts, "
-    "cancelled = false"
-)
-_END_MEETING = text("UPDATE meetings SET cancelled = true WHERE meeting_id = :id")
 # The last verification only moves forward, whatever the order of snapshots and verifications.
 _OFFERING_VERIFIED = text(
     "UPDATE offerings SET last_verified_on = greatest(last_verified_on, :on) WHERE service_id = :id"
@@ -116,7 +109,7 @@ class SqlStore:
 
     async def update_read_models(self, event: CloudEvent, data: EventData) -> None:
         s, tenant = self.session, event.tenant
-        # Institutions, contact persons, offerings and referrals: each row as of its latest
+        # Institutions, contact persons, offerings, meetings, referrals: each row as of its latest
         # event (ADR 0083); an older one arriving late is refused.
         if isinstance(data, p.InstitutionRegistered | p.InstitutionUpdated):
             await s.execute(
@@ -156,19 +149,33 @@ class SqlStore:
                 id=data.partnership_id,
             )
         elif isinstance(data, p.MeetingScheduled):
+            insts = [i for i in (data.host_institution_id,) if i]
             await s.execute(
-                _UPSERT_MEETING,
-                {
-                    "id": data.meeting_id,
-                    "tenant": tenant,
-                    "case": None,
-                    "pship": data.partnership_id,
-                    "starts": data.starts_at,
-                    "insts": [i for i in (data.host_institution_id,) if i],
-                },
+                newer_upsert(
+                    orm.meetings,
+                    {"meeting_id": data.meeting_id},
+                    {"starts_at": data.starts_at, "institution_ids": insts, "cancelled": False},
+                    event.time,
+                    version="event_time",
+                    inserted={
+                        "tenant": tenant,
+                        "case_id": None,
+                        "partnership_id": data.partnership_id,
+                    },
+                )
             )
         elif isinstance(data, p.MeetingHeld | p.MeetingCancelled | c.MeetingHeld):
-            await s.execute(_END_MEETING, {"id": data.meeting_id})
+            # Held or cancelled as of this event: a late, older `scheduled` does not reopen it
+            # (a newer one, a rescheduling, does). One taken in before its meeting is lost.
+            await s.execute(
+                newer_update(
+                    orm.meetings,
+                    {"meeting_id": data.meeting_id},
+                    {"cancelled": True},
+                    event.time,
+                    version="event_time",
+                )
+            )
         elif isinstance(data, b.OfferingSnapshot):
             await s.execute(
                 newer_upsert(
@@ -253,15 +260,18 @@ class SqlStore:
             )
         elif isinstance(data, c.MeetingScheduled):
             await self.session.execute(
-                _UPSERT_MEETING,
-                {
-                    "id": data.meeting_id,
-                    "tenant": event.tenant,
-                    "case": case_id,
-                    "pship": None,
-                    "starts": data.starts_at,
-                    "insts": data.institution_ids,
-                },
+                newer_upsert(
+                    orm.meetings,
+                    {"meeting_id": data.meeting_id},
+                    {
+                        "starts_at": data.starts_at,
+                        "institution_ids": data.institution_ids,
+                        "cancelled": False,
+                    },
+                    event.time,
+                    version="event_time",
+                    inserted={"tenant": event.tenant, "case_id": case_id, "partnership_id": None},
+                )
             )
 
     async def record_event(
