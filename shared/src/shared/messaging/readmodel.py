@@ -83,15 +83,16 @@ def newer_upsert(
     at: datetime,
     *,
     version: str = "updated_at",
+    inserted: Mapping[str, Any] | None = None,
 ) -> Insert:
-    """INSERT the row `key` + `values` with `version` = `at`, or, on a conflict on `key`'s
-    columns, overwrite it only where the stored `version` is <= `at` (a NULL version, a row
-    from before the guard, is overwritten)."""
+    """INSERT the row `key` + `values` (+ `inserted`, written only by the INSERT) with
+    `version` = `at`, or, on a conflict on `key`'s columns, overwrite `values` only where the
+    stored `version` is <= `at` (a NULL version, a row from before the guard, is overwritten)."""
     stored = table.c[version]
     row = {**values, version: at}
     return (
         insert(table)
-        .values(**key, **row)
+        .values(**key, **(inserted or {}), **row)
         .on_conflict_do_update(
             index_elements=[table.c[name] for name in key],
             set_=row,

@@ -74,6 +74,8 @@ institutions = Table(
     Column("name", Text, nullable=False),
     Column("sector", Text, nullable=False),
     Column("tenants", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    # The time of the event the row is as of (ADR 0083: an older one arriving late is refused).
+    Column("event_time", DateTime(timezone=True), nullable=True),
 )
 
 contact_persons = Table(
@@ -85,6 +87,8 @@ contact_persons = Table(
     Column("name", Text, nullable=False),
     Column("email", Text, nullable=True),
     Column("active", Boolean, nullable=False),
+    # The time of the event the row is as of (ADR 0083: an older one arriving late is refused).
+    Column("event_time", DateTime(timezone=True), nullable=True),
 )
 
 # People who signed in to this service: their roles, municipalities, institution and e-mail, as
@@ -154,6 +158,19 @@ consent_scopes = Table(
     Column("given_at", DateTime(timezone=True), nullable=True),
 )
 
+# Each consent withdrawal taken in (cases.consent.withdrawn): what it withdrew (no institution
+# and no sector: everything) and when. Applied to the consent's scopes when it is taken in and
+# when the consent is, so a withdrawal taken in before its consent still withdraws it.
+consent_withdrawals = Table(
+    "consent_withdrawals",
+    metadata,
+    Column("id", BigInteger, Identity(always=True), primary_key=True),
+    Column("consent_id", Uuid, nullable=False, index=True),
+    Column("institution_ids", ARRAY(Uuid), nullable=False, server_default=text("'{}'")),
+    Column("sectors", ARRAY(Text), nullable=False, server_default=text("'{}'")),
+    Column("withdrawn_at", DateTime(timezone=True), nullable=False),
+)
+
 referrals = Table(
     "referrals",
     metadata,
@@ -164,6 +181,8 @@ referrals = Table(
     Column("sending_institution_id", Uuid, nullable=True),
     Column("state", Text, nullable=False),
     Column("requested_at", DateTime(timezone=True), nullable=True),
+    # The time of the event the row is as of (ADR 0083: an older one arriving late is refused).
+    Column("event_time", DateTime(timezone=True), nullable=True),
 )
 
 meetings = Table(
@@ -176,6 +195,8 @@ meetings = Table(
     Column("starts_at", DateTime(timezone=True), nullable=False),
     Column("institution_ids", ARRAY(Uuid), nullable=False, server_default=text("'{}'")),
     Column("cancelled", Boolean, nullable=False, server_default=text("false")),
+    # The time of the event the row is as of (ADR 0083: an older one arriving late is refused).
+    Column("event_time", DateTime(timezone=True), nullable=True),
 )
 
 offerings = Table(
@@ -187,6 +208,8 @@ offerings = Table(
     Column("title", Text, nullable=False),
     Column("status", Text, nullable=False),
     Column("last_verified_on", Date, nullable=True),
+    # The time of the event the row is as of (ADR 0083: an older one arriving late is refused).
+    Column("event_time", DateTime(timezone=True), nullable=True),
 )
 
 partnerships = Table(

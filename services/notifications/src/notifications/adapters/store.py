@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifications.adapters import facts
+from notifications.adapters import facts, orm
 from notifications.domain.entitlement import CaseFacts, Scope
 from notifications.service.ports import NoticeTarget, Person
 from shared import clock
@@ -19,16 +19,8 @@ from shared.contracts import CloudEvent, EventData
 from shared.contracts import basket as b
 from shared.contracts import cases as c
 from shared.contracts import partners as p
+from shared.messaging.readmodel import newer_update, newer_upsert
 
-_UPSERT_INSTITUTION = text(
-    "INSERT INTO institutions (id, name, sector, tenants) VALUES (:id, :name, :sector, :tenants) "
-    "ON CONFLICT (id) DO UPDATE SET name = :name, sector = :sector, tenants = :tenants"
-)
-_UPSERT_CONTACT = text(
-    "INSERT INTO contact_persons (id, institution_id, user_id, name, email, active) "
-    "VALUES (:id, :inst, :uid, :name, :email, :active) ON CONFLICT (id) DO UPDATE SET "
-    "institution_id = :inst, user_id = :uid, name = :name, email = :email, active = :active"
-)
 _UPSERT_CASE = text(
     "INSERT INTO cases (case_id, tenant) VALUES (:id, :tenant) ON CONFLICT (case_id) DO NOTHING"
 )
@@ -41,9 +33,12 @@ _MEMBER_JOINED = text(
     "VALUES (:member, :case, :inst, :user) ON CONFLICT (member_id) DO UPDATE "
     "SET user_id = coalesce(EXCLUDED.user_id, case_team.user_id)"
 )
+# Leaving is final and its time only moves earlier (a duplicate or a late older `left` leaves
+# the earliest): the team a consent decision sees is the same in any order (ADR 0083, 0034).
 _MEMBER_LEFT = text(
     "INSERT INTO case_team (member_id, case_id, institution_id, left_at) "
-    "VALUES (:member, :case, :inst, :at) ON CONFLICT (member_id) DO UPDATE SET left_at = :at"
+    "VALUES (:member, :case, :inst, :at) ON CONFLICT (member_id) DO UPDATE "
+    "SET left_at = least(case_team.left_at, :at)"
 )
 # The staff of one case to tell: its manager and/or its team members at the time of the fact
 # (a member leaving because of a withdrawal leaves at its very time, and still hears of it) —
@@ -73,25 +68,28 @@ _CASE_STAFF = text(
     ORDER BY s.manager DESC, s.user_id
     """
 )
-_UPSERT_REFERRAL = text(
-    "INSERT INTO referrals (referral_id, case_id, tenant, receiving_institution_id, "
-    "sending_institution_id, state, requested_at) VALUES (:id, :case, :tenant, :inst, :sender, "
-    ":state, :req) ON CONFLICT (referral_id) DO UPDATE SET state = :state, "
-    "requested_at = coalesce(:req, referrals.requested_at), "
-    "sending_institution_id = coalesce(:sender, referrals.sending_institution_id)"
+# A referral's state is as of its latest event (an older one arriving late does not bring back
+# an earlier state); the request time and the sender, once known, are kept whatever the order.
+_REFERRAL_KNOWN = text(
+    "UPDATE referrals SET requested_at = coalesce(:req, requested_at), "
+    "sending_institution_id = coalesce(:sender, sending_institution_id) WHERE referral_id = :id"
 )
-_UPSERT_MEETING = text(
-    "INSERT INTO meetings (meeting_id, tenant, case_id, partnership_id, starts_at, "
-    "institution_ids) VALUES (:id, :tenant, :case, :pship, :starts, :insts) "
-    "ON CONFLICT (meeting_id) DO UPDATE SET starts_at = :starts, institution_ids = :insts, "
-    "cancelled = false"
+# The last verification only moves forward, whatever the order of snapshots and verifications.
+_OFFERING_VERIFIED = text(
+    "UPDATE offerings SET last_verified_on = greatest(last_verified_on, :on) WHERE service_id = :id"
 )
-_END_MEETING = text("UPDATE meetings SET cancelled = true WHERE meeting_id = :id")
-_UPSERT_OFFERING = text(
-    "INSERT INTO offerings (service_id, institution_id, tenant, title, status, last_verified_on) "
-    "VALUES (:id, :inst, :tenant, :title, :status, :verified) ON CONFLICT (service_id) DO UPDATE "
-    "SET institution_id = :inst, title = :title, status = :status, "
-    "last_verified_on = coalesce(:verified, offerings.last_verified_on)"
+# A withdrawal is final: each scope of the consent is withdrawn at the earliest withdrawal taken
+# in that covers it (naming no institution and no sector: everything), whatever the order the
+# consent and its withdrawals arrived in (ADR 0036, 0083).
+_APPLY_WITHDRAWALS = text(
+    """
+    UPDATE consent_scopes s SET withdrawn_at = least(s.withdrawn_at, (
+        SELECT min(w.withdrawn_at) FROM consent_withdrawals w
+        WHERE w.consent_id = s.consent_id
+          AND ((cardinality(w.institution_ids) = 0 AND cardinality(w.sectors) = 0)
+               OR s.institution_id = ANY(w.institution_ids) OR s.sector = ANY(w.sectors))))
+    WHERE s.consent_id = :consent
+    """
 )
 _UPSERT_PARTNERSHIP = text(
     "INSERT INTO partnerships (partnership_id, tenant) VALUES (:id, :tenant) "
@@ -111,27 +109,33 @@ class SqlStore:
 
     async def update_read_models(self, event: CloudEvent, data: EventData) -> None:
         s, tenant = self.session, event.tenant
+        # Institutions, contact persons, offerings, meetings, referrals: each row as of its latest
+        # event (ADR 0083); an older one arriving late is refused.
         if isinstance(data, p.InstitutionRegistered | p.InstitutionUpdated):
             await s.execute(
-                _UPSERT_INSTITUTION,
-                {
-                    "id": data.institution_id,
-                    "name": data.name,
-                    "sector": data.sector,
-                    "tenants": data.tenants_served,
-                },
+                newer_upsert(
+                    orm.institutions,
+                    {"id": data.institution_id},
+                    {"name": data.name, "sector": data.sector, "tenants": data.tenants_served},
+                    event.time,
+                    version="event_time",
+                )
             )
         elif isinstance(data, p.ContactPersonChanged):
             await s.execute(
-                _UPSERT_CONTACT,
-                {
-                    "id": data.contact_person_id,
-                    "inst": data.institution_id,
-                    "uid": data.user_id,
-                    "name": data.name,
-                    "email": data.email,
-                    "active": data.active,
-                },
+                newer_upsert(
+                    orm.contact_persons,
+                    {"id": data.contact_person_id},
+                    {
+                        "institution_id": data.institution_id,
+                        "user_id": data.user_id,
+                        "name": data.name,
+                        "email": data.email,
+                        "active": data.active,
+                    },
+                    event.time,
+                    version="event_time",
+                )
             )
         elif isinstance(data, p.PartnershipEstablished | p.PartnershipUpdated):
             await s.execute(_UPSERT_PARTNERSHIP, {"id": data.partnership_id, "tenant": tenant})
@@ -145,37 +149,54 @@ class SqlStore:
                 id=data.partnership_id,
             )
         elif isinstance(data, p.MeetingScheduled):
+            insts = [i for i in (data.host_institution_id,) if i]
             await s.execute(
-                _UPSERT_MEETING,
-                {
-                    "id": data.meeting_id,
-                    "tenant": tenant,
-                    "case": None,
-                    "pship": data.partnership_id,
-                    "starts": data.starts_at,
-                    "insts": [i for i in (data.host_institution_id,) if i],
-                },
+                newer_upsert(
+                    orm.meetings,
+                    {"meeting_id": data.meeting_id},
+                    {"starts_at": data.starts_at, "institution_ids": insts, "cancelled": False},
+                    event.time,
+                    version="event_time",
+                    inserted={
+                        "tenant": tenant,
+                        "case_id": None,
+                        "partnership_id": data.partnership_id,
+                    },
+                )
             )
         elif isinstance(data, p.MeetingHeld | p.MeetingCancelled | c.MeetingHeld):
-            await s.execute(_END_MEETING, {"id": data.meeting_id})
+            # Held or cancelled as of this event: a late, older `scheduled` does not reopen it
+            # (a newer one, a rescheduling, does). One taken in before its meeting is lost.
+            await s.execute(
+                newer_update(
+                    orm.meetings,
+                    {"meeting_id": data.meeting_id},
+                    {"cancelled": True},
+                    event.time,
+                    version="event_time",
+                )
+            )
         elif isinstance(data, b.OfferingSnapshot):
             await s.execute(
-                _UPSERT_OFFERING,
-                {
-                    "id": data.service_id,
-                    "inst": data.institution_id,
-                    "tenant": tenant,
-                    "title": data.title,
-                    "status": data.status,
-                    "verified": data.last_verified_on,
-                },
+                newer_upsert(
+                    orm.offerings,
+                    {"service_id": data.service_id},
+                    {
+                        "institution_id": data.institution_id,
+                        "title": data.title,
+                        "status": data.status,
+                    },
+                    event.time,
+                    version="event_time",
+                    inserted={"tenant": tenant},
+                )
             )
+            if data.last_verified_on is not None:
+                await s.execute(
+                    _OFFERING_VERIFIED, {"id": data.service_id, "on": data.last_verified_on}
+                )
         elif isinstance(data, b.ServiceVerified):
-            await self._run(
-                "UPDATE offerings SET last_verified_on = :on WHERE service_id = :id",
-                on=data.verified_on,
-                id=data.service_id,
-            )
+            await s.execute(_OFFERING_VERIFIED, {"id": data.service_id, "on": data.verified_on})
         await self._case_read_models(event, data)
 
     async def _case_read_models(self, event: CloudEvent, data: EventData) -> None:
@@ -218,28 +239,39 @@ class SqlStore:
         elif isinstance(data, c.ReferralEvent):
             requested = data.requested_at or (data.at if data.state == "requested" else None)
             await self.session.execute(
-                _UPSERT_REFERRAL,
-                {
-                    "id": data.referral_id,
-                    "case": case_id,
-                    "tenant": event.tenant,
-                    "inst": data.receiving_institution_id,
-                    "sender": data.sending_institution_id,
-                    "state": data.state,
-                    "req": requested,
-                },
+                newer_upsert(
+                    orm.referrals,
+                    {"referral_id": data.referral_id},
+                    {"state": data.state},
+                    event.time,
+                    version="event_time",
+                    inserted={
+                        "case_id": case_id,
+                        "tenant": event.tenant,
+                        "receiving_institution_id": data.receiving_institution_id,
+                        "sending_institution_id": data.sending_institution_id,
+                        "requested_at": requested,
+                    },
+                )
+            )
+            await self.session.execute(
+                _REFERRAL_KNOWN,
+                {"id": data.referral_id, "req": requested, "sender": data.sending_institution_id},
             )
         elif isinstance(data, c.MeetingScheduled):
             await self.session.execute(
-                _UPSERT_MEETING,
-                {
-                    "id": data.meeting_id,
-                    "tenant": event.tenant,
-                    "case": case_id,
-                    "pship": None,
-                    "starts": data.starts_at,
-                    "insts": data.institution_ids,
-                },
+                newer_upsert(
+                    orm.meetings,
+                    {"meeting_id": data.meeting_id},
+                    {
+                        "starts_at": data.starts_at,
+                        "institution_ids": data.institution_ids,
+                        "cancelled": False,
+                    },
+                    event.time,
+                    version="event_time",
+                    inserted={"tenant": event.tenant, "case_id": case_id, "partnership_id": None},
+                )
             )
 
     async def record_event(
@@ -289,6 +321,8 @@ class SqlStore:
                 kinds=sorted(data.data_kinds),
                 given=data.given_at,
             )
+        # Its withdrawals taken in before it (a late consent event) withdraw it at once.
+        await self.session.execute(_APPLY_WITHDRAWALS, {"consent": data.consent_id})
 
     async def withdraw(
         self,
@@ -297,17 +331,15 @@ class SqlStore:
         sectors: list[str],
         at: datetime,
     ) -> None:
-        everything = not institution_ids and not sectors
         await self._run(
-            "UPDATE consent_scopes SET withdrawn_at = :at WHERE consent_id = :consent "
-            "AND withdrawn_at IS NULL AND (:all OR institution_id = ANY(:ids) "
-            "OR sector = ANY(:sectors))",
-            at=at,
+            "INSERT INTO consent_withdrawals (consent_id, institution_ids, sectors, withdrawn_at) "
+            "VALUES (:consent, :ids, :sectors, :at)",
             consent=consent_id,
-            all=everything,
             ids=institution_ids,
             sectors=sectors,
+            at=at,
         )
+        await self.session.execute(_APPLY_WITHDRAWALS, {"consent": consent_id})
 
     async def candidates(
         self, case_id: uuid.UUID, tenant: str | None, extra: list[uuid.UUID]
