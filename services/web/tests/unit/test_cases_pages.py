@@ -15,7 +15,7 @@ from web.i18n import MESSAGES, Translator
 from web.messages.cases import MESSAGES as CASES_MESSAGES
 from web.routes import cases as pages
 
-TEMPLATES = Path(pages.__file__).resolve().parents[1] / "templates" / "cases"
+TEMPLATES = Path(pages.__file__).resolve().parents[2] / "templates" / "cases"
 
 
 def test_the_plan_form_drops_blank_rows_and_keeps_ids() -> None:
