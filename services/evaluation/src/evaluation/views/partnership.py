@@ -3,17 +3,33 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from evaluation.domain import labels as L
 from evaluation.domain.report import Section, Table
-from evaluation.views.common import (
-    _Q,
-    _within,
-)
+from evaluation.views.common import _Q, _within
+
+_Counts = dict[str, dict[str, int]]
+_Coordinators = list[Any]
 
 
 async def _partnership(q: _Q) -> Section:
     section = Section("partnership", "Partnerstwo")
+    counts = await _membership_counts(q)
+    section.tables.append(_members_by_sector(counts))
+    coverage, covered = _recommended_coverage(counts)
+    section.tables.append(coverage)
+    coordinators, coord = await _coordinators(q)
+    section.tables.append(coordinators)
+    meetings, per_quarter = await _meetings(q)
+    section.tables.append(meetings)
+    section.tables.append(await _attendance(q))
+    section.tables.insert(0, _summary(counts, covered, coord, per_quarter))
+    return section
+
+
+async def _membership_counts(q: _Q) -> _Counts:
+    """Memberships by sector (the institution's, else the membership's) and state."""
     rows = await q.rows(
         f"""
         SELECT COALESCE(i.sector, m.sector) AS sector, m.state, count(*)
@@ -22,9 +38,13 @@ async def _partnership(q: _Q) -> Section:
         GROUP BY 1, 2
         """
     )
-    counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    counts: _Counts = defaultdict(lambda: defaultdict(int))
     for sector, state, n in rows:
         counts[sector][state] = n
+    return counts
+
+
+def _members_by_sector(counts: _Counts) -> Table:
     by_sector = Table(
         "members_by_sector",
         "Instytucje w partnerstwie według sektora i stanu członkostwa",
@@ -34,8 +54,11 @@ async def _partnership(q: _Q) -> Section:
         c = counts[code]
         active = sum(c[s] for s in L.ACTIVE_STATES)
         by_sector.add(code, name, *(c[s] for s in L.MEMBERSHIP_STATES), active)
-    section.tables.append(by_sector)
+    return by_sector
 
+
+def _recommended_coverage(counts: _Counts) -> tuple[Table, int]:
+    """The table of the recommended sectors, and how many of them have an active member."""
     coverage = Table(
         "recommended_coverage",
         "Pokrycie sektorów zalecanych (edukacja, rynek pracy, wymiar sprawiedliwości, policja, "
@@ -47,8 +70,10 @@ async def _partnership(q: _Q) -> Section:
         active = sum(counts[code][s] for s in L.ACTIVE_STATES)
         covered += active > 0
         coverage.add(code, L.sector(code), active, "tak" if active else "nie")
-    section.tables.append(coverage)
+    return coverage, covered
 
+
+async def _coordinators(q: _Q) -> tuple[Table, _Coordinators]:
     coord = await q.rows(
         f"""
         SELECT partnership_id, tenant, COALESCE(name, '(bez nazwy)'), coordinator_count
@@ -62,8 +87,10 @@ async def _partnership(q: _Q) -> Section:
     )
     for pid, tenant, name, n in coord:
         coordinators.add(str(pid), name, tenant, n or 0)
-    section.tables.append(coordinators)
+    return coordinators, coord
 
+
+async def _meetings(q: _Q) -> tuple[Table, list[Any]]:
     per_quarter = await q.rows(
         f"""
         SELECT to_char(held_at AT TIME ZONE 'Europe/Warsaw', 'YYYY-"Q"Q') AS quarter, count(*)
@@ -79,8 +106,10 @@ async def _partnership(q: _Q) -> Section:
     )
     for quarter, n in per_quarter:
         meetings.add(quarter, quarter, n)
-    section.tables.append(meetings)
+    return meetings, per_quarter
 
+
+async def _attendance(q: _Q) -> Table:
     attendance_rows = await q.rows(
         f"""
         WITH held AS (
@@ -116,8 +145,10 @@ async def _partnership(q: _Q) -> Section:
     for iid, name, sector, attended, held in attendance_rows:
         share = round(100.0 * attended / held, 1) if held else None
         attendance.add(str(iid), name, L.sector(sector), attended, held, share)
-    section.tables.append(attendance)
+    return attendance
 
+
+def _summary(counts: _Counts, covered: int, coord: _Coordinators, per_quarter: list[Any]) -> Table:
     declared = sum(c["declared"] for c in counts.values())
     informal = sum(c["informal"] for c in counts.values())
     meetings_held = sum(n for _, n in per_quarter)
@@ -133,8 +164,4 @@ async def _partnership(q: _Q) -> Section:
         sum(1 for *_, n in coord if (n or 0) < 2),
     )
     summary.add("meetings_held", "Spotkania partnerstwa odbyte", meetings_held)
-    section.tables.insert(0, summary)
-    return section
-
-
-# --- basket --------------------------------------------------------------------------------------
+    return summary
