@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, timedelta
+from typing import Any
 
 from evaluation.domain import labels as L
 from evaluation.domain.report import Section, Table
-from evaluation.views.common import (
-    _PUBLISHED,
-    _Q,
-    FRESH_DAYS,
-)
+from evaluation.views.common import _PUBLISHED, _Q, FRESH_DAYS
 
 
 async def _tenants(q: _Q) -> list[str]:
@@ -54,6 +51,19 @@ async def _missing_areas(q: _Q, tenants: list[str]) -> dict[str, list[str]]:
 
 async def _basket(q: _Q, as_of: date, missing: dict[str, list[str]]) -> Section:
     section = Section("basket", "Lokalny Koszyk Usług")
+    statuses = await _statuses(q)
+    fresh = await _freshness(q, as_of)
+    area_table, category_table, sector_table, capacity_table = await _offering_tables(q)
+    missing_table = _missing_table(missing)
+    summary = _summary(q, statuses, fresh, missing)
+    section.tables += [
+        summary, area_table, category_table, sector_table, capacity_table, missing_table
+    ]  # fmt: skip
+    return section
+
+
+async def _statuses(q: _Q) -> dict[str, int]:
+    """The offerings with a snapshot by their status."""
     statuses = dict(
         await q.rows(
             f"""
@@ -62,6 +72,11 @@ async def _basket(q: _Q, as_of: date, missing: dict[str, list[str]]) -> Section:
             """
         )
     )
+    return statuses
+
+
+async def _freshness(q: _Q, as_of: date) -> Any:
+    """The published offerings verified in the last FRESH_DAYS days, and those without capacity."""
     fresh = await q.one(
         f"""
         SELECT count(*) FILTER (WHERE o.last_verified_on >= CAST(:since AS date)),
@@ -70,15 +85,19 @@ async def _basket(q: _Q, as_of: date, missing: dict[str, list[str]]) -> Section:
         """,
         since=as_of - timedelta(days=FRESH_DAYS),
     )
-    published = statuses.get("published", 0)
+    return fresh
 
-    def grouped(column: str) -> str:
-        return f"""
-            SELECT {column}, count(*) FROM ev_offerings o
-            WHERE {_PUBLISHED} AND {q.offering_scope} GROUP BY {column} ORDER BY {column}
-        """
 
-    by_area = dict(await q.rows(grouped("o.area")))
+def _grouped(q: _Q, column: str) -> str:
+    return f"""
+        SELECT {column}, count(*) FROM ev_offerings o
+        WHERE {_PUBLISHED} AND {q.offering_scope} GROUP BY {column} ORDER BY {column}
+    """
+
+
+async def _offering_tables(q: _Q) -> tuple[Table, Table, Table, Table]:
+    """The published offerings by area, by category, by the provider's sector, by capacity."""
+    by_area = dict(await q.rows(_grouped(q, "o.area")))
     area_table = Table(
         "offerings_by_area",
         "Opublikowane oferty w 14 obszarach usług społecznych",
@@ -105,16 +124,20 @@ async def _basket(q: _Q, as_of: date, missing: dict[str, list[str]]) -> Section:
         "Opublikowane oferty według sektora realizatora",
         ["Sektor", "Oferty"],
     )
-    for sector, n in await q.rows(grouped("o.provider_sector")):
+    for sector, n in await q.rows(_grouped(q, "o.provider_sector")):
         sector_table.add(sector, L.sector(sector), n)
 
-    capacity = dict(await q.rows(grouped("o.capacity_status")))
+    capacity = dict(await q.rows(_grouped(q, "o.capacity_status")))
     capacity_table = Table(
         "capacity", "Dostępność miejsc w opublikowanych ofertach", ["Dostępność", "Oferty"]
     )
     for code, name in L.CAPACITY.items():
         capacity_table.add(code, name, capacity.get(code, 0))
 
+    return area_table, category_table, sector_table, capacity_table
+
+
+def _missing_table(missing: dict[str, list[str]]) -> Table:
     missing_table = Table(
         "missing_areas",
         "Obszary bez żadnej opublikowanej oferty w gminie",
@@ -125,6 +148,11 @@ async def _basket(q: _Q, as_of: date, missing: dict[str, list[str]]) -> Section:
         for code in areas:
             missing_table.add(f"{tenant}/{code}", tenant, L.area(code))
 
+    return missing_table
+
+
+def _summary(q: _Q, statuses: dict[str, int], fresh: Any, missing: dict[str, list[str]]) -> Table:
+    published = statuses.get("published", 0)
     summary = Table("basket_summary", "Koszyk w liczbach", ["Wskaźnik", "Wartość"], chart="none")
     for code, name in L.OFFERING_STATUSES.items():
         summary.add(f"status_{code}", f"Oferty – {name.lower()}", statuses.get(code, 0))
@@ -143,7 +171,4 @@ async def _basket(q: _Q, as_of: date, missing: dict[str, list[str]]) -> Section:
             "Obszary z co najmniej jedną ofertą (z 14)",
             14 - len(missing[q.tenant]),
         )
-    section.tables += [
-        summary, area_table, category_table, sector_table, capacity_table, missing_table
-    ]  # fmt: skip
-    return section
+    return summary
