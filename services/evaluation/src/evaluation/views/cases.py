@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from evaluation.domain import labels as L
 from evaluation.domain.disclosure import Count, Rate, Stat
 from evaluation.domain.report import Section, Table
-from evaluation.views.common import (
-    _END,
-    _Q,
-    _case_months,
-    _sum,
-    _within,
-)
+from evaluation.views.common import _END, _Q, _case_months, _sum, _within
 from evaluation.views.durations import _DAYS, _days, _percentiles
 
 
 async def _cases(q: _Q) -> Section:
     section = Section("cases", "Współpraca wokół rodzin (zespoły zadaniowe)")
-    duration = _DAYS.format(a="c.closed_at", b="c.opened_at")
-    closed_in = f"c.closed_at IS NOT NULL AND {_within('c.closed_at')} AND c.opened_at IS NOT NULL"
     months = _case_months(q)
+    row = await _case_figures(q, months)
+    open_now = await _open_at_end(q)
+    duration = await _duration(q, d_n=row[4])
+    withdrawals = await _withdrawals(q)
+    section.tables.append(_summary(row, open_now, duration, withdrawals))
+    section.tables.append(await _closed_by_reason(q, months))
+    return section
+
+
+async def _case_figures(q: _Q, months: str) -> Any:
+    """Opened, consented, closed, closed with goals achieved, closed with a known opening (the
+    durations' count), and the plans' figures, from the case summary."""
     row = await q.one(
         f"""
         SELECT {_sum("n", "opened_in")}, {_sum("consented", "opened_in")},
@@ -32,11 +38,14 @@ async def _cases(q: _Q) -> Section:
         FROM {months} f
         """
     )
-    opened, consented, closed, goals_closed, d_n, *plans = row
+    return row
+
+
+async def _open_at_end(q: _Q) -> int:
     # Open at the end: from the summaries, opened before :fe (the end rounded up to a month) and
     # not closed before it; then from the rows, plus those closed in [:end, :fe) and minus those
     # opened in [:end, :fe) (both empty when the end starts a month).
-    open_now = (
+    open_now: int = (
         await q.one(
             f"""
             SELECT (SELECT CAST(COALESCE(sum(s.n), 0) AS bigint) FROM ev_case_months s
@@ -52,16 +61,35 @@ async def _cases(q: _Q) -> Section:
             """
         )
     )[0]
+    return open_now
+
+
+async def _duration(q: _Q, d_n: int) -> tuple[float | None, float | None]:
+    """The median and 90th percentile of the duration of the cases closed in the period."""
+    duration = _DAYS.format(a="c.closed_at", b="c.opened_at")
+    closed_in = f"c.closed_at IS NOT NULL AND {_within('c.closed_at')} AND c.opened_at IS NOT NULL"
     days = await _days(q)
     d_med, d_p90 = await _percentiles(
         q, duration, "ev_cases c", f"{q.scope('c.tenant')} AND {closed_in}", d_n, days["duration"]
     )
+    return d_med, d_p90
+
+
+async def _withdrawals(q: _Q) -> Any:
     withdrawals = await q.one(
         f"""
         SELECT count(*), count(DISTINCT case_id) FROM ev_consent_withdrawals
         WHERE {q.scope()} AND {_within("withdrawn_at")}
         """
     )
+    return withdrawals
+
+
+def _summary(
+    row: Any, open_now: int, duration: tuple[float | None, float | None], withdrawals: Any
+) -> Table:
+    opened, consented, closed, goals_closed, d_n, *plans = row
+    d_med, d_p90 = duration
     summary = Table(
         "cases_summary", "Sprawy rodzin w liczbach", ["Wskaźnik", "Wartość"], chart="none"
     )
@@ -103,8 +131,10 @@ async def _cases(q: _Q) -> Section:
     summary.add(
         "closed_goals_achieved", "Sprawy zamknięte z osiągnięciem celów", Count(goals_closed)
     )
-    section.tables.append(summary)
+    return summary
 
+
+async def _closed_by_reason(q: _Q, months: str) -> Table:
     reasons = dict(
         await q.rows(f"SELECT close_reason, {_sum('n')} FROM {months} f WHERE closed_in GROUP BY 1")
     )
@@ -113,5 +143,4 @@ async def _cases(q: _Q) -> Section:
     )
     for code, name in L.CLOSE_REASONS.items():
         by_reason.add(code, name, Count(reasons.get(code, 0)))
-    section.tables.append(by_reason)
-    return section
+    return by_reason
