@@ -19,6 +19,7 @@ from evaluation.views.common import (
 from evaluation.views.durations import _DAYS, _days, _percentiles
 
 
+@_per_report
 async def _by_offering(q: _Q) -> dict[str, dict[str, tuple[int, ...]]]:
     """The cohort by the cost and by the area of the offering referred to, in one join (the
     referrals section shows the first, the gaps section the second)."""
