@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from evaluation.domain import labels as L
 from evaluation.domain.disclosure import Count, Rate, Stat
 from evaluation.domain.report import Section, Table
-from evaluation.views.common import (
-    _Q,
-    _REFERRALS,
-    _SECTORS,
-    _SERVICES,
-    _months,
-    _per_report,
-    _sum,
-)
+from evaluation.views.common import _Q, _REFERRALS, _SECTORS, _SERVICES, _months, _per_report, _sum
 from evaluation.views.durations import _DAYS, _days, _percentiles
 
 
@@ -59,8 +52,19 @@ async def _by_tenant(q: _Q) -> dict[str, tuple[int, ...]]:
 
 async def _referrals(q: _Q) -> Section:
     section = Section("referrals", "Skierowania do usług")
-    to_accept = _DAYS.format(a="r.accepted_at", b="r.requested_at")
-    to_complete = _DAYS.format(a="r.completed_at", b="r.requested_at")
+    row = await _cohort_figures(q)
+    timing = await _timing(q, a_n=row[1], c_n=row[3])
+    section.tables.append(_summary(row, timing))
+    section.tables.append(await _by_cost(q))
+    grouped = await _grouped(q)
+    section.tables.insert(1, await _by_sector(q))  # after the summary, as the report lists them
+    section.tables += _by_state_outcome_reason(grouped)
+    return section
+
+
+async def _cohort_figures(q: _Q) -> Any:
+    """The cohort sent, accepted, rejected, completed, failed, cancelled, and sent to offerings
+    without capacity."""
     row = await q.one(
         f"""
         SELECT {_sum("n")}, {_sum("accepted")}, {_sum("rejected")}, {_sum("completed")},
@@ -68,8 +72,16 @@ async def _referrals(q: _Q) -> Section:
         FROM {_months(q, *_REFERRALS)} f
         """
     )
-    sent, accepted, rejected, completed, failed, cancelled, no_cap = row
-    a_n, c_n = accepted, completed
+    return row
+
+
+_Timing = tuple[float | None, float | None, float | None, float | None]
+
+
+async def _timing(q: _Q, a_n: int, c_n: int) -> _Timing:
+    """The median and 90th percentile of the days to accept and to complete."""
+    to_accept = _DAYS.format(a="r.accepted_at", b="r.requested_at")
+    to_complete = _DAYS.format(a="r.completed_at", b="r.requested_at")
     days = await _days(q)
     a_med, a_p90 = await _percentiles(
         q, to_accept, "ev_referrals r", f"{q.cohort} AND r.accepted_at IS NOT NULL", a_n,
@@ -79,6 +91,13 @@ async def _referrals(q: _Q) -> Section:
         q, to_complete, "ev_referrals r", f"{q.cohort} AND r.completed_at IS NOT NULL", c_n,
         days["complete"],
     )  # fmt: skip
+    return a_med, a_p90, c_med, c_p90
+
+
+def _summary(row: Any, timing: _Timing) -> Table:
+    sent, accepted, rejected, completed, failed, cancelled, no_cap = row
+    a_n, c_n = accepted, completed
+    a_med, a_p90, c_med, c_p90 = timing
     summary = Table(
         "referrals_summary", "Skierowania w liczbach", ["Wskaźnik", "Wartość"], chart="none"
     )
@@ -98,8 +117,10 @@ async def _referrals(q: _Q) -> Section:
     summary.add("complete_median", "Czas do zakończenia – mediana (dni)", Stat(c_med, c_n))
     summary.add("complete_p90", "Czas do zakończenia – 90. percentyl (dni)", Stat(c_p90, c_n))
     summary.add("to_no_capacity", "Skierowania do usług bez wolnych miejsc", Count(no_cap))
-    section.tables.append(summary)
+    return summary
 
+
+async def _by_cost(q: _Q) -> Table:
     # Towards cost-effectiveness: the events carry the kind of cost of an offering, not amounts.
     by_cost = Table(
         "referrals_by_cost",
@@ -110,8 +131,11 @@ async def _referrals(q: _Q) -> Section:
     for code, name in L.COSTS.items():
         n, done, achieved = costs.get(code, (0, 0, 0, 0, 0, 0))[:3]
         by_cost.add(code, name, Count(n), Count(done), Count(achieved), Rate(achieved, done))
-    section.tables.append(by_cost)
+    return by_cost
 
+
+async def _grouped(q: _Q) -> dict[str, dict[str, int]]:
+    """The cohort by state, outcome, rejection reason and failure reason, in one scan."""
     grouped: dict[str, dict[str, int]] = defaultdict(dict)
     for state, outcome, rejection, failure, n in await q.rows(
         f"""
@@ -126,6 +150,10 @@ async def _referrals(q: _Q) -> Section:
         ):  # fmt: skip
             if code is not None:
                 grouped[kind][code] = n
+    return grouped
+
+
+async def _by_sector(q: _Q) -> Table:
     by_sector = Table(
         "referrals_by_sector",
         "Skierowania według sektora kierującego i przyjmującego",
@@ -142,22 +170,25 @@ async def _referrals(q: _Q) -> Section:
             f"{sending}>{receiving}", L.sector(sending), L.sector(receiving),
             Count(n), Count(acc), Count(rej),
         )  # fmt: skip
-    section.tables.insert(1, by_sector)  # after the summary, as the report lists them
+    return by_sector
 
+
+def _by_state_outcome_reason(grouped: dict[str, dict[str, int]]) -> list[Table]:
+    tables: list[Table] = []
     by_state = Table(
         "referrals_by_state", "Skierowania według obecnego stanu", ["Stan", "Skierowania"]
     )
     for code, name in L.REFERRAL_STATES.items():
         if code != "draft":
             by_state.add(code, name, Count(grouped["state"].get(code, 0)))
-    section.tables.append(by_state)
+    tables.append(by_state)
 
     outcome_table = Table(
         "referral_outcomes", "Wyniki zakończonych skierowań", ["Wynik", "Skierowania"]
     )
     for code, name in L.OUTCOMES.items():
         outcome_table.add(code, name, Count(grouped["outcome"].get(code, 0)))
-    section.tables.append(outcome_table)
+    tables.append(outcome_table)
 
     for key, column, title in (
         ("rejection_reasons", "rejection_reason", "Powody odrzucenia skierowań"),
@@ -166,5 +197,5 @@ async def _referrals(q: _Q) -> Section:
         table = Table(key, title, ["Powód", "Skierowania"])
         for code, name in L.REASONS.items():
             table.add(code, name, Count(grouped[column].get(code, 0)))
-        section.tables.append(table)
-    return section
+        tables.append(table)
+    return tables
