@@ -174,23 +174,7 @@ async def take_snapshot_locked(
                 {"t": taken_at, "p": json.dumps(positions)},
             )
         ).scalar_one()
-        for table in PROJECTION_TABLES:
-            await dump.execute(
-                text(
-                    f"""
-                    INSERT INTO ev_snapshot_parts (snapshot_id, table_name, part, columns, rows)
-                    SELECT :id, :name, s.n / :size,
-                           ARRAY(SELECT attname::text FROM pg_attribute
-                                 WHERE attrelid = 'public.{table.name}'::regclass
-                                   AND attnum > 0 AND NOT attisdropped ORDER BY attnum),
-                           jsonb_agg(s.j ORDER BY s.n)
-                    FROM (SELECT row_number() OVER () - 1 AS n, to_jsonb(t) AS j
-                          FROM public.{table.name} t) s
-                    GROUP BY s.n / :size
-                    """
-                ),
-                {"id": snapshot_id, "name": table.name, "size": PART_ROWS},
-            )
+        await _dump_parts(dump, snapshot_id)
         row_count = (
             await dump.execute(
                 text(
@@ -215,6 +199,27 @@ async def take_snapshot_locked(
         extra={"snapshot": snapshot.id, "rows": snapshot.row_count, "positions": positions},
     )
     return snapshot
+
+
+async def _dump_parts(dump: AsyncConnection, snapshot_id: int) -> None:
+    """Every projection table's rows into the snapshot's parts, PART_ROWS rows a part."""
+    for table in PROJECTION_TABLES:
+        await dump.execute(
+            text(
+                f"""
+                INSERT INTO ev_snapshot_parts (snapshot_id, table_name, part, columns, rows)
+                SELECT :id, :name, s.n / :size,
+                       ARRAY(SELECT attname::text FROM pg_attribute
+                             WHERE attrelid = 'public.{table.name}'::regclass
+                               AND attnum > 0 AND NOT attisdropped ORDER BY attnum),
+                       jsonb_agg(s.j ORDER BY s.n)
+                FROM (SELECT row_number() OVER () - 1 AS n, to_jsonb(t) AS j
+                      FROM public.{table.name} t) s
+                GROUP BY s.n / :size
+                """
+            ),
+            {"id": snapshot_id, "name": table.name, "size": PART_ROWS},
+        )
 
 
 async def restore(conn: AsyncConnection, snapshot: Snapshot, schema: str) -> None:
