@@ -40,20 +40,17 @@ EVALUATION_FORBIDDEN = [  # evaluation publishes nothing: no outbox; its project
 
 
 async def _refused(conn: asyncpg.Connection, statement: str) -> bool:
-    if statement.startswith("CREATE DATABASE"):  # cannot run inside a transaction block
-        try:
-            await conn.execute(statement)
-        except asyncpg.InsufficientPrivilegeError:
-            return True
-        return False
-    transaction = conn.transaction()
-    await transaction.start()
+    # CREATE DATABASE cannot run inside a transaction block; everything else is rolled back.
+    transaction = None if statement.startswith("CREATE DATABASE") else conn.transaction()
+    if transaction is not None:
+        await transaction.start()
     try:
         await conn.execute(statement)
     except asyncpg.InsufficientPrivilegeError:
         return True
     finally:
-        await transaction.rollback()
+        if transaction is not None:
+            await transaction.rollback()
     return False
 
 
